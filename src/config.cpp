@@ -1,0 +1,278 @@
+#include "config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+#include <variant>
+
+namespace latentebm {
+namespace {
+
+// One registry of every key: the YAML reader, the overrides, the dumper and
+// the "unknown key" check all walk it, so a new setting is added in one line.
+using FieldPtr = std::variant<std::string*, int64_t*, uint64_t*, double*>;
+struct Field {
+  std::string key;  // "section.name"
+  FieldPtr ptr;
+};
+
+std::vector<Field> fields(Config& c) {
+  return {
+      {"data.path", &c.data.path},
+      {"data.train_limit", &c.data.train_limit},
+      {"data.test_limit", &c.data.test_limit},
+      {"model.generator", &c.model.generator},
+      {"model.nz", &c.model.nz},
+      {"model.ngf", &c.model.ngf},
+      {"model.sigma", &c.model.sigma},
+      {"model.ratio_hidden", &c.model.ratio_hidden},
+      {"train.method", &c.train.method},
+      {"train.stages", &c.train.stages},
+      {"train.iterations", &c.train.iterations},
+      {"train.epochs", &c.train.epochs},
+      {"train.batch_size", &c.train.batch_size},
+      {"train.langevin_steps", &c.train.langevin_steps},
+      {"train.langevin_delta", &c.train.langevin_delta},
+      {"train.g_lr", &c.train.g_lr},
+      {"train.e_lr", &c.train.e_lr},
+      {"train.beta1", &c.train.beta1},
+      {"train.beta2", &c.train.beta2},
+      {"train.prior_samples", &c.train.prior_samples},
+      {"train.prior_langevin_steps", &c.train.prior_langevin_steps},
+      {"train.prior_langevin_delta", &c.train.prior_langevin_delta},
+      {"train.seed", &c.train.seed},
+      {"train.stop_after", &c.train.stop_after},
+      {"log.log_every", &c.log.log_every},
+      {"log.checkpoint_every", &c.log.checkpoint_every},
+      {"log.keep_checkpoints", &c.log.keep_checkpoints},
+      {"sample.method", &c.sample.method},
+      {"sample.steps", &c.sample.steps},
+      {"sample.delta", &c.sample.delta},
+      {"sample.sir_proposals", &c.sample.sir_proposals},
+      {"sample.count", &c.sample.count},
+      {"runtime.device", &c.runtime.device},
+      {"runtime.threads", &c.runtime.threads},
+  };
+}
+
+void set_from_string(const Field& f, const std::string& value, const std::string& origin) {
+  auto fail = [&](const char* what) {
+    throw std::runtime_error(origin + ": " + f.key + " = '" + value + "' is not " + what);
+  };
+  std::visit(
+      [&](auto* p) {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          *p = value;
+        } else {
+          size_t used = 0;
+          try {
+            if constexpr (std::is_same_v<T, int64_t>) {
+              // Accept "1e4"-style integers written by hand in YAML.
+              double d = std::stod(value, &used);
+              if (d != std::floor(d)) fail("an integer");
+              *p = static_cast<int64_t>(d);
+            } else if constexpr (std::is_same_v<T, uint64_t>) {
+              if (!value.empty() && value[0] == '-') fail("a non-negative integer");
+              *p = std::stoull(value, &used);
+            } else {
+              *p = std::stod(value, &used);
+            }
+          } catch (const std::logic_error&) {
+            fail(std::is_same_v<T, double> ? "a number" : "an integer");
+          }
+          if (used != value.size()) fail(std::is_same_v<T, double> ? "a number" : "an integer");
+        }
+      },
+      f.ptr);
+}
+
+std::string to_string(const Field& f) {
+  return std::visit(
+      [](auto* p) -> std::string {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return *p;
+        } else if constexpr (std::is_same_v<T, double>) {
+          std::ostringstream os;
+          os.precision(17);
+          os << *p;
+          return os.str();
+        } else {
+          return std::to_string(*p);
+        }
+      },
+      f.ptr);
+}
+
+Config from_node(const YAML::Node& root, const std::string& origin) {
+  Config cfg;
+  if (!root || root.IsNull()) return cfg;
+  if (!root.IsMap()) throw std::runtime_error(origin + ": a config must be a YAML mapping of sections");
+  auto all = fields(cfg);
+  for (const auto& section : root) {
+    const std::string sname = section.first.as<std::string>();
+    if (!section.second.IsMap())
+      throw std::runtime_error(origin + ": section '" + sname + "' must be a mapping");
+    for (const auto& kv : section.second) {
+      const std::string key = sname + "." + kv.first.as<std::string>();
+      auto it = std::find_if(all.begin(), all.end(), [&](const Field& f) { return f.key == key; });
+      if (it == all.end())
+        throw std::runtime_error(origin + ": unknown config key '" + key +
+                                 "' (see configs/*.yaml or `latentebm train --help` for the keys)");
+      if (!kv.second.IsScalar())
+        throw std::runtime_error(origin + ": " + key + " must be a single value");
+      set_from_string(*it, kv.second.Scalar(), origin);
+    }
+  }
+  return cfg;
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& origin) {
+  try {
+    return from_node(YAML::Load(yaml_text), origin);
+  } catch (const YAML::Exception& e) {
+    throw std::runtime_error(origin + ": invalid YAML: " + e.what());
+  }
+}
+
+Config load_config(const std::string& yaml_path) {
+  std::ifstream in(yaml_path);
+  if (!in) throw std::runtime_error("cannot read config file '" + yaml_path + "' (check the path; presets live in configs/)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), yaml_path);
+}
+
+void apply_overrides(Config& cfg, const std::vector<std::string>& overrides) {
+  auto all = fields(cfg);
+  for (const auto& ov : overrides) {
+    auto eq = ov.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw std::runtime_error("override '" + ov + "' must look like section.key=value (e.g. train.batch_size=64)");
+    const std::string key = ov.substr(0, eq), value = ov.substr(eq + 1);
+    auto it = std::find_if(all.begin(), all.end(), [&](const Field& f) { return f.key == key; });
+    if (it == all.end()) throw std::runtime_error("override '" + ov + "': unknown config key '" + key + "'");
+    set_from_string(*it, value, "command line");
+  }
+}
+
+std::string to_yaml(const Config& cfg_in) {
+  Config cfg = cfg_in;
+  std::ostringstream os;
+  std::string section;
+  for (const auto& f : fields(cfg)) {
+    const auto dot = f.key.find('.');
+    const std::string s = f.key.substr(0, dot);
+    if (s != section) {
+      os << s << ":\n";
+      section = s;
+    }
+    std::string v = to_string(f);
+    if (std::holds_alternative<std::string*>(f.ptr)) v = "\"" + v + "\"";
+    os << "  " << f.key.substr(dot + 1) << ": " << v << "\n";
+  }
+  return os.str();
+}
+
+void validate(const Config& c) {
+  std::vector<std::string> errs;
+  auto need = [&](bool ok, const std::string& msg) {
+    if (!ok) errs.push_back(msg);
+  };
+  const auto& gens = {"mnist28", "svhn32", "cifar32", "celeba64", "celebahq128"};
+  need(std::find(gens.begin(), gens.end(), c.model.generator) != gens.end(),
+       "model.generator must be one of mnist28, svhn32, cifar32, celeba64, celebahq128 (got '" + c.model.generator + "')");
+  need(c.model.nz >= 1, "model.nz must be >= 1");
+  need(c.model.ngf >= 1, "model.ngf must be >= 1");
+  need(c.model.sigma > 0 && std::isfinite(c.model.sigma), "model.sigma must be a positive number");
+  need(c.model.ratio_hidden >= 1, "model.ratio_hidden must be >= 1");
+  need(c.train.method == "adaptive-ce", "train.method must be adaptive-ce (got '" + c.train.method + "')");
+  need(c.train.stages >= 0, "train.stages (K) must be >= 0 (0 = Gaussian prior)");
+  need(c.train.iterations >= 0, "train.iterations must be >= 0 (0 = use train.epochs)");
+  need(c.train.iterations > 0 || c.train.epochs > 0, "train.epochs must be > 0 when train.iterations is 0");
+  need(c.train.batch_size >= 1, "train.batch_size must be >= 1");
+  need(c.train.langevin_steps >= 0, "train.langevin_steps must be >= 0");
+  need(c.train.langevin_delta > 0 && std::isfinite(c.train.langevin_delta), "train.langevin_delta must be > 0");
+  need(c.train.g_lr > 0, "train.g_lr must be > 0");
+  need(c.train.e_lr > 0, "train.e_lr must be > 0");
+  need(c.train.beta1 >= 0 && c.train.beta1 < 1, "train.beta1 must be in [0, 1)");
+  need(c.train.beta2 >= 0 && c.train.beta2 < 1, "train.beta2 must be in [0, 1)");
+  need(c.train.prior_samples == "persistent" || c.train.prior_samples == "langevin",
+       "train.prior_samples must be persistent or langevin");
+  need(c.train.prior_langevin_steps >= 1, "train.prior_langevin_steps must be >= 1");
+  need(c.train.prior_langevin_delta > 0, "train.prior_langevin_delta must be > 0");
+  need(c.train.stop_after >= 0, "train.stop_after must be >= 0");
+  need(c.data.train_limit >= 0 && c.data.test_limit >= 0, "data.train_limit / data.test_limit must be >= 0");
+  need(!c.data.path.empty(), "data.path must name a prepared dataset (latentebm prepare)");
+  need(c.log.log_every >= 1, "log.log_every must be >= 1");
+  need(c.log.checkpoint_every >= 1, "log.checkpoint_every must be >= 1");
+  need(c.log.keep_checkpoints >= 1, "log.keep_checkpoints must be >= 1");
+  need(c.sample.method == "langevin" || c.sample.method == "sir", "sample.method must be langevin or sir");
+  need(c.sample.steps >= 0, "sample.steps must be >= 0");
+  need(c.sample.delta > 0, "sample.delta must be > 0");
+  need(c.sample.sir_proposals >= 1, "sample.sir_proposals must be >= 1");
+  need(c.sample.count >= 1, "sample.count must be >= 1");
+  need(c.runtime.device == "auto" || c.runtime.device == "cpu" || c.runtime.device == "cuda",
+       "runtime.device must be auto, cpu or cuda");
+  need(c.runtime.threads >= 1, "runtime.threads must be >= 1");
+  if (!errs.empty()) {
+    std::string msg = "invalid config:";
+    for (const auto& e : errs) msg += "\n  - " + e;
+    throw std::runtime_error(msg);
+  }
+}
+
+namespace {
+int64_t iterations_per_epoch(const Config& c, int64_t n_train) {
+  return std::max<int64_t>(1, n_train / c.train.batch_size);
+}
+}  // namespace
+
+int64_t total_iterations(const Config& c, int64_t n_train) {
+  if (c.train.iterations > 0) return c.train.iterations;
+  return std::max<int64_t>(1, static_cast<int64_t>(std::llround(c.train.epochs * iterations_per_epoch(c, n_train))));
+}
+
+int64_t stage_length(const Config& c, int64_t n_train) {
+  const int64_t T = total_iterations(c, n_train);
+  return c.train.stages <= 1 ? T : T / c.train.stages;
+}
+
+void validate_against(const Config& c, int world, int64_t n_train, int64_t channels, int64_t height, int64_t width) {
+  std::vector<std::string> errs;
+  if (c.train.batch_size % world != 0)
+    errs.push_back("train.batch_size = " + std::to_string(c.train.batch_size) + " is not divisible by the " +
+                   std::to_string(world) + " ranks; pick a multiple of the rank count");
+  const int64_t local_batch = c.train.batch_size / std::max(1, world);
+  const int64_t smallest_shard = n_train / world;
+  if (smallest_shard < local_batch)
+    errs.push_back("each rank's shard holds " + std::to_string(smallest_shard) + " training examples, fewer than its batch of " +
+                   std::to_string(local_batch) + "; use fewer ranks, a smaller batch or more data");
+  const int64_t T = total_iterations(c, n_train);
+  if (c.train.stages > T)
+    errs.push_back("train.stages = " + std::to_string(c.train.stages) + " needs at least that many iterations, but the schedule has " +
+                   std::to_string(T));
+  struct Shape { const char* name; int64_t h; };
+  const Shape shapes[] = {{"mnist28", 28}, {"svhn32", 32}, {"cifar32", 32}, {"celeba64", 64}, {"celebahq128", 128}};
+  for (const auto& s : shapes)
+    if (c.model.generator == s.name && (height != s.h || width != s.h))
+      errs.push_back("model.generator = " + c.model.generator + " makes " + std::to_string(s.h) + "x" + std::to_string(s.h) +
+                     " images but the dataset holds " + std::to_string(height) + "x" + std::to_string(width) +
+                     "; choose the generator that matches the data");
+  if (channels != 1 && channels != 3)
+    errs.push_back("the dataset has " + std::to_string(channels) + " channels; latentebm supports 1 or 3");
+  if (!errs.empty()) {
+    std::string msg = "invalid config for this dataset and rank count:";
+    for (const auto& e : errs) msg += "\n  - " + e;
+    throw std::runtime_error(msg);
+  }
+}
+
+}  // namespace latentebm

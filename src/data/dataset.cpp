@@ -1,0 +1,288 @@
+#include "data/dataset.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+#include <utility>
+
+#include "io/h5.h"
+
+namespace latentebm::data {
+namespace {
+
+constexpr const char* kFormat = "latentebm-dataset";
+constexpr int64_t kVersion = 1;
+constexpr int64_t kChunkBytes = 1 << 20;  // target size of one image chunk
+
+std::string dims_string(int64_t c, int64_t h, int64_t w) {
+  return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+}
+
+void validate_set(const ImageSet& set, const std::string& split, const std::string& path) {
+  const std::string where = "cannot write dataset '" + path + "': " + split + " split ";
+  if (set.n < 0) throw std::invalid_argument(where + "has a negative example count");
+  if (set.c <= 0 || set.h <= 0 || set.w <= 0) {
+    throw std::invalid_argument(where + "has image dimensions " + dims_string(set.c, set.h, set.w) +
+                                "; every dimension must be positive");
+  }
+  if (static_cast<int64_t>(set.pixels.size()) != set.n * set.image_bytes()) {
+    throw std::invalid_argument(where + "holds " + std::to_string(set.pixels.size()) + " pixel bytes, expected " +
+                                std::to_string(set.n) + " x " + dims_string(set.c, set.h, set.w));
+  }
+  if (static_cast<int64_t>(set.labels.size()) != set.n) {
+    throw std::invalid_argument(where + "has " + std::to_string(set.labels.size()) + " labels for " +
+                                std::to_string(set.n) + " images");
+  }
+}
+
+void write_split(h5::File& file, const std::string& split, const ImageSet& set) {
+  const int64_t chunk_rows = std::max<int64_t>(1, kChunkBytes / set.image_bytes());
+  file.write_u8("/" + split + "/images", set.pixels.data(), {set.n, set.c, set.h, set.w}, chunk_rows);
+  file.write_i64("/" + split + "/labels", set.labels.data(), {set.n});
+}
+
+// Make the rename itself durable; best effort (some file systems refuse).
+void sync_directory(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+struct SplitShape {
+  int64_t n = 0, c = 0, h = 0, w = 0;
+};
+
+SplitShape inspect_split(const h5::File& file, const std::string& split) {
+  const std::string images = "/" + split + "/images", labels = "/" + split + "/labels";
+  const std::string& path = file.path();
+  const std::string redo = "; re-run `latentebm prepare` to rebuild it";
+  for (const std::string& name : {images, labels}) {
+    if (!file.has(name)) throw std::runtime_error("dataset file '" + path + "' has no '" + name + "'" + redo);
+  }
+  const std::vector<int64_t> ishape = file.shape(images);
+  if (ishape.size() != 4) {
+    throw std::runtime_error("dataset file '" + path + "': '" + images + "' has " + std::to_string(ishape.size()) +
+                             " dimensions, expected 4 (N, C, H, W)" + redo);
+  }
+  SplitShape s{ishape[0], ishape[1], ishape[2], ishape[3]};
+  if (s.c <= 0 || s.h <= 0 || s.w <= 0) {
+    throw std::runtime_error("dataset file '" + path + "': '" + images + "' has empty images (" +
+                             dims_string(s.c, s.h, s.w) + ")" + redo);
+  }
+  const std::vector<int64_t> lshape = file.shape(labels);
+  if (lshape.size() != 1 || lshape[0] != s.n) {
+    throw std::runtime_error("dataset file '" + path + "': '" + labels + "' does not hold one label per image (" +
+                             std::to_string(s.n) + " images)" + redo);
+  }
+  // Element types: reading an empty row range checks the type without
+  // touching any data (a wrong type throws a message naming the dataset).
+  file.read_u8_rows(images, 0, 0);
+  file.read_i64_rows(labels, 0, 0);
+  return s;
+}
+
+}  // namespace
+
+void write_dataset(const std::string& path, const std::string& name, const std::string& source,
+                   const ImageSet& train, const ImageSet& test) {
+  validate_set(train, "train", path);
+  // An empty test split may leave its dimensions unset; it takes train's.
+  ImageSet empty_test;
+  const ImageSet* test_set = &test;
+  if (test.n == 0 && test.pixels.empty() && test.labels.empty()) {
+    empty_test.c = train.c;
+    empty_test.h = train.h;
+    empty_test.w = train.w;
+    test_set = &empty_test;
+  }
+  validate_set(*test_set, "test", path);
+  if (train.c != test_set->c || train.h != test_set->h || train.w != test_set->w) {
+    throw std::invalid_argument("cannot write dataset '" + path + "': train images are " +
+                                dims_string(train.c, train.h, train.w) + " but test images are " +
+                                dims_string(test_set->c, test_set->h, test_set->w));
+  }
+
+  // Readers must never see a half-written file: build it beside the target
+  // and rename over it once complete (rename is atomic within a directory).
+  const std::string tmp = path + ".tmp";
+  std::error_code ec;
+  std::filesystem::remove(tmp, ec);
+  try {
+    h5::File file(tmp, h5::Mode::Truncate);
+    file.set_attr("/", "format", std::string(kFormat));
+    file.set_attr("/", "version", kVersion);
+    file.set_attr("/", "name", name);
+    file.set_attr("/", "source", source);
+    write_split(file, "train", train);
+    write_split(file, "test", *test_set);
+    file.flush();
+    file.close();
+  } catch (...) {
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::filesystem::remove(tmp, ec);
+    throw std::runtime_error("cannot move '" + tmp + "' to '" + path + "' (check permissions on the directory)");
+  }
+  sync_directory(path);
+}
+
+DatasetInfo inspect_dataset(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw std::runtime_error("dataset file '" + path + "' not found; run `latentebm prepare ...` first");
+  }
+  h5::File file(path, h5::Mode::Read);
+
+  const std::string redo = "; re-run `latentebm prepare` to rebuild it";
+  if (!file.has_attr("/", "format")) {
+    throw std::runtime_error("'" + path + "' is an HDF5 file but not a latentebm dataset (no 'format' attribute)" +
+                             redo);
+  }
+  const std::string format = file.attr_str("/", "format");
+  if (format != kFormat) {
+    throw std::runtime_error("'" + path + "' is not a latentebm dataset (format is '" + format + "', expected '" +
+                             kFormat + "')" + redo);
+  }
+  const int64_t version = file.has_attr("/", "version") ? file.attr_i64("/", "version") : -1;
+  if (version != kVersion) {
+    throw std::runtime_error("dataset file '" + path + "' has format version " + std::to_string(version) +
+                             ", this build reads version " + std::to_string(kVersion) + redo);
+  }
+
+  DatasetInfo info;
+  info.path = path;
+  info.name = file.has_attr("/", "name") ? file.attr_str("/", "name") : "";
+  info.source = file.has_attr("/", "source") ? file.attr_str("/", "source") : "";
+
+  const SplitShape train = inspect_split(file, "train");
+  const SplitShape test = inspect_split(file, "test");
+  if (train.c != test.c || train.h != test.h || train.w != test.w) {
+    throw std::runtime_error("dataset file '" + path + "': train images are " + dims_string(train.c, train.h, train.w) +
+                             " but test images are " + dims_string(test.c, test.h, test.w) + redo);
+  }
+  if (train.n == 0) throw std::runtime_error("dataset file '" + path + "' has no training examples" + redo);
+  info.n_train = train.n;
+  info.n_test = test.n;
+  info.c = train.c;
+  info.h = train.h;
+  info.w = train.w;
+  return info;
+}
+
+Shard shard_range(int64_t n, int rank, int world) {
+  if (world < 1) throw std::invalid_argument("shard_range: world size must be at least 1, got " + std::to_string(world));
+  if (rank < 0 || rank >= world) {
+    throw std::invalid_argument("shard_range: rank " + std::to_string(rank) + " is outside [0, " +
+                                std::to_string(world) + ")");
+  }
+  if (n < 0) throw std::invalid_argument("shard_range: negative example count " + std::to_string(n));
+  if (n < world) {
+    throw std::invalid_argument("dataset has fewer examples than ranks (" + std::to_string(n) + " examples, " +
+                                std::to_string(world) + " ranks); use fewer ranks or a larger limit");
+  }
+  const int64_t base = n / world, extra = n % world;
+  Shard s;
+  s.begin = rank * base + std::min<int64_t>(rank, extra);
+  s.end = s.begin + base + (rank < extra ? 1 : 0);
+  return s;
+}
+
+ShardData::ShardData(const std::string& path, const std::string& split, int rank, int world, int64_t limit) {
+  if (split != "train" && split != "test") {
+    throw std::invalid_argument("unknown split '" + split + "' (expected 'train' or 'test')");
+  }
+  if (limit < 0) throw std::invalid_argument("negative example limit " + std::to_string(limit));
+  info_ = inspect_dataset(path);
+  const int64_t n = split == "train" ? info_.n_train : info_.n_test;
+  split_size_ = limit > 0 ? std::min(limit, n) : n;
+  try {
+    shard_ = shard_range(split_size_, rank, world);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("'" + path + "' " + split + " split: " + e.what());
+  }
+
+  // Only this rank's rows are read (hyperslab) and held.
+  h5::File file(path, h5::Mode::Read);
+  local_.n = shard_.size();
+  local_.c = info_.c;
+  local_.h = info_.h;
+  local_.w = info_.w;
+  local_.pixels = file.read_u8_rows("/" + split + "/images", shard_.begin, shard_.end);
+  local_.labels = file.read_i64_rows("/" + split + "/labels", shard_.begin, shard_.end);
+}
+
+const uint8_t* ShardData::image(int64_t global_index) const {
+  if (!shard_.contains(global_index)) {
+    throw std::out_of_range("example " + std::to_string(global_index) + " is not in this rank's shard [" +
+                            std::to_string(shard_.begin) + ", " + std::to_string(shard_.end) + ")");
+  }
+  return local_.pixels.data() + (global_index - shard_.begin) * local_.image_bytes();
+}
+
+int64_t ShardData::label(int64_t global_index) const {
+  if (!shard_.contains(global_index)) {
+    throw std::out_of_range("example " + std::to_string(global_index) + " is not in this rank's shard [" +
+                            std::to_string(shard_.begin) + ", " + std::to_string(shard_.end) + ")");
+  }
+  return local_.labels[static_cast<size_t>(global_index - shard_.begin)];
+}
+
+namespace {
+
+// splitmix64 (Steele, Lea, Flood 2014): tiny, fully specified, and its output
+// is the same everywhere, unlike the standard library's distributions.
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// Uniform in [0, bound) without modulo bias: reject the top partial block.
+uint64_t bounded(uint64_t& state, uint64_t bound) {
+  const uint64_t threshold = (0 - bound) % bound;  // == 2^64 mod bound
+  for (;;) {
+    const uint64_t r = splitmix64(state);
+    if (r >= threshold) return r % bound;
+  }
+}
+
+}  // namespace
+
+std::vector<int64_t> epoch_order(int64_t n, const Shard& shard, uint64_t seed, int64_t epoch) {
+  if (n < 0) throw std::invalid_argument("epoch_order: negative example count " + std::to_string(n));
+  if (shard.begin < 0 || shard.begin > shard.end || shard.end > n) {
+    throw std::invalid_argument("epoch_order: shard [" + std::to_string(shard.begin) + ", " +
+                                std::to_string(shard.end) + ") is not inside [0, " + std::to_string(n) + ")");
+  }
+  // Hash seed and epoch together so neighbouring (seed, epoch) pairs give
+  // unrelated streams.
+  uint64_t epoch_state = static_cast<uint64_t>(epoch);
+  uint64_t state = seed ^ splitmix64(epoch_state);
+  state = splitmix64(state);
+
+  // Every rank draws the full permutation (Fisher–Yates), then keeps its own.
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) perm[static_cast<size_t>(i)] = i;
+  for (int64_t i = n - 1; i > 0; --i) {
+    const auto j = static_cast<int64_t>(bounded(state, static_cast<uint64_t>(i) + 1));
+    std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(j)]);
+  }
+  std::vector<int64_t> mine;
+  mine.reserve(static_cast<size_t>(shard.size()));
+  for (int64_t i : perm) {
+    if (shard.contains(i)) mine.push_back(i);
+  }
+  return mine;
+}
+
+}  // namespace latentebm::data

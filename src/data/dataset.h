@@ -1,0 +1,78 @@
+#pragma once
+// The one on-disk layout every data source is converted into, and the
+// per-rank view of it used by training.
+//
+// Prepared dataset file (HDF5), written by `latentebm prepare`:
+//   /            attrs: format = "latentebm-dataset", version = 1,
+//                       name (e.g. "fashion-mnist"), source (free text)
+//   /train/images  uint8  [N_train, C, H, W]   chunked by rows
+//   /train/labels  int64  [N_train]            (-1 where the source has none)
+//   /test/images   uint8  [N_test, C, H, W]
+//   /test/labels   int64  [N_test]
+// Pixels are stored as 0..255; training scales them to [-1, 1].
+//
+// Sharding: example i of a split belongs to exactly one rank; rank r of W owns
+// the contiguous index range shard_range(N, r, W). A rank reads only its range
+// (an HDF5 hyperslab) and holds only that range in memory.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace latentebm::data {
+
+// A block of images in memory, row-major N x C x H x W.
+struct ImageSet {
+  int64_t n = 0, c = 0, h = 0, w = 0;
+  std::vector<uint8_t> pixels;  // n*c*h*w
+  std::vector<int64_t> labels;  // n (or -1 entries)
+  int64_t image_bytes() const { return c * h * w; }
+};
+
+struct DatasetInfo {
+  std::string path, name, source;
+  int64_t n_train = 0, n_test = 0, c = 0, h = 0, w = 0;
+};
+
+// Write train + test into a new file (atomically: temp file then rename).
+void write_dataset(const std::string& path, const std::string& name, const std::string& source,
+                   const ImageSet& train, const ImageSet& test);
+
+// Open and validate a prepared file; throws with a message naming the file and
+// what is wrong (not HDF5, not a latentebm dataset, inconsistent shapes...).
+DatasetInfo inspect_dataset(const std::string& path);
+
+// The contiguous range of example indices owned by `rank` of `world`.
+// Sizes differ by at most one; earlier ranks get the extra examples.
+struct Shard {
+  int64_t begin = 0, end = 0;
+  int64_t size() const { return end - begin; }
+  bool contains(int64_t i) const { return i >= begin && i < end; }
+};
+Shard shard_range(int64_t n, int rank, int world);
+
+// One rank's shard of one split ("train" or "test"), loaded by hyperslab.
+// `limit` > 0 restricts the split to its first `limit` examples before sharding.
+class ShardData {
+ public:
+  ShardData(const std::string& path, const std::string& split, int rank, int world, int64_t limit = 0);
+  const DatasetInfo& info() const { return info_; }
+  int64_t split_size() const { return split_size_; }  // N of the (limited) split
+  const Shard& shard() const { return shard_; }
+  // Pixels of global example index i (must be in this shard).
+  const uint8_t* image(int64_t global_index) const;
+  int64_t label(int64_t global_index) const;
+  const ImageSet& images() const { return local_; }
+
+ private:
+  DatasetInfo info_;
+  int64_t split_size_ = 0;
+  Shard shard_;
+  ImageSet local_;
+};
+
+// Deterministic epoch order: a permutation of [0, n) drawn from (seed, epoch)
+// with a fixed 64-bit generator, identical on every rank and every platform,
+// then filtered to the indices inside `shard` (order preserved).
+std::vector<int64_t> epoch_order(int64_t n, const Shard& shard, uint64_t seed, int64_t epoch);
+
+}  // namespace latentebm::data

@@ -1,0 +1,156 @@
+#include "distributed/communicator.h"
+
+#include <mpi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <stdexcept>
+#include <vector>
+
+namespace latentebm {
+
+bool Communicator::all_equal(int64_t value, const char* what) {
+  int64_t lo = value, hi = value;
+  allreduce_min(&lo, 1, what);
+  allreduce_max(&hi, 1, what);
+  return lo == hi;
+}
+
+bool Communicator::all_true(bool flag, const char* what) {
+  int64_t v = flag ? 1 : 0;
+  allreduce_min(&v, 1, what);
+  return v == 1;
+}
+
+bool Communicator::any_true(bool flag, const char* what) {
+  int64_t v = flag ? 1 : 0;
+  allreduce_max(&v, 1, what);
+  return v == 1;
+}
+
+std::string Communicator::broadcast_string(const std::string& s, int root, const char* what) {
+  int64_t n = static_cast<int64_t>(s.size());
+  broadcast(&n, sizeof(n), root, what);
+  std::string out = rank() == root ? s : std::string(static_cast<size_t>(n), '\0');
+  if (n > 0) broadcast(out.data(), static_cast<size_t>(n), root, what);
+  return out;
+}
+
+namespace {
+
+class SingleCommunicator final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::string backend() const override { return "single"; }
+  void barrier(const char*) override {}
+  void broadcast(void*, size_t, int root, const char* what) override {
+    if (root != 0) throw std::runtime_error(std::string("broadcast '") + what + "': root rank out of range");
+  }
+  void allreduce_sum(float*, size_t, const char*) override {}
+  void allreduce_sum(double*, size_t, const char*) override {}
+  void allreduce_min(int64_t*, size_t, const char*) override {}
+  void allreduce_max(int64_t*, size_t, const char*) override {}
+};
+
+class MpiCommunicator final : public Communicator {
+ public:
+  MpiCommunicator() {
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized) throw std::logic_error("make_mpi_communicator: call init_mpi first");
+    // Errors come back as return codes, which check() turns into exceptions.
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::string backend() const override { return "mpi"; }
+
+  void barrier(const char* what) override { check(MPI_Barrier(MPI_COMM_WORLD), "barrier", what); }
+
+  void broadcast(void* data, size_t bytes, int root, const char* what) override {
+    // MPI counts are int: send large buffers in pieces.
+    auto* p = static_cast<char*>(data);
+    const size_t kMax = size_t(1) << 30;
+    for (size_t off = 0; off < bytes; off += kMax) {
+      const int n = static_cast<int>(std::min(kMax, bytes - off));
+      check(MPI_Bcast(p + off, n, MPI_BYTE, root, MPI_COMM_WORLD), "broadcast", what);
+    }
+  }
+  void allreduce_sum(float* data, size_t count, const char* what) override {
+    reduce(data, count, MPI_FLOAT, MPI_SUM, what);
+  }
+  void allreduce_sum(double* data, size_t count, const char* what) override {
+    reduce(data, count, MPI_DOUBLE, MPI_SUM, what);
+  }
+  void allreduce_min(int64_t* data, size_t count, const char* what) override {
+    reduce(data, count, MPI_INT64_T, MPI_MIN, what);
+  }
+  void allreduce_max(int64_t* data, size_t count, const char* what) override {
+    reduce(data, count, MPI_INT64_T, MPI_MAX, what);
+  }
+
+ private:
+  template <class T>
+  void reduce(T* data, size_t count, MPI_Datatype type, MPI_Op op, const char* what) {
+    const size_t kMax = size_t(1) << 28;
+    for (size_t off = 0; off < count; off += kMax) {
+      const int n = static_cast<int>(std::min(kMax, count - off));
+      check(MPI_Allreduce(MPI_IN_PLACE, data + off, n, type, op, MPI_COMM_WORLD), "all-reduce", what);
+    }
+  }
+  void check(int rc, const char* op, const char* what) const {
+    if (rc == MPI_SUCCESS) return;
+    char buf[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, buf, &len);
+    throw std::runtime_error("rank " + std::to_string(rank_) + ": MPI " + op + " '" + what + "' failed: " +
+                             std::string(buf, static_cast<size_t>(len)) +
+                             " (a peer rank probably died; see its log under <run_dir>/logs/)");
+  }
+  int rank_ = 0, size_ = 1;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> make_single_communicator() { return std::make_unique<SingleCommunicator>(); }
+std::unique_ptr<Communicator> make_mpi_communicator() { return std::make_unique<MpiCommunicator>(); }
+
+void init_mpi(int* argc, char*** argv) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized) return;
+  int provided = 0;
+  if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    throw std::runtime_error("MPI_Init_thread failed; is Open MPI installed and the job started with mpirun?");
+  std::set_terminate([] {
+    int rank = -1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    std::fprintf(stderr, "latentebm: rank %d terminated by an uncaught error; aborting the job\n", rank);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    std::abort();
+  });
+}
+
+void finalize_mpi() {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (initialized && !finalized) MPI_Finalize();
+}
+
+void abort_job(int code) {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  int size = 1;
+  if (initialized && !finalized) MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (initialized && !finalized && size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+  finalize_mpi();
+  std::exit(code);
+}
+
+}  // namespace latentebm

@@ -1,0 +1,53 @@
+#pragma once
+// The thin interface the training loop uses for everything distributed.
+// Two implementations: MPI (one process per rank, launched by mpirun) and a
+// single-process one (world of 1, every collective is the identity).
+//
+// Contract: every rank calls every collective with the same sizes, in the
+// same order. Every call names what it is for (`what`), so a failure reports
+// the rank and the collective that failed.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace latentebm {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual std::string backend() const = 0;
+
+  virtual void barrier(const char* what) = 0;
+  virtual void broadcast(void* data, size_t bytes, int root, const char* what) = 0;
+  virtual void allreduce_sum(float* data, size_t count, const char* what) = 0;
+  virtual void allreduce_sum(double* data, size_t count, const char* what) = 0;
+  virtual void allreduce_min(int64_t* data, size_t count, const char* what) = 0;
+  virtual void allreduce_max(int64_t* data, size_t count, const char* what) = 0;
+
+  bool is_root() const { return rank() == 0; }
+  // Every rank holds the same value? (min == max all-reduce)
+  bool all_equal(int64_t value, const char* what);
+  // Logical AND / OR of a flag over all ranks.
+  bool all_true(bool flag, const char* what);
+  bool any_true(bool flag, const char* what);
+  // Broadcast a string from root.
+  std::string broadcast_string(const std::string& s, int root, const char* what);
+};
+
+// World of one: every collective returns its input.
+std::unique_ptr<Communicator> make_single_communicator();
+// MPI_COMM_WORLD. MPI must already be initialised (see init_mpi).
+std::unique_ptr<Communicator> make_mpi_communicator();
+
+// Initialise MPI (thread level FUNNELED) and install a terminate handler that
+// calls MPI_Abort, so an uncaught error on any rank takes the whole job down
+// instead of leaving the others waiting in a collective. Idempotent.
+void init_mpi(int* argc, char*** argv);
+void finalize_mpi();
+// Abort every rank of the job (used after a fatal error on one rank).
+[[noreturn]] void abort_job(int code);
+
+}  // namespace latentebm

@@ -1,0 +1,85 @@
+#include "io/png.h"
+
+#include <png.h>
+
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+
+namespace latentebm::png {
+
+void write(const std::string& path, const uint8_t* pixels, int64_t width, int64_t height, int64_t channels) {
+  if (channels != 1 && channels != 3) throw std::invalid_argument("png::write: channels must be 1 or 3");
+  const std::string tmp = path + ".tmp";
+  FILE* fp = std::fopen(tmp.c_str(), "wb");
+  if (!fp) throw std::runtime_error("cannot write '" + tmp + "' (does the directory exist and is it writable?)");
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  if (!png || !info || setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    std::fclose(fp);
+    std::remove(tmp.c_str());
+    throw std::runtime_error("libpng failed while writing '" + path + "'");
+  }
+  png_init_io(png, fp);
+  png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 8,
+               channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  for (int64_t y = 0; y < height; ++y)
+    png_write_row(png, const_cast<png_bytep>(pixels + y * width * channels));
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  const bool ok = std::fflush(fp) == 0;
+  std::fclose(fp);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot finish writing '" + path + "' (disk full?)");
+  }
+}
+
+void write_grid(const std::string& path, const std::vector<uint8_t>& images, int64_t n, int64_t c, int64_t h, int64_t w,
+                int64_t columns, int64_t pad) {
+  if (n < 1 || columns < 1) throw std::invalid_argument("png::write_grid: need at least one image and column");
+  if (static_cast<int64_t>(images.size()) != n * c * h * w) throw std::invalid_argument("png::write_grid: size mismatch");
+  const int64_t cols = std::min(columns, n), rows = (n + cols - 1) / cols;
+  const int64_t W = cols * (w + pad) + pad, H = rows * (h + pad) + pad;
+  std::vector<uint8_t> canvas(static_cast<size_t>(W * H * c), 255);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t x0 = pad + (i % cols) * (w + pad), y0 = pad + (i / cols) * (h + pad);
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x)
+          canvas[static_cast<size_t>(((y0 + y) * W + x0 + x) * c + ch)] = images[static_cast<size_t>(((i * c + ch) * h + y) * w + x)];
+  }
+  write(path, canvas.data(), W, H, c);
+}
+
+Image read(const std::string& path) {
+  FILE* fp = std::fopen(path.c_str(), "rb");
+  if (!fp) throw std::runtime_error("cannot open PNG '" + path + "'");
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png ? png_create_info_struct(png) : nullptr;
+  Image img;
+  if (!png || !info || setjmp(png_jmpbuf(png))) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    std::fclose(fp);
+    throw std::runtime_error("'" + path + "' is not a readable PNG file");
+  }
+  png_init_io(png, fp);
+  png_read_info(png, info);
+  png_set_strip_16(png);
+  png_set_palette_to_rgb(png);
+  png_set_expand_gray_1_2_4_to_8(png);
+  png_read_update_info(png, info);
+  img.width = png_get_image_width(png, info);
+  img.height = png_get_image_height(png, info);
+  img.channels = png_get_channels(png, info);
+  img.pixels.resize(static_cast<size_t>(img.width * img.height * img.channels));
+  for (int64_t y = 0; y < img.height; ++y) png_read_row(png, img.pixels.data() + y * img.width * img.channels, nullptr);
+  png_destroy_read_struct(&png, &info, nullptr);
+  std::fclose(fp);
+  return img;
+}
+
+}  // namespace latentebm::png

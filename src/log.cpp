@@ -1,0 +1,41 @@
+#include "log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace latentebm {
+
+namespace {
+std::shared_ptr<spdlog::sinks::sink> console_sink(int rank) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  sink->set_pattern("[%H:%M:%S] %^%l%$ %v");
+  sink->set_level(rank == 0 ? spdlog::level::info : spdlog::level::err);
+  return sink;
+}
+}  // namespace
+
+void init_console_logging(int rank) {
+  auto logger = std::make_shared<spdlog::logger>("latentebm", console_sink(rank));
+  logger->set_level(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+void init_run_logging(const std::string& run_dir, int rank) {
+  const auto dir = std::filesystem::path(run_dir) / "logs";
+  std::filesystem::create_directories(dir);
+  char name[32];
+  std::snprintf(name, sizeof(name), "rank-%05d.log", rank);
+  auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>((dir / name).string(), /*truncate=*/false);
+  file->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [rank " + std::to_string(rank) + "] %l %v");
+  file->set_level(spdlog::level::debug);
+  auto logger = std::make_shared<spdlog::logger>("latentebm", spdlog::sinks_init_list{console_sink(rank), file});
+  logger->set_level(spdlog::level::debug);
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace latentebm

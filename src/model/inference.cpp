@@ -1,0 +1,37 @@
+#include "model/inference.h"
+
+#include "io/png.h"
+
+namespace latentebm {
+
+torch::Tensor sample_images(Generator& g, MultiStagePrior& prior, int64_t stages, const SampleConfig& opt, int64_t n,
+                            torch::Device device) {
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  torch::Tensor z;
+  if (opt.method == "sir")
+    z = sir_sample(prior, stages, n, opt.sir_proposals, options);
+  else
+    z = prior_langevin(prior, stages, torch::randn({n, prior->nz}, options), {opt.steps, opt.delta});
+  torch::NoGradGuard no_grad;
+  return g->forward(z);
+}
+
+torch::Tensor reconstruct_images(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
+                                 double sigma, const LangevinOptions& opt) {
+  auto z = posterior_langevin(g, prior, stages, x, torch::randn({x.size(0), prior->nz}, x.options()), sigma, opt);
+  torch::NoGradGuard no_grad;
+  return g->forward(z);
+}
+
+torch::Tensor to_unit_range(const torch::Tensor& u8) { return u8.to(torch::kFloat32).div(127.5).sub(1.0); }
+
+std::vector<uint8_t> to_bytes(const torch::Tensor& images) {
+  auto u8 = images.detach().to(torch::kCPU).add(1.0).mul(127.5).round().clamp(0, 255).to(torch::kUInt8).contiguous();
+  return std::vector<uint8_t>(u8.data_ptr<uint8_t>(), u8.data_ptr<uint8_t>() + u8.numel());
+}
+
+void save_grid(const std::string& path, const torch::Tensor& images, int64_t columns) {
+  png::write_grid(path, to_bytes(images), images.size(0), images.size(1), images.size(2), images.size(3), columns);
+}
+
+}  // namespace latentebm

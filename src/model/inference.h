@@ -1,0 +1,31 @@
+#pragma once
+// Test-time use of a trained model: samples from the learned prior, and
+// reconstructions of given images through posterior Langevin.
+#include <torch/torch.h>
+
+#include <string>
+
+#include "config.h"
+#include "model/generator.h"
+#include "model/prior.h"
+#include "model/sampler.h"
+
+namespace latentebm {
+
+// n latents from p_stages by the method of `opt` (Langevin from N(0, I) or
+// SIR), decoded by g: images in [-1, 1].
+torch::Tensor sample_images(Generator& g, MultiStagePrior& prior, int64_t stages, const SampleConfig& opt, int64_t n,
+                            torch::Device device);
+
+// g(z) for z a posterior sample (noise-initialised Langevin under p_stages).
+torch::Tensor reconstruct_images(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
+                                 double sigma, const LangevinOptions& opt);
+
+// uint8 x (N x C x H x W, 0..255) <-> float [-1, 1].
+torch::Tensor to_unit_range(const torch::Tensor& u8);
+std::vector<uint8_t> to_bytes(const torch::Tensor& images);
+
+// Write images in [-1, 1] as a PNG grid.
+void save_grid(const std::string& path, const torch::Tensor& images, int64_t columns);
+
+}  // namespace latentebm

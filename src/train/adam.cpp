@@ -1,0 +1,35 @@
+#include "train/adam.h"
+
+#include <cmath>
+
+namespace latentebm {
+
+Adam::Adam(std::vector<torch::Tensor> params, double lr, double beta1, double beta2, double eps)
+    : params_(std::move(params)), lr_(lr), b1_(beta1), b2_(beta2), eps_(eps) {
+  for (const auto& p : params_) {
+    m_.push_back(torch::zeros_like(p));
+    v_.push_back(torch::zeros_like(p));
+  }
+}
+
+void Adam::step() {
+  torch::NoGradGuard no_grad;
+  ++t_;
+  const double c1 = 1.0 - std::pow(b1_, static_cast<double>(t_));
+  const double c2 = 1.0 - std::pow(b2_, static_cast<double>(t_));
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const auto& g = params_[i].grad();
+    if (!g.defined()) continue;
+    m_[i].mul_(b1_).add_(g, 1.0 - b1_);
+    v_[i].mul_(b2_).addcmul_(g, g, 1.0 - b2_);
+    auto denom = (v_[i] / c2).sqrt_().add_(eps_);
+    params_[i].addcdiv_(m_[i], denom, -lr_ / c1);
+  }
+}
+
+void Adam::zero_grad() {
+  for (auto& p : params_)
+    if (p.grad().defined()) p.mutable_grad().zero_();
+}
+
+}  // namespace latentebm

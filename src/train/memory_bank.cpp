@@ -1,0 +1,83 @@
+#include "train/memory_bank.h"
+
+#include <stdexcept>
+
+#include "io/h5.h"
+
+namespace latentebm {
+
+MemoryBank::MemoryBank(const data::Shard& shard, int64_t n_total, int64_t nz, uint64_t seed, torch::Device device)
+    : shard_(shard), n_total_(n_total), nz_(nz) {
+  // Deterministic, independent of the rank count: row i's initial value
+  // depends only on (seed, i / 4096), drawn block by block on the CPU.
+  auto cpu = torch::empty({shard.size(), nz});
+  const int64_t kBlock = 4096;
+  for (int64_t b = shard.begin / kBlock; b * kBlock < shard.end; ++b) {
+    auto gen = at::detail::createCPUGenerator(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(b) + 17);
+    auto block = at::randn({kBlock, nz}, gen);
+    const int64_t lo = std::max(shard.begin, b * kBlock), hi = std::min(shard.end, (b + 1) * kBlock);
+    cpu.narrow(0, lo - shard.begin, hi - lo).copy_(block.narrow(0, lo - b * kBlock, hi - lo));
+  }
+  rows_ = cpu.to(device);
+  snapshot_ = rows_.clone();
+}
+
+void MemoryBank::write(const std::vector<int64_t>& global_indices, const torch::Tensor& z) {
+  std::vector<int64_t> local(global_indices.size());
+  for (size_t i = 0; i < local.size(); ++i) {
+    if (!shard_.contains(global_indices[i]))
+      throw std::logic_error("memory bank: example " + std::to_string(global_indices[i]) + " is not in this rank's shard");
+    local[i] = global_indices[i] - shard_.begin;
+  }
+  auto idx = torch::tensor(local, torch::TensorOptions().dtype(torch::kLong)).to(rows_.device());
+  torch::NoGradGuard no_grad;
+  rows_.index_copy_(0, idx, z.detach().to(rows_.dtype()));
+}
+
+void MemoryBank::snapshot() { snapshot_ = rows_.clone(); }
+
+torch::Tensor MemoryBank::draw(int64_t count) const {
+  auto idx = torch::randint(0, snapshot_.size(0), {count}, torch::TensorOptions().dtype(torch::kLong).device(snapshot_.device()));
+  return snapshot_.index_select(0, idx);
+}
+
+void MemoryBank::save(h5::File& file) const {
+  auto m = rows_.to(torch::kCPU).contiguous();
+  auto s = snapshot_.to(torch::kCPU).contiguous();
+  file.write_f32("/memory", m.data_ptr<float>(), {m.size(0), nz_});
+  file.write_f32("/snapshot", s.data_ptr<float>(), {s.size(0), nz_});
+  file.set_attr("/memory", "begin", shard_.begin);
+  file.set_attr("/memory", "end", shard_.end);
+  file.set_attr("/memory", "n_total", n_total_);
+}
+
+void MemoryBank::load(const std::vector<std::string>& shard_paths) {
+  auto m = torch::empty({shard_.size(), nz_});
+  auto s = torch::empty({shard_.size(), nz_});
+  int64_t filled = 0;
+  for (const auto& path : shard_paths) {
+    h5::File f(path, h5::Mode::Read);
+    const int64_t b = f.attr_i64("/memory", "begin"), e = f.attr_i64("/memory", "end");
+    if (f.attr_i64("/memory", "n_total") != n_total_)
+      throw std::runtime_error("memory shard '" + path + "' was written for " + std::to_string(f.attr_i64("/memory", "n_total")) +
+                               " training examples, this run has " + std::to_string(n_total_) +
+                               " (was data.path or data.train_limit changed?)");
+    const auto shape = f.shape("/memory");
+    if (shape.size() != 2 || shape[1] != nz_ || shape[0] != e - b)
+      throw std::runtime_error("memory shard '" + path + "' has the wrong shape for nz = " + std::to_string(nz_));
+    const int64_t lo = std::max(b, shard_.begin), hi = std::min(e, shard_.end);
+    if (lo >= hi) continue;
+    auto rows = f.read_f32_rows("/memory", lo - b, hi - b);
+    auto snap = f.read_f32_rows("/snapshot", lo - b, hi - b);
+    m.narrow(0, lo - shard_.begin, hi - lo).copy_(torch::from_blob(rows.data(), {hi - lo, nz_}));
+    s.narrow(0, lo - shard_.begin, hi - lo).copy_(torch::from_blob(snap.data(), {hi - lo, nz_}));
+    filled += hi - lo;
+  }
+  if (filled != shard_.size())
+    throw std::runtime_error("memory shards cover " + std::to_string(filled) + " of this rank's " + std::to_string(shard_.size()) +
+                             " rows: a shard file is missing from the checkpoint");
+  rows_ = m.to(rows_.defined() ? rows_.device() : torch::Device(torch::kCPU));
+  snapshot_ = s.to(rows_.device());
+}
+
+}  // namespace latentebm

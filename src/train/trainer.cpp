@@ -1,0 +1,315 @@
+#include "train/trainer.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "distributed/tensor_comm.h"
+#include "model/inference.h"
+#include "model/sampler.h"
+#include "train/checkpoint.h"
+
+namespace latentebm {
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string format_duration(double s) {
+  const auto total = static_cast<long long>(std::max(0.0, s));
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%02lld:%02lld:%02lld", total / 3600, (total / 60) % 60, total % 60);
+  return buf;
+}
+}  // namespace
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name == "cuda" && !torch::cuda::is_available())
+    throw std::runtime_error("runtime.device = cuda but this LibTorch sees no CUDA device (use runtime.device=cpu or auto)");
+  if (name == "cuda" || (name == "auto" && torch::cuda::is_available())) return torch::kCUDA;
+  return torch::kCPU;
+}
+
+uint64_t iteration_seed(uint64_t seed, int rank, int64_t t) {
+  // splitmix64 of a mix of the three: distinct, well-spread streams.
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull ^ (static_cast<uint64_t>(rank) << 40) ^ static_cast<uint64_t>(t);
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+torch::Tensor accumulate_gradients(Generator& g, RatioNet* active, const torch::Tensor& x, const torch::Tensor& z_post,
+                                   const torch::Tensor& z_noise, double sigma, int64_t global_batch) {
+  const double B = static_cast<double>(global_batch);
+  // Generator: -log p(x | z) at the posterior samples, summed, over the global batch.
+  auto gen = (x - g->forward(z_post.detach())).pow(2).sum() / (2.0 * sigma * sigma) / B;
+  auto total = gen;
+  auto nce = torch::zeros({}, x.options());
+  auto correct = torch::zeros({}, x.options());
+  if (active != nullptr) {
+    // Logistic NCE: posterior samples (q_k) are the data, prior samples (p_k) the noise.
+    auto f_post = (*active)->forward(z_post.detach());
+    auto f_noise = (*active)->forward(z_noise.detach());
+    nce = -(torch::log_sigmoid(f_post).sum() + torch::log_sigmoid(-f_noise).sum()) / B;
+    correct = ((f_post > 0).sum() + (f_noise < 0).sum()).to(torch::kFloat32).detach() / (2.0 * B);
+    total = total + nce;
+  }
+  total.backward();
+  return torch::stack({gen.detach(), nce.detach(), correct});
+}
+
+Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_dir,
+                 const std::optional<std::string>& resume_from)
+    : cfg_(cfg), comm_(comm), run_dir_(run_dir), start_time_(Clock::now()) {
+  device_ = resolve_device(cfg.runtime.device);
+  data_ = std::make_unique<data::ShardData>(cfg.data.path, "train", comm.rank(), comm.size(), cfg.data.train_limit);
+  const auto& info = data_->info();
+  const int64_t n = data_->split_size();
+  validate_against(cfg, comm.size(), n, info.c, info.h, info.w);
+  K_ = cfg.train.stages;
+  T_ = latentebm::total_iterations(cfg, n);
+  S_ = latentebm::stage_length(cfg, n);
+  local_batch_ = cfg.train.batch_size / comm.size();
+  iters_per_epoch_ = std::max<int64_t>(1, (n / comm.size()) / local_batch_);
+
+  torch::manual_seed(cfg.train.seed);
+  g_ = Generator(cfg.model.generator, cfg.model.nz, cfg.model.ngf, info.c);
+  prior_ = MultiStagePrior(cfg.model.nz, K_, cfg.model.ratio_hidden);
+  g_->to(device_);
+  prior_->to(device_);
+  g_opt_ = Adam(parameter_list(*g_), cfg.train.g_lr, cfg.train.beta1, cfg.train.beta2);
+  bank_ = MemoryBank(data_->shard(), n, cfg.model.nz, cfg.train.seed, device_);
+
+  stage_ = 0;
+  if (resume_from) {
+    const auto meta = read_checkpoint_meta(*resume_from);
+    stage_ = meta.stage;
+    if (K_ > 0) e_opt_ = Adam(parameter_list(*prior_->ratio(stage_)), cfg.train.e_lr, cfg.train.beta1, cfg.train.beta2);
+    TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
+    load_checkpoint(*resume_from, state);
+    iteration_ = meta.iteration;
+    spdlog::info("resumed from {} at iteration {} (stage {}, written by {} rank(s))", *resume_from, iteration_, stage_,
+                 meta.world_size);
+  } else {
+    if (K_ > 0) e_opt_ = Adam(parameter_list(*prior_->ratio(0)), cfg.train.e_lr, cfg.train.beta1, cfg.train.beta2);
+    // Every rank starts from rank 0's parameters, whatever its own init drew.
+    auto all = parameter_list(*g_);
+    for (auto& p : parameter_list(*prior_)) all.push_back(p);
+    broadcast_tensors(comm_, all, 0, "initial parameters");
+  }
+  auto all = parameter_list(*g_);
+  for (auto& p : parameter_list(*prior_)) all.push_back(p);
+  if (!identical_on_all_ranks(comm_, all, "initial parameters checksum"))
+    throw std::runtime_error("ranks hold different parameters after start-up; a checkpoint shard may be corrupt");
+}
+
+int64_t Trainer::stage_for(int64_t t) const { return K_ == 0 ? 0 : std::min(t / S_, K_ - 1); }
+
+void Trainer::seed_iteration(int64_t t) { torch::manual_seed(iteration_seed(cfg_.train.seed, comm_.rank(), t)); }
+
+// ---------------------------------------------------------------------------
+// Algorithm 1.
+void Trainer::train(int64_t max_iterations) {
+  const int64_t end = max_iterations > 0 ? std::min(T_, iteration_ + max_iterations) : T_;
+  spdlog::info("training iterations {}..{} of T = {} | K = {} stages of {} iterations | {} rank(s) x batch {} | {} | device {}",
+               iteration_, end, T_, K_, S_, comm_.size(), local_batch_, cfg_.model.generator, device_.str());
+  StepStats window;
+  int64_t in_window = 0;
+  auto window_start = Clock::now();
+  for (int64_t t = iteration_; t < end; ++t) {
+    // 5. Stage transition: a new stage every T/K iterations (f_k frozen into the prior).
+    while (stage_ < stage_for(t)) enter_stage(stage_ + 1);
+    seed_iteration(t);
+
+    // 1. Mini-batch of this rank's shard.
+    const Batch batch = load_batch(t);
+
+    // 2. Posterior samples z ~ p(z | x) under the current prior p_k, by short-run Langevin.
+    auto t0 = Clock::now();
+    torch::Tensor grad_norm;
+    const auto z_post = sample_posterior(batch.x, &grad_norm);
+    const double t_langevin = seconds_since(t0);
+    bank_.write(batch.indices, z_post);  // the memory matrix keeps each example's latest sample
+
+    // Noise samples of p_k for the contrastive estimation of r_k = q_k / p_k.
+    const auto z_noise = sample_noise(static_cast<int64_t>(batch.indices.size()));
+
+    // 3 + 4. One Adam step on f_k (NCE) and one on the generator, one all-reduce.
+    StepStats s = update(batch, z_post, z_noise, grad_norm);
+    s.t_langevin = t_langevin;
+    iteration_ = t + 1;
+
+    window.gen_loss += s.gen_loss, window.nce_loss += s.nce_loss, window.nce_acc += s.nce_acc;
+    window.langevin_grad_norm += s.langevin_grad_norm;
+    window.t_langevin += s.t_langevin, window.t_update += s.t_update, window.t_allreduce += s.t_allreduce;
+    ++in_window;
+    if (iteration_ % cfg_.log.log_every == 0 || iteration_ == end) {
+      log_progress(iteration_, window, in_window, seconds_since(window_start));
+      window = StepStats{};
+      in_window = 0;
+      window_start = Clock::now();
+    }
+    if (iteration_ % cfg_.log.checkpoint_every == 0 || iteration_ == end) save();
+  }
+  if (iteration_ >= T_) spdlog::info("training finished: {} iterations in {}", T_, format_duration(seconds_since(start_time_)));
+}
+// ---------------------------------------------------------------------------
+
+void Trainer::enter_stage(int64_t k) {
+  // Freeze f_{k-1}: every rank adopts rank 0's bytes and proves it holds them.
+  auto frozen = parameter_list(*prior_->ratio(k - 1));
+  comm_.barrier("stage transition");
+  broadcast_tensors(comm_, frozen, 0, "stage transition: frozen ratio network");
+  if (!identical_on_all_ranks(comm_, frozen, "stage transition: checksum"))
+    throw std::runtime_error("stage transition " + std::to_string(k) + ": ranks hold different frozen ratio networks");
+  // The bank read in stage k is what the memory matrix holds now.
+  if (cfg_.train.prior_samples == "persistent") bank_.snapshot();
+  stage_ = k;
+  e_opt_ = Adam(parameter_list(*prior_->ratio(k)), cfg_.train.e_lr, cfg_.train.beta1, cfg_.train.beta2);
+  spdlog::info("stage {} of {} begins at iteration {} (f_{} frozen, checksum verified on {} rank(s))", k, K_, iteration_, k - 1,
+               comm_.size());
+}
+
+Batch Trainer::load_batch(int64_t t) {
+  const int64_t epoch = t / iters_per_epoch_, pos = t % iters_per_epoch_;
+  if (epoch != cached_epoch_) {
+    epoch_order_ = data::epoch_order(data_->split_size(), data_->shard(), cfg_.train.seed, epoch);
+    cached_epoch_ = epoch;
+  }
+  Batch b;
+  b.indices.assign(epoch_order_.begin() + pos * local_batch_, epoch_order_.begin() + (pos + 1) * local_batch_);
+  const auto& info = data_->info();
+  const int64_t bytes = info.c * info.h * info.w;
+  auto u8 = torch::empty({local_batch_, info.c, info.h, info.w}, torch::kUInt8);
+  for (int64_t i = 0; i < local_batch_; ++i)
+    std::memcpy(u8.data_ptr<uint8_t>() + i * bytes, data_->image(b.indices[static_cast<size_t>(i)]), static_cast<size_t>(bytes));
+  b.x = to_unit_range(u8).to(device_);
+  return b;
+}
+
+torch::Tensor Trainer::sample_posterior(const torch::Tensor& x, torch::Tensor* grad_norm) {
+  auto z0 = torch::randn({x.size(0), cfg_.model.nz}, x.options());
+  return posterior_langevin(g_, prior_, /*prior_stages=*/stage_, x, z0, cfg_.model.sigma,
+                            {cfg_.train.langevin_steps, cfg_.train.langevin_delta}, grad_norm);
+}
+
+torch::Tensor Trainer::sample_noise(int64_t count) {
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
+  if (K_ == 0) return torch::empty({0, cfg_.model.nz}, options);
+  if (stage_ == 0) return torch::randn({count, cfg_.model.nz}, options);  // exact draws of p_0 = N(0, I)
+  if (cfg_.train.prior_samples == "persistent") return bank_.draw(count);  // q_{k-1} stands in for p_k
+  return prior_langevin(prior_, stage_, torch::randn({count, cfg_.model.nz}, options),
+                        {cfg_.train.prior_langevin_steps, cfg_.train.prior_langevin_delta});
+}
+
+StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
+                          const torch::Tensor& langevin_grad_norm) {
+  StepStats s;
+  auto t0 = Clock::now();
+  RatioNet* active = K_ > 0 ? &prior_->ratio(stage_) : nullptr;
+  g_opt_.zero_grad();
+  if (active) e_opt_.zero_grad();
+  auto local = accumulate_gradients(g_, active, batch.x, z_post, z_noise, cfg_.model.sigma, cfg_.train.batch_size);
+  auto grad_norm = langevin_grad_norm.defined() ? langevin_grad_norm.reshape({1}) : torch::zeros({1}, local.options());
+  local = torch::cat({local, grad_norm / static_cast<double>(comm_.size())});
+
+  // One flat buffer in a fixed order: generator grads, active ratio grads, then the loss terms.
+  std::vector<torch::Tensor> parts;
+  for (const auto& p : g_opt_.params()) parts.push_back(p.grad());
+  if (active)
+    for (const auto& p : e_opt_.params()) parts.push_back(p.grad());
+  parts.push_back(local);
+  auto flat = pack(parts);
+  auto t1 = Clock::now();
+  allreduce_sum(comm_, flat, "gradients (generator + active ratio network)");
+  s.t_allreduce = seconds_since(t1);
+  unpack(flat, parts);
+
+  auto terms = local.to(torch::kCPU);
+  s.gen_loss = terms[0].item<double>();
+  s.nce_loss = terms[1].item<double>();
+  s.nce_acc = terms[2].item<double>();
+  s.langevin_grad_norm = terms[3].item<double>();
+  // Every rank sees the same summed values, so every rank takes this branch together.
+  if (!std::isfinite(s.gen_loss) || !std::isfinite(s.nce_loss) || !std::isfinite(s.langevin_grad_norm))
+    throw std::runtime_error("training diverged at iteration " + std::to_string(iteration_) +
+                             " (non-finite loss or Langevin gradient); lower train.langevin_delta or the learning rates "
+                             "and resume from the last checkpoint");
+  g_opt_.step();
+  if (active) e_opt_.step();
+  s.t_update = seconds_since(t0) - s.t_allreduce;
+  return s;
+}
+
+std::string Trainer::save() {
+  CheckpointMeta meta;
+  meta.iteration = iteration_;
+  meta.stage = stage_;
+  meta.world_size = comm_.size();
+  meta.config_yaml = to_yaml(cfg_);
+  TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
+  auto dir = save_checkpoint(comm_, run_dir_, meta, state, cfg_.train.seed, cfg_.log.keep_checkpoints);
+  spdlog::debug("checkpoint written: {}", dir);
+  return dir;
+}
+
+void Trainer::log_progress(int64_t t, const StepStats& sum, int64_t count, double window_s) {
+  const double c = static_cast<double>(std::max<int64_t>(1, count));
+  const double it_per_s = window_s > 0 ? c / window_s : 0.0;
+  const double eta = it_per_s > 0 ? static_cast<double>(T_ - t) / it_per_s : 0.0;
+  spdlog::info("it {}/{} | stage {} | gen {:.3f} | nce {:.4f} acc {:.3f} | |grad z| {:.3f} | {:.2f} it/s | ETA {}", t, T_,
+               stage_, sum.gen_loss / c, sum.nce_loss / c, sum.nce_acc / c, sum.langevin_grad_norm / c, it_per_s,
+               format_duration(eta));
+  if (!comm_.is_root()) return;
+  nlohmann::json row = {{"iteration", t},
+                        {"stage", stage_},
+                        {"gen_loss", sum.gen_loss / c},
+                        {"nce_loss", sum.nce_loss / c},
+                        {"nce_acc", sum.nce_acc / c},
+                        {"langevin_grad_norm", sum.langevin_grad_norm / c},
+                        {"it_per_s", it_per_s},
+                        {"time_langevin_s", sum.t_langevin / c},
+                        {"time_update_s", sum.t_update / c},
+                        {"time_allreduce_s", sum.t_allreduce / c},
+                        {"elapsed_s", seconds_since(start_time_)}};
+  std::ofstream out(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app);
+  out << row.dump() << "\n";
+}
+
+void Trainer::write_pictures() {
+  if (!comm_.is_root()) return;
+  torch::manual_seed(iteration_seed(cfg_.train.seed, 0, -1));
+  const int64_t n = cfg_.sample.count, cols = 8;
+  auto samples = sample_images(g_, prior_, K_, cfg_.sample, n, device_);
+  const auto samples_path = (std::filesystem::path(run_dir_) / "samples.png").string();
+  save_grid(samples_path, samples, cols);
+
+  data::ShardData test(cfg_.data.path, "test", 0, 1, std::min<int64_t>(n, data_->info().n_test));
+  const auto& imgs = test.images();
+  auto x = to_unit_range(torch::from_blob(const_cast<uint8_t*>(imgs.pixels.data()), {imgs.n, imgs.c, imgs.h, imgs.w},
+                                          torch::kUInt8)
+                             .clone())
+               .to(device_);
+  auto recon = reconstruct_images(g_, prior_, K_, x, cfg_.model.sigma, {cfg_.train.langevin_steps, cfg_.train.langevin_delta});
+  const double mse = (recon - x).pow(2).mean().item<double>();
+  // Rows alternate: 8 test images, then their reconstructions.
+  std::vector<torch::Tensor> rows;
+  for (int64_t i = 0; i < x.size(0); i += cols) {
+    const int64_t m = std::min(cols, x.size(0) - i);
+    rows.push_back(x.narrow(0, i, m));
+    rows.push_back(recon.narrow(0, i, m));
+  }
+  const auto recon_path = (std::filesystem::path(run_dir_) / "reconstructions.png").string();
+  save_grid(recon_path, torch::cat(rows), cols);
+  spdlog::info("wrote {} (prior samples, {}) and {} (test reconstruction MSE {:.5f} over {} images)", samples_path,
+               cfg_.sample.method, recon_path, mse, x.size(0));
+  nlohmann::json row = {{"iteration", iteration_}, {"final", true}, {"recon_mse", mse}, {"recon_images", x.size(0)}};
+  std::ofstream out(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app);
+  out << row.dump() << "\n";
+}
+
+}  // namespace latentebm

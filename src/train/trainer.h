@@ -1,0 +1,112 @@
+#pragma once
+// Algorithm 1 of the paper (adaptive multi-stage density ratio estimation),
+// data-parallel over the ranks of a Communicator. trainer.cpp reads top to
+// bottom as the algorithm: see Trainer::train().
+#include <torch/torch.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "data/dataset.h"
+#include "distributed/communicator.h"
+#include "model/generator.h"
+#include "model/prior.h"
+#include "train/adam.h"
+#include "train/memory_bank.h"
+
+namespace latentebm {
+
+// A mini-batch of this rank's shard.
+struct Batch {
+  std::vector<int64_t> indices;  // global example indices
+  torch::Tensor x;               // [b, C, H, W] in [-1, 1]
+};
+
+// Per-iteration quantities summed over ranks (already divided by the global
+// batch where they are means).
+struct StepStats {
+  double gen_loss = 0, nce_loss = 0, nce_acc = 0, langevin_grad_norm = 0;
+  double t_langevin = 0, t_update = 0, t_allreduce = 0;  // seconds, this rank
+};
+
+// The local share of the global-batch losses, backpropagated into .grad:
+//   gen: sum_i ||x_i - g(z_i)||^2 / (2 sigma^2) / B
+//   nce: -(1/B) sum log sigmoid(f(z_post)) - (1/B) sum log sigmoid(-f(z_noise))
+// With every rank's grads summed, this equals the single-process gradient on
+// the union batch of size B = global_batch. Returns [gen, nce, correct/(2B)]
+// as a 3-element tensor of the local contributions (no .grad on it).
+torch::Tensor accumulate_gradients(Generator& g, RatioNet* active, const torch::Tensor& x, const torch::Tensor& z_post,
+                                   const torch::Tensor& z_noise, double sigma, int64_t global_batch);
+
+class Trainer {
+ public:
+  // Builds the model and this rank's view of the data. If `resume_from` names
+  // a checkpoint directory, state is loaded from it; otherwise parameters are
+  // initialised from the seed and broadcast from rank 0.
+  Trainer(const Config& cfg, Communicator& comm, const std::string& run_dir,
+          const std::optional<std::string>& resume_from = std::nullopt);
+
+  // Run Algorithm 1 until iteration T, or for at most `max_iterations` more
+  // iterations (> 0) of this invocation. Checkpoints every
+  // log.checkpoint_every iterations and when it stops.
+  void train(int64_t max_iterations = 0);
+
+  // Final artefacts: samples.png and reconstructions.png in the run
+  // directory (rank 0), plus the reconstruction MSE on the images shown.
+  void write_pictures();
+
+  // --- state, exposed for tools and tests
+  int64_t iteration() const { return iteration_; }
+  int64_t stage() const { return stage_; }
+  int64_t total_iterations() const { return T_; }
+  int64_t stage_length() const { return S_; }
+  Generator& generator() { return g_; }
+  MultiStagePrior& prior() { return prior_; }
+  MemoryBank& bank() { return bank_; }
+  Adam& generator_optimizer() { return g_opt_; }
+  const data::ShardData& data() const { return *data_; }
+  torch::Device device() const { return device_; }
+
+  // --- the pieces of one iteration (public so tests can drive them)
+  void enter_stage(int64_t k);  // step 5: freeze f_{k-1}, broadcast + verify, snapshot bank
+  Batch load_batch(int64_t t);  // step 1
+  torch::Tensor sample_posterior(const torch::Tensor& x, torch::Tensor* grad_norm = nullptr);  // step 2
+  torch::Tensor sample_noise(int64_t count);  // prior samples for the NCE of the active stage
+  StepStats update(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
+                   const torch::Tensor& langevin_grad_norm = {});  // steps 3 + 4
+  std::string save();
+
+ private:
+  int64_t stage_for(int64_t t) const;
+  void seed_iteration(int64_t t);
+  void log_progress(int64_t t, const StepStats& sum, int64_t count, double window_s);
+
+  Config cfg_;
+  Communicator& comm_;
+  std::string run_dir_;
+  torch::Device device_{torch::kCPU};
+  std::unique_ptr<data::ShardData> data_;
+  int64_t T_ = 0, S_ = 0, K_ = 0, local_batch_ = 0, iters_per_epoch_ = 0;
+  int64_t iteration_ = 0, stage_ = 0;
+
+  Generator g_{nullptr};
+  MultiStagePrior prior_{nullptr};
+  Adam g_opt_, e_opt_;
+  MemoryBank bank_;
+
+  int64_t cached_epoch_ = -1;
+  std::vector<int64_t> epoch_order_;
+  std::chrono::steady_clock::time_point start_time_;
+};
+
+// Pick the device named by runtime.device ("auto" = CUDA when available).
+torch::Device resolve_device(const std::string& name);
+
+// The seed LibTorch's generator gets at iteration t on `rank`.
+uint64_t iteration_seed(uint64_t seed, int rank, int64_t t);
+
+}  // namespace latentebm

@@ -1,0 +1,190 @@
+// Run under `mpirun -np 2`: every rank opens the same prepared file and must
+// end up holding exactly its own rows, and the ranks' epoch orders together
+// must be the one global permutation.
+#include <gtest/gtest.h>
+#include <mpi.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+
+namespace fs = std::filesystem;
+using namespace latentebm::data;
+
+namespace {
+
+constexpr int64_t kC = 2, kH = 3, kW = 4, kImage = kC * kH * kW;
+
+// Pixel k of image i encodes the index: bytes 0..3 are i in little-endian
+// order, the rest are (i + k) % 256. Label of image i is 1000 + i.
+uint8_t pixel(int64_t i, int64_t k) {
+  if (k < 4) return static_cast<uint8_t>((i >> (8 * k)) & 0xff);
+  return static_cast<uint8_t>((i + k) % 256);
+}
+
+ImageSet encoded_set(int64_t n) {
+  ImageSet s;
+  s.n = n;
+  s.c = kC;
+  s.h = kH;
+  s.w = kW;
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t k = 0; k < kImage; ++k) s.pixels.push_back(pixel(i, k));
+    s.labels.push_back(1000 + i);
+  }
+  return s;
+}
+
+int64_t decode_index(const uint8_t* img) {
+  return int64_t{img[0]} | (int64_t{img[1]} << 8) | (int64_t{img[2]} << 16) | (int64_t{img[3]} << 24);
+}
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+int world_size() {
+  int w = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &w);
+  return w;
+}
+
+// Concatenation over ranks (in rank order) of each rank's `mine`.
+std::vector<int64_t> allgather(const std::vector<int64_t>& mine) {
+  const int world = world_size();
+  const int count = static_cast<int>(mine.size());
+  std::vector<int> counts(static_cast<size_t>(world)), displs(static_cast<size_t>(world), 0);
+  MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+  std::partial_sum(counts.begin(), counts.end() - 1, displs.begin() + 1);
+  std::vector<int64_t> all(static_cast<size_t>(displs.back() + counts.back()));
+  MPI_Allgatherv(mine.data(), count, MPI_INT64_T, all.data(), counts.data(), displs.data(), MPI_INT64_T,
+                 MPI_COMM_WORLD);
+  return all;
+}
+
+// One file for all ranks: rank 0 picks the directory (its pid) and writes.
+class ShardMpiTest : public ::testing::Test {
+ protected:
+  static constexpr int64_t kTrain = 301, kTest = 40;
+
+  void SetUp() override {
+    long pid = getpid();
+    MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    dir_ = fs::temp_directory_path() / ("latentebm_mpi_shard_" + std::to_string(pid));
+    path_ = (dir_ / "encoded.h5").string();
+    if (world_rank() == 0) {
+      fs::remove_all(dir_);
+      fs::create_directories(dir_);
+      write_dataset(path_, "encoded", "mpi test", encoded_set(kTrain), encoded_set(kTest));
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+  void TearDown() override {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (world_rank() == 0) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+}  // namespace
+
+TEST_F(ShardMpiTest, EachRankHoldsExactlyItsRows) {
+  const int rank = world_rank(), world = world_size();
+  for (const std::string split : {"train", "test"}) {
+    const int64_t n = split == "train" ? kTrain : kTest;
+    const ShardData data(path_, split, rank, world);
+    const Shard expected = shard_range(n, rank, world);
+    ASSERT_EQ(data.shard().begin, expected.begin);
+    ASSERT_EQ(data.shard().end, expected.end);
+    EXPECT_EQ(data.split_size(), n);
+
+    // Only the shard is in memory...
+    const ImageSet& local = data.images();
+    ASSERT_EQ(local.n, expected.size());
+    ASSERT_EQ(local.pixels.size(), static_cast<size_t>(expected.size() * kImage));
+    ASSERT_EQ(local.labels.size(), static_cast<size_t>(expected.size()));
+    // ...and row j of it is global example begin + j, pixel for pixel.
+    std::vector<int64_t> held;
+    for (int64_t j = 0; j < local.n; ++j) {
+      const uint8_t* img = local.pixels.data() + j * kImage;
+      const int64_t i = decode_index(img);
+      EXPECT_EQ(i, expected.begin + j);
+      EXPECT_EQ(data.image(i), img);
+      EXPECT_EQ(data.label(i), 1000 + i);
+      for (int64_t k = 0; k < kImage; ++k) ASSERT_EQ(img[k], pixel(i, k)) << "example " << i << " pixel " << k;
+      held.push_back(i);
+    }
+
+    // Together the ranks hold every example exactly once.
+    std::vector<int64_t> all = allgather(held);
+    std::sort(all.begin(), all.end());
+    std::vector<int64_t> every(static_cast<size_t>(n));
+    std::iota(every.begin(), every.end(), 0);
+    EXPECT_EQ(all, every) << split;
+  }
+}
+
+TEST_F(ShardMpiTest, LimitIsAppliedBeforeSharding) {
+  const int rank = world_rank(), world = world_size();
+  const int64_t limit = 77;
+  const ShardData data(path_, "train", rank, world, limit);
+  EXPECT_EQ(data.split_size(), limit);
+  std::vector<int64_t> held;
+  for (int64_t j = 0; j < data.images().n; ++j) held.push_back(decode_index(data.images().pixels.data() + j * kImage));
+  std::vector<int64_t> all = allgather(held);
+  std::vector<int64_t> every(static_cast<size_t>(limit));
+  std::iota(every.begin(), every.end(), 0);
+  EXPECT_EQ(all, every);  // rank order is index order: shards are contiguous
+}
+
+TEST_F(ShardMpiTest, EpochOrdersTogetherFormTheGlobalPermutation) {
+  const int rank = world_rank(), world = world_size();
+  const ShardData data(path_, "train", rank, world);
+  for (int64_t epoch = 0; epoch < 3; ++epoch) {
+    const std::vector<int64_t> mine = epoch_order(kTrain, data.shard(), 2024, epoch);
+
+    // Every rank computes the same global permutation (compare with rank 0's).
+    std::vector<int64_t> global = epoch_order(kTrain, Shard{0, kTrain}, 2024, epoch);
+    std::vector<int64_t> root = global;
+    MPI_Bcast(root.data(), static_cast<int>(root.size()), MPI_INT64_T, 0, MPI_COMM_WORLD);
+    EXPECT_EQ(global, root) << "epoch " << epoch;
+
+    // Each rank's order is the global permutation filtered to its shard...
+    std::vector<int64_t> filtered;
+    for (int64_t i : global) {
+      if (data.shard().contains(i)) filtered.push_back(i);
+    }
+    EXPECT_EQ(mine, filtered) << "epoch " << epoch;
+
+    // ...and the union over ranks, re-ordered by global position, is the
+    // global permutation itself.
+    const std::vector<int64_t> all = allgather(mine);
+    std::vector<int64_t> position(static_cast<size_t>(kTrain));
+    for (size_t p = 0; p < global.size(); ++p) position[static_cast<size_t>(global[p])] = static_cast<int64_t>(p);
+    std::vector<int64_t> merged = all;
+    std::sort(merged.begin(), merged.end(),
+              [&](int64_t a, int64_t b) { return position[static_cast<size_t>(a)] < position[static_cast<size_t>(b)]; });
+    EXPECT_EQ(merged, global) << "epoch " << epoch;
+    std::vector<int64_t> sorted = all;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_TRUE(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()) << "duplicate index";
+  }
+}
+
+TEST(ShardMpi, RunsOnTwoRanks) {
+  // The file is registered with ctest as `mpirun -np 2`; one rank would not
+  // exercise the split at all.
+  EXPECT_EQ(world_size(), 2);
+}
