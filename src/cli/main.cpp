@@ -228,6 +228,15 @@ int cmd_train(int argc, char** argv, const Args& a) {
     std::ofstream(fs::path(run_dir) / "config.yaml") << "# resolved latentebm config (all keys)\n" << to_yaml(cfg);
   }
   comm->barrier("run directory ready");
+  // GPUs: pick this rank's device from its node-local rank before any CUDA
+  // work, then move gradient all-reduces onto NCCL.
+  const auto device = resolve_device(cfg.runtime.device, node_local_rank());
+  if (device.is_cuda() && comm->size() > 1) {
+    if (nccl_available())
+      comm = make_nccl_communicator(std::move(comm), device.index());
+    else
+      spdlog::warn("this build has no NCCL: GPU gradients are all-reduced through host memory over MPI");
+  }
   init_run_logging(run_dir, comm->rank());
   torch::set_num_threads(static_cast<int>(cfg.runtime.threads));
   spdlog::info("run directory {} | {} rank(s) over {}", run_dir, comm->size(), comm->backend());

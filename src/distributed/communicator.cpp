@@ -37,6 +37,24 @@ std::string Communicator::broadcast_string(const std::string& s, int root, const
   return out;
 }
 
+void Communicator::allreduce_sum_device(float*, size_t, void*, const char* what) {
+  throw std::logic_error(std::string("all-reduce '") + what + "': the " + backend() +
+                         " communicator cannot reduce device memory (stage it through the host)");
+}
+
+int node_local_rank() {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) return 0;
+  MPI_Comm local;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local) != MPI_SUCCESS)
+    throw std::runtime_error("MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) failed: cannot find the node-local rank");
+  int r = 0;
+  MPI_Comm_rank(local, &r);
+  MPI_Comm_free(&local);
+  return r;
+}
+
 namespace {
 
 class SingleCommunicator final : public Communicator {

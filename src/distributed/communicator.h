@@ -27,6 +27,11 @@ class Communicator {
   virtual void allreduce_min(int64_t* data, size_t count, const char* what) = 0;
   virtual void allreduce_max(int64_t* data, size_t count, const char* what) = 0;
 
+  // Device-memory all-reduce (NCCL). `stream` is a cudaStream_t; the call is
+  // enqueued on it without synchronising the host.
+  virtual bool supports_device_buffers() const { return false; }
+  virtual void allreduce_sum_device(float* device_data, size_t count, void* stream, const char* what);
+
   bool is_root() const { return rank() == 0; }
   // Every rank holds the same value? (min == max all-reduce)
   bool all_equal(int64_t value, const char* what);
@@ -41,6 +46,17 @@ class Communicator {
 std::unique_ptr<Communicator> make_single_communicator();
 // MPI_COMM_WORLD. MPI must already be initialised (see init_mpi).
 std::unique_ptr<Communicator> make_mpi_communicator();
+
+// NCCL communicator for GPU tensors, bootstrapped over `control` (MPI): rank
+// 0's ncclUniqueId is broadcast, the device set, ncclCommInitRank called and a
+// barrier taken. Host-side collectives still go through `control`. Throws if
+// this build has no NCCL (see nccl_available()).
+std::unique_ptr<Communicator> make_nccl_communicator(std::unique_ptr<Communicator> control, int cuda_device);
+bool nccl_available();
+
+// This process's rank among the ranks on its node (MPI_COMM_TYPE_SHARED);
+// 0 when MPI is not initialised. Used to pick the GPU before any CUDA work.
+int node_local_rank();
 
 // Initialise MPI (thread level FUNNELED) and install a terminate handler that
 // calls MPI_Abort, so an uncaught error on any rank takes the whole job down

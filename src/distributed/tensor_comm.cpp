@@ -2,6 +2,10 @@
 
 #include <stdexcept>
 
+#ifdef LATENTEBM_WITH_CUDA
+#include <c10/cuda/CUDAStream.h>
+#endif
+
 namespace latentebm {
 
 torch::Tensor pack(const std::vector<torch::Tensor>& tensors) {
@@ -29,6 +33,14 @@ void allreduce_sum(Communicator& comm, torch::Tensor& flat, const char* what) {
     throw std::logic_error(std::string("allreduce_sum '") + what + "': needs a contiguous float32 tensor");
   if (flat.device().is_cpu()) {
     comm.allreduce_sum(flat.data_ptr<float>(), static_cast<size_t>(flat.numel()), what);
+  } else if (comm.supports_device_buffers()) {
+#ifdef LATENTEBM_WITH_CUDA
+    // NCCL, enqueued on LibTorch's current stream: no host synchronisation.
+    comm.allreduce_sum_device(flat.data_ptr<float>(), static_cast<size_t>(flat.numel()),
+                              c10::cuda::getCurrentCUDAStream(flat.device().index()).stream(), what);
+#else
+    throw std::logic_error("device all-reduce requested in a build without CUDA");
+#endif
   } else {
     auto host = flat.to(torch::kCPU).contiguous();
     comm.allreduce_sum(host.data_ptr<float>(), static_cast<size_t>(host.numel()), what);

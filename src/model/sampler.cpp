@@ -14,17 +14,14 @@ FreezeParameters::~FreezeParameters() {
   for (auto& [p, flag] : saved_) p.set_requires_grad(flag);
 }
 
-torch::Tensor posterior_langevin(Generator& g, MultiStagePrior& prior, int64_t prior_stages, const torch::Tensor& x,
-                                 torch::Tensor z, double sigma, const LangevinOptions& opt, torch::Tensor* grad_norm) {
-  FreezeParameters frozen({g.get(), prior.get()});
-  const double inv_two_sigma2 = 1.0 / (2.0 * sigma * sigma);
+torch::Tensor langevin(const std::function<torch::Tensor(const torch::Tensor&)>& log_target, torch::Tensor z,
+                       const LangevinOptions& opt, torch::Tensor* grad_norm) {
   const double drift = 0.5 * opt.delta * opt.delta;
   auto norm_sum = torch::zeros({}, z.options());
   z = z.detach();
   for (int64_t s = 0; s < opt.steps; ++s) {
     z.set_requires_grad(true);
-    auto log_target = -(x - g->forward(z)).pow(2).sum() * inv_two_sigma2 + prior->log_density(z, prior_stages).sum();
-    auto grad = torch::autograd::grad({log_target}, {z})[0];
+    auto grad = torch::autograd::grad({log_target(z).sum()}, {z})[0];
     torch::NoGradGuard no_grad;
     if (grad_norm) norm_sum += grad.norm(2, {1}).mean();
     z = z.detach() + drift * grad + opt.delta * torch::randn_like(z);
@@ -33,17 +30,20 @@ torch::Tensor posterior_langevin(Generator& g, MultiStagePrior& prior, int64_t p
   return z.detach();
 }
 
+torch::Tensor posterior_langevin(Generator& g, MultiStagePrior& prior, int64_t prior_stages, const torch::Tensor& x,
+                                 torch::Tensor z, double sigma, const LangevinOptions& opt, torch::Tensor* grad_norm) {
+  FreezeParameters frozen({g.get(), prior.get()});
+  const double inv_two_sigma2 = 1.0 / (2.0 * sigma * sigma);
+  auto log_joint = [&](const torch::Tensor& zz) {
+    auto residual = (x - g->forward(zz)).pow(2).flatten(1).sum(1);
+    return -residual * inv_two_sigma2 + prior->log_density(zz, prior_stages);
+  };
+  return langevin(log_joint, std::move(z), opt, grad_norm);
+}
+
 torch::Tensor prior_langevin(MultiStagePrior& prior, int64_t stages, torch::Tensor z, const LangevinOptions& opt) {
   FreezeParameters frozen({prior.get()});
-  const double drift = 0.5 * opt.delta * opt.delta;
-  z = z.detach();
-  for (int64_t s = 0; s < opt.steps; ++s) {
-    z.set_requires_grad(true);
-    auto grad = torch::autograd::grad({prior->log_density(z, stages).sum()}, {z})[0];
-    torch::NoGradGuard no_grad;
-    z = z.detach() + drift * grad + opt.delta * torch::randn_like(z);
-  }
-  return z.detach();
+  return langevin([&](const torch::Tensor& zz) { return prior->log_density(zz, stages); }, std::move(z), opt);
 }
 
 torch::Tensor sir_sample(MultiStagePrior& prior, int64_t stages, int64_t n, int64_t proposals,

@@ -12,6 +12,8 @@
 // every iteration from (seed, rank, iteration).
 #include <torch/torch.h>
 
+#include <functional>
+
 #include "model/generator.h"
 #include "model/prior.h"
 
@@ -21,6 +23,15 @@ struct LangevinOptions {
   int64_t steps = 30;
   double delta = 0.1;
 };
+
+// The generic sampler every Langevin chain here goes through: `log_target`
+// maps z [B, nz] to per-example log densities [B] (up to a constant; they are
+// summed before differentiating, so examples must not interact). Gradients are
+// taken w.r.t. z only; the caller freezes any parameters it does not want
+// differentiated. If grad_norm is given it receives the mean per-example
+// ||grad_z log target|| over all steps, as a 0-dim tensor (no host sync).
+torch::Tensor langevin(const std::function<torch::Tensor(const torch::Tensor&)>& log_target, torch::Tensor z,
+                       const LangevinOptions& opt, torch::Tensor* grad_norm = nullptr);
 
 // Posterior Langevin on log p(x, z) with the prior p_{prior_stages}. Only
 // gradients w.r.t. z are computed (weights are not differentiated). If

@@ -25,11 +25,12 @@ std::string format_duration(double s) {
 }
 }  // namespace
 
-torch::Device resolve_device(const std::string& name) {
+torch::Device resolve_device(const std::string& name, int local_rank) {
   if (name == "cpu") return torch::kCPU;
   if (name == "cuda" && !torch::cuda::is_available())
     throw std::runtime_error("runtime.device = cuda but this LibTorch sees no CUDA device (use runtime.device=cpu or auto)");
-  if (name == "cuda" || (name == "auto" && torch::cuda::is_available())) return torch::kCUDA;
+  if (name == "cuda" || (name == "auto" && torch::cuda::is_available()))
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % static_cast<int>(torch::cuda::device_count())));
   return torch::kCPU;
 }
 
@@ -65,7 +66,7 @@ torch::Tensor accumulate_gradients(Generator& g, RatioNet* active, const torch::
 Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_dir,
                  const std::optional<std::string>& resume_from)
     : cfg_(cfg), comm_(comm), run_dir_(run_dir), start_time_(Clock::now()) {
-  device_ = resolve_device(cfg.runtime.device);
+  device_ = resolve_device(cfg.runtime.device, node_local_rank());
   data_ = std::make_unique<data::ShardData>(cfg.data.path, "train", comm.rank(), comm.size(), cfg.data.train_limit);
   const auto& info = data_->info();
   const int64_t n = data_->split_size();

@@ -103,8 +103,9 @@ class Trainer {
   std::chrono::steady_clock::time_point start_time_;
 };
 
-// Pick the device named by runtime.device ("auto" = CUDA when available).
-torch::Device resolve_device(const std::string& name);
+// Pick the device named by runtime.device ("auto" = CUDA when available);
+// on GPUs, device index = node-local rank modulo the GPUs on the node.
+torch::Device resolve_device(const std::string& name, int local_rank = 0);
 
 // The seed LibTorch's generator gets at iteration t on `rank`.
 uint64_t iteration_seed(uint64_t seed, int rank, int64_t t);

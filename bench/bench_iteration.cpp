@@ -1,0 +1,104 @@
+// Cost-model benchmark (DESIGN.md section 5): one training iteration versus
+// L+1 standalone generator forward+backward passes at the same batch.
+//
+//   bench_iteration <config.yaml> [iterations] [section.key=value ...]
+//
+// Runs in one process (world of 1) on random data of the dataset's shape
+// (read from the preset's generator), so it needs no prepared files. Prints
+// the mean iteration time, the mean time of L+1 passes, and their ratio.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <unistd.h>
+
+#include "config.h"
+#include "data/dataset.h"
+#include "distributed/communicator.h"
+#include "log.h"
+#include "train/trainer.h"
+
+using namespace latentebm;
+using Clock = std::chrono::steady_clock;
+
+static double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: bench_iteration <config.yaml> [iterations] [section.key=value ...]\n";
+    return 2;
+  }
+  try {
+    init_console_logging(1);  // quiet
+    Config cfg = load_config(argv[1]);
+    int reps = argc > 2 ? std::atoi(argv[2]) : 5;
+    std::vector<std::string> overrides(argv + std::min(argc, 3), argv + argc);
+    apply_overrides(cfg, overrides);
+    validate(cfg);
+    torch::set_num_threads(static_cast<int>(cfg.runtime.threads));
+
+    // Random images of the generator's shape, 4 batches' worth.
+    const int64_t side = generator_image_size(cfg.model.generator);
+    const int64_t channels = cfg.model.generator == "mnist28" ? 1 : 3;
+    data::ImageSet train;
+    train.n = cfg.train.batch_size * 4, train.c = channels, train.h = side, train.w = side;
+    auto px = torch::randint(0, 256, {train.n * channels * side * side}, torch::kUInt8);
+    train.pixels.assign(px.data_ptr<uint8_t>(), px.data_ptr<uint8_t>() + px.numel());
+    train.labels.assign(static_cast<size_t>(train.n), -1);
+    const auto dir = std::filesystem::temp_directory_path() / ("latentebm-bench-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto data_path = (dir / "data.h5").string();
+    data::write_dataset(data_path, "bench", "random", train, data::ImageSet{});
+    cfg.data.path = data_path;
+    cfg.data.train_limit = 0;
+    cfg.train.iterations = 1000000;
+    cfg.train.epochs = 1;
+
+    auto comm = make_single_communicator();
+    Trainer trainer(cfg, *comm, (dir / "run").string());
+    const int64_t L = cfg.train.langevin_steps, B = cfg.train.batch_size;
+
+    auto iteration = [&](int64_t t) {
+      auto batch = trainer.load_batch(t);
+      torch::Tensor gn;
+      auto z = trainer.sample_posterior(batch.x, &gn);
+      trainer.bank().write(batch.indices, z);
+      auto noise = trainer.sample_noise(B);
+      trainer.update(batch, z, noise, gn);
+    };
+    auto passes = [&] {
+      auto& g = trainer.generator();
+      for (int64_t i = 0; i < L + 1; ++i) {
+        auto z = torch::randn({B, cfg.model.nz});
+        auto x = torch::rand({B, channels, side, side});
+        auto loss = (g->forward(z) - x).pow(2).sum();
+        loss.backward();
+      }
+    };
+    iteration(0), passes();  // warm-up
+    if (cfg.train.stages > 1) trainer.enter_stage(1);  // measure a stage that uses the prior in Langevin
+    double t_it = 0, t_pass = 0;
+    for (int r = 0; r < reps; ++r) {
+      auto t0 = Clock::now();
+      iteration(r + 1);
+      t_it += since(t0);
+      t0 = Clock::now();
+      passes();
+      t_pass += since(t0);
+    }
+    t_it /= reps, t_pass /= reps;
+    std::printf("config %s | generator %s ngf %lld nz %lld | batch %lld | L %lld | threads %lld | stage %lld\n", argv[1],
+                cfg.model.generator.c_str(), static_cast<long long>(cfg.model.ngf), static_cast<long long>(cfg.model.nz),
+                static_cast<long long>(B), static_cast<long long>(L), static_cast<long long>(cfg.runtime.threads),
+                static_cast<long long>(trainer.stage()));
+    std::printf("iteration %.4f s | %lld generator fwd+bwd passes %.4f s | ratio %.3f (target <= 1.15) | reps %d\n", t_it,
+                static_cast<long long>(L + 1), t_pass, t_it / t_pass, reps);
+    std::filesystem::remove_all(dir);
+  } catch (const std::exception& e) {
+    std::cerr << "bench_iteration: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

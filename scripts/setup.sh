@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install what is missing (Debian 12 packages), configure and build latentebm
+# into build/. Safe to re-run: installed packages and an up-to-date build are
+# left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libtorch-dev libopenblas0-openmp          # LibTorch 1.13 (CPU) + the fast BLAS it needs
+  libopenmpi-dev openmpi-bin                # MPI
+  libhdf5-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
+  zlib1g-dev libpng-dev libgtest-dev
+  dataset-fashion-mnist                     # the default training data
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# With Debian's reference BLAS, LibTorch convolutions run ~10x slower.
+if ! update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | grep -q "^Value: .*openblas"; then
+  echo "setup: warning: libblas.so.3 does not point at OpenBLAS; run" >&2
+  echo "  update-alternatives --config libblas.so.3-x86_64-linux-gnu" >&2
+fi
+
+JOBS=${JOBS:-$(nproc)}
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$JOBS"

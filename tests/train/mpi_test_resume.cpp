@@ -1,0 +1,295 @@
+// Run under `mpirun -np 2`. Resuming from a sharded checkpoint must continue
+// the run exactly: training N iterations in one go and training N/2, stopping,
+// and resuming to N give bit-identical generator and ratio networks, Adam
+// states and memory matrices, across stage transitions. A checkpoint written
+// by two ranks loads back with its iteration and stage, on two ranks and on one.
+#include <gtest/gtest.h>
+#include <mpi.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "data/dataset.h"
+#include "distributed/communicator.h"
+#include "distributed/tensor_comm.h"
+#include "io/h5.h"
+#include "model/prior.h"
+#include "train/checkpoint.h"
+#include "train/trainer.h"
+
+namespace fs = std::filesystem;
+using namespace latentebm;
+
+namespace {
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+int world_size() {
+  int w = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &w);
+  return w;
+}
+
+// Concatenation over ranks (rank order) of float tensors of equal shape.
+torch::Tensor allgather_rows(const torch::Tensor& mine) {
+  auto c = mine.detach().to(torch::kCPU).contiguous();
+  std::vector<int64_t> shape(c.sizes().begin(), c.sizes().end());
+  shape[0] *= world_size();
+  auto all = torch::empty(shape, c.options());
+  MPI_Allgather(c.data_ptr<float>(), static_cast<int>(c.numel()), MPI_FLOAT, all.data_ptr<float>(), static_cast<int>(c.numel()),
+                MPI_FLOAT, MPI_COMM_WORLD);
+  return all;
+}
+
+data::ImageSet random_images(int64_t n, uint32_t seed) {
+  data::ImageSet s;
+  s.n = n;
+  s.c = 1;
+  s.h = 28;
+  s.w = 28;
+  std::mt19937 gen(seed);
+  s.pixels.resize(static_cast<size_t>(n * 28 * 28));
+  for (auto& p : s.pixels) p = static_cast<uint8_t>(gen() & 0xff);
+  for (int64_t i = 0; i < n; ++i) s.labels.push_back(i % 10);
+  return s;
+}
+
+// K = 4 stages over T = 8 iterations: a stage transition every 2 iterations,
+// so resuming anywhere in the run crosses at least one. Checkpoints only at
+// the end of each train() call.
+Config tiny_config(const std::string& data_path) {
+  Config c;
+  c.data.path = data_path;
+  c.model.generator = "mnist28";
+  c.model.nz = 8;
+  c.model.ngf = 4;
+  c.model.ratio_hidden = 16;
+  c.train.stages = 4;
+  c.train.iterations = 8;
+  c.train.batch_size = 8;
+  c.train.langevin_steps = 3;
+  c.train.seed = 5;
+  c.log.log_every = 1000;
+  c.log.checkpoint_every = 1000;
+  c.log.keep_checkpoints = 3;
+  c.sample.count = 8;
+  validate(c);
+  return c;
+}
+
+class ResumeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { spdlog::set_level(spdlog::level::warn); }
+
+  void SetUp() override {
+    ASSERT_EQ(world_size(), 2) << "run this binary with mpirun -np 2";
+    char buf[4096] = {0};
+    if (world_rank() == 0) {
+      std::string tmpl = (fs::temp_directory_path() / "latentebm_mpi_resume_XXXXXX").string();
+      std::vector<char> t(tmpl.begin(), tmpl.end());
+      t.push_back('\0');
+      if (mkdtemp(t.data()) != nullptr) std::snprintf(buf, sizeof(buf), "%s", t.data());
+    }
+    MPI_Bcast(buf, sizeof(buf), MPI_CHAR, 0, MPI_COMM_WORLD);
+    dir_ = buf;
+    ASSERT_FALSE(dir_.empty()) << "mkdtemp failed on rank 0";
+    data_path_ = (dir_ / "tiny.h5").string();
+    if (world_rank() == 0) data::write_dataset(data_path_, "tiny", "mpi test", random_images(64, 21), random_images(16, 22));
+    MPI_Barrier(MPI_COMM_WORLD);
+    comm_ = make_mpi_communicator();
+  }
+
+  void TearDown() override {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (world_rank() == 0 && !dir_.empty()) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+  }
+
+  std::string run_dir(const std::string& name) const { return (dir_ / name).string(); }
+
+  fs::path dir_;
+  std::string data_path_;
+  std::unique_ptr<Communicator> comm_;
+};
+
+// Bitwise equality of two lists of tensors, naming the first difference.
+void expect_identical(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].sizes(), b[i].sizes()) << what << " #" << i;
+    EXPECT_TRUE(torch::equal(a[i].detach(), b[i].detach()))
+        << what << " #" << i << " differs, max |diff| " << (a[i] - b[i]).abs().max().item<double>();
+  }
+}
+
+// Every piece of state the trainer exposes, bit for bit.
+void expect_same_state(Trainer& a, Trainer& b, const std::string& what) {
+  EXPECT_EQ(a.iteration(), b.iteration()) << what;
+  EXPECT_EQ(a.stage(), b.stage()) << what;
+  expect_identical(parameter_list(*a.generator()), parameter_list(*b.generator()), what + ": generator");
+  for (int64_t k = 0; k < a.prior()->num_stages(); ++k)
+    expect_identical(parameter_list(*a.prior()->ratio(k)), parameter_list(*b.prior()->ratio(k)),
+                     what + ": ratio network " + std::to_string(k));
+  EXPECT_EQ(a.generator_optimizer().steps(), b.generator_optimizer().steps()) << what;
+  expect_identical(a.generator_optimizer().exp_avg(), b.generator_optimizer().exp_avg(), what + ": generator Adam m");
+  expect_identical(a.generator_optimizer().exp_avg_sq(), b.generator_optimizer().exp_avg_sq(), what + ": generator Adam v");
+  EXPECT_TRUE(torch::equal(a.bank().rows(), b.bank().rows())) << what << ": memory matrix";
+  EXPECT_TRUE(torch::equal(a.bank().snapshot_rows(), b.bank().snapshot_rows())) << what << ": bank snapshot";
+}
+
+bool same_bytes(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}
+
+// The replicated state of two checkpoints (model.h5), bit for bit: parameters
+// and both Adam states, including the active ratio network's, which the
+// trainer does not expose.
+void expect_same_checkpoint(const std::string& ckpt_a, const std::string& ckpt_b, Trainer& t, const std::string& what) {
+  h5::File a((fs::path(ckpt_a) / "model.h5").string(), h5::Mode::Read);
+  h5::File b((fs::path(ckpt_b) / "model.h5").string(), h5::Mode::Read);
+  std::vector<std::string> names;
+  for (const auto& p : t.generator()->named_parameters(true)) {
+    names.push_back("/generator/" + p.key());
+    names.push_back("/optimizer/generator/" + p.key() + "/exp_avg");
+    names.push_back("/optimizer/generator/" + p.key() + "/exp_avg_sq");
+  }
+  for (const auto& p : t.prior()->named_parameters(true)) names.push_back("/prior/" + p.key());
+  for (const auto& p : t.prior()->ratio(t.stage())->named_parameters(true)) {
+    names.push_back("/optimizer/ratio/" + p.key() + "/exp_avg");
+    names.push_back("/optimizer/ratio/" + p.key() + "/exp_avg_sq");
+  }
+  for (const auto& n : names) {
+    ASSERT_TRUE(a.has(n)) << what << ": " << ckpt_a << " lacks " << n;
+    ASSERT_TRUE(b.has(n)) << what << ": " << ckpt_b << " lacks " << n;
+    EXPECT_TRUE(same_bytes(a.read_f32(n), b.read_f32(n))) << what << ": " << n << " differs";
+  }
+  EXPECT_EQ(a.attr_i64("/optimizer/generator", "steps"), b.attr_i64("/optimizer/generator", "steps")) << what;
+  EXPECT_EQ(a.attr_i64("/optimizer/ratio", "steps"), b.attr_i64("/optimizer/ratio", "steps")) << what;
+  EXPECT_EQ(a.attr_i64("/optimizer/ratio", "stage"), b.attr_i64("/optimizer/ratio", "stage")) << what;
+  EXPECT_EQ(a.attr_i64("/", "iteration"), b.attr_i64("/", "iteration")) << what;
+  EXPECT_EQ(a.attr_i64("/", "stage"), b.attr_i64("/", "stage")) << what;
+}
+
+}  // namespace
+
+TEST_F(ResumeTest, StopAndResumeIsBitwiseIdenticalToAnUninterruptedRun) {
+  const Config cfg = tiny_config(data_path_);
+  const int64_t N = cfg.train.iterations;
+
+  Trainer straight(cfg, *comm_, run_dir("straight"));
+  ASSERT_EQ(straight.total_iterations(), N);
+  ASSERT_EQ(straight.stage_length(), 2);
+  straight.train();
+  ASSERT_EQ(straight.iteration(), N);
+  ASSERT_EQ(straight.stage(), 3);
+  const auto straight_ckpt = latest_checkpoint(run_dir("straight"));
+  ASSERT_TRUE(straight_ckpt.has_value());
+
+  // N/2 lands on a stage boundary (the resumed run enters stage 2 first);
+  // 3 stops in the middle of stage 1.
+  for (const int64_t split : {N / 2, int64_t{3}}) {
+    SCOPED_TRACE("stopped after " + std::to_string(split) + " iterations");
+    const std::string dir = run_dir("split-" + std::to_string(split));
+    {
+      Trainer first(cfg, *comm_, dir);
+      first.train(split);
+      ASSERT_EQ(first.iteration(), split);
+    }  // the first process's trainer is gone: only the checkpoint carries state
+    const auto ckpt = latest_checkpoint(dir);
+    ASSERT_TRUE(ckpt.has_value());
+    const auto meta = read_checkpoint_meta(*ckpt);
+    EXPECT_EQ(meta.iteration, split);
+    EXPECT_EQ(meta.stage, (split - 1) / 2);
+    EXPECT_EQ(meta.world_size, 2);
+
+    Trainer resumed(cfg, *comm_, dir, ckpt);
+    EXPECT_EQ(resumed.iteration(), split);
+    EXPECT_EQ(resumed.stage(), meta.stage);
+    resumed.train();
+    ASSERT_EQ(resumed.iteration(), N);
+
+    expect_same_state(straight, resumed, "split " + std::to_string(split));
+    const auto final_ckpt = latest_checkpoint(dir);
+    ASSERT_TRUE(final_ckpt.has_value());
+    EXPECT_NE(*final_ckpt, *ckpt);
+    expect_same_checkpoint(*straight_ckpt, *final_ckpt, resumed, "split " + std::to_string(split));
+  }
+
+  // The comparison can fail: a run with another seed differs from the straight one.
+  Config other = cfg;
+  other.train.seed = cfg.train.seed + 1;
+  Trainer different(other, *comm_, run_dir("other-seed"));
+  different.train();
+  EXPECT_FALSE(torch::equal(parameter_list(*different.generator())[0], parameter_list(*straight.generator())[0]));
+  EXPECT_FALSE(torch::equal(different.bank().rows(), straight.bank().rows()));
+}
+
+TEST_F(ResumeTest, TwoRankCheckpointLoadsWithItsIterationAndStage) {
+  const Config cfg = tiny_config(data_path_);
+  Trainer original(cfg, *comm_, run_dir("original"));
+  original.train(3);  // two stage-0 iterations, one of stage 1
+
+  const auto ckpt = latest_checkpoint(run_dir("original"));
+  ASSERT_TRUE(ckpt.has_value());
+  EXPECT_EQ(fs::path(*ckpt).filename().string(), "ckpt-00000003");
+  EXPECT_TRUE(fs::exists(fs::path(*ckpt) / "model.h5"));
+  EXPECT_TRUE(fs::exists(fs::path(*ckpt) / "shard-00000.h5"));
+  EXPECT_TRUE(fs::exists(fs::path(*ckpt) / "shard-00001.h5"));
+  EXPECT_FALSE(fs::exists(fs::path(*ckpt).string() + ".tmp"));
+  const auto meta = read_checkpoint_meta(*ckpt);
+  EXPECT_EQ(meta.iteration, 3);
+  EXPECT_EQ(meta.stage, 1);
+  EXPECT_EQ(meta.world_size, 2);
+  {
+    // Each shard file holds exactly its rank's rows.
+    char name[32];
+    std::snprintf(name, sizeof(name), "shard-%05d.h5", world_rank());
+    h5::File shard((fs::path(*ckpt) / name).string(), h5::Mode::Read);
+    EXPECT_EQ(shard.attr_i64("/", "rank"), world_rank());
+    EXPECT_EQ(shard.attr_i64("/", "world_size"), 2);
+    EXPECT_EQ(shard.attr_i64("/", "iteration"), 3);
+    EXPECT_EQ(shard.attr_i64("/memory", "begin"), original.bank().shard().begin);
+    EXPECT_EQ(shard.attr_i64("/memory", "end"), original.bank().shard().end);
+  }
+
+  // The same two ranks.
+  Trainer reloaded(cfg, *comm_, run_dir("reloaded"), ckpt);
+  EXPECT_EQ(reloaded.iteration(), 3);
+  EXPECT_EQ(reloaded.stage(), 1);
+  expect_same_state(original, reloaded, "reloaded on 2 ranks");
+  // ... and they go on identically (this includes the active ratio network's Adam state).
+  original.train(2);
+  reloaded.train(2);
+  expect_same_state(original, reloaded, "2 more iterations after reloading");
+
+  // One rank (world of one on each process) reads both shards: the whole matrix.
+  auto single = make_single_communicator();
+  Trainer alone(cfg, *single, run_dir("alone-" + std::to_string(world_rank())), ckpt);
+  EXPECT_EQ(alone.iteration(), 3);
+  EXPECT_EQ(alone.stage(), 1);
+  EXPECT_EQ(alone.bank().shard().begin, 0);
+  EXPECT_EQ(alone.bank().shard().end, 64);
+  Trainer at_three(cfg, *comm_, run_dir("at-three"), ckpt);
+  EXPECT_TRUE(torch::equal(alone.bank().rows(), allgather_rows(at_three.bank().rows())));
+  EXPECT_TRUE(torch::equal(alone.bank().snapshot_rows(), allgather_rows(at_three.bank().snapshot_rows())));
+  expect_identical(parameter_list(*alone.generator()), parameter_list(*at_three.generator()), "1-rank load: generator");
+  expect_identical(parameter_list(*alone.prior()), parameter_list(*at_three.prior()), "1-rank load: prior");
+  // The memory rows were trained, not the initial N(0, I) draws.
+  Trainer fresh(cfg, *comm_, run_dir("fresh"));
+  EXPECT_FALSE(torch::equal(fresh.bank().rows(), at_three.bank().rows()));
+}
+
+TEST(ResumeRanks, RunsOnTwoRanks) { EXPECT_EQ(world_size(), 2); }
