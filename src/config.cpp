@@ -45,7 +45,6 @@ std::vector<Field> fields(Config& c) {
       {"train.prior_langevin_steps", &c.train.prior_langevin_steps},
       {"train.prior_langevin_delta", &c.train.prior_langevin_delta},
       {"train.seed", &c.train.seed},
-      {"train.stop_after", &c.train.stop_after},
       {"log.log_every", &c.log.log_every},
       {"log.checkpoint_every", &c.log.checkpoint_every},
       {"log.keep_checkpoints", &c.log.keep_checkpoints},
@@ -208,7 +207,6 @@ void validate(const Config& c) {
        "train.prior_samples must be persistent or langevin");
   need(c.train.prior_langevin_steps >= 1, "train.prior_langevin_steps must be >= 1");
   need(c.train.prior_langevin_delta > 0, "train.prior_langevin_delta must be > 0");
-  need(c.train.stop_after >= 0, "train.stop_after must be >= 0");
   need(c.data.train_limit >= 0 && c.data.test_limit >= 0, "data.train_limit / data.test_limit must be >= 0");
   need(!c.data.path.empty(), "data.path must name a prepared dataset (latentebm prepare)");
   need(c.log.log_every >= 1, "log.log_every must be >= 1");

@@ -41,7 +41,6 @@ struct TrainConfig {
   int64_t prior_langevin_steps = 60;
   double prior_langevin_delta = 0.4;
   uint64_t seed = 1;
-  int64_t stop_after = 0;  // >0: stop (checkpointed) after this many iterations; the schedule still uses T
 };
 
 struct LogConfig {

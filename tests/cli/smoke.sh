@@ -16,7 +16,7 @@ CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
 [[ -f "$CONFIG" ]] || { echo "missing preset: $CONFIG" >&2; exit 2; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/latentebm_smoke.XXXXXX")
-trap "echo keep $WORK" EXIT
+trap 'rm -rf "$WORK"' EXIT
 export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
 MPIRUN=(mpirun --oversubscribe --allow-run-as-root --bind-to none -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -np 2)
 LIMIT=300  # seconds any single command may take (a hang fails the test)

@@ -1,0 +1,110 @@
+// Config: YAML presets, overrides, the resolved dump, and validation.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config.h"
+
+using namespace latentebm;
+
+namespace {
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(Config, DefaultsAreThePapersSettings) {
+  Config c;
+  EXPECT_EQ(c.train.stages, 4);
+  EXPECT_DOUBLE_EQ(c.train.langevin_delta, 0.1);
+  EXPECT_EQ(c.train.langevin_steps, 30);
+  EXPECT_DOUBLE_EQ(c.train.g_lr, 1e-4);
+  EXPECT_DOUBLE_EQ(c.train.e_lr, 5e-5);
+  EXPECT_EQ(c.model.ratio_hidden, 200);
+  EXPECT_EQ(c.train.prior_samples, "persistent");
+  EXPECT_NO_THROW(validate(c));
+}
+
+TEST(Config, YamlOverridesAndDumpRoundTrip) {
+  Config c = parse_config("train:\n  stages: 2\n  langevin_delta: 0.05\nmodel:\n  generator: svhn32\n");
+  EXPECT_EQ(c.train.stages, 2);
+  EXPECT_DOUBLE_EQ(c.train.langevin_delta, 0.05);
+  EXPECT_EQ(c.model.generator, "svhn32");
+  EXPECT_EQ(c.train.batch_size, 100);  // untouched keys keep defaults
+  apply_overrides(c, {"train.batch_size=64", "data.path=/x/y.h5", "train.seed=7", "train.g_lr=2e-4"});
+  EXPECT_EQ(c.train.batch_size, 64);
+  EXPECT_EQ(c.data.path, "/x/y.h5");
+  EXPECT_EQ(c.train.seed, 7u);
+  EXPECT_DOUBLE_EQ(c.train.g_lr, 2e-4);
+  Config back = parse_config(to_yaml(c));
+  EXPECT_EQ(to_yaml(back), to_yaml(c));
+  EXPECT_DOUBLE_EQ(back.train.g_lr, 2e-4);
+}
+
+TEST(Config, RejectsUnknownKeysAndMalformedValues) {
+  EXPECT_NE(message_of([] { parse_config("train:\n  stagez: 2\n"); }).find("unknown config key 'train.stagez'"), std::string::npos);
+  EXPECT_NE(message_of([] { parse_config("train:\n  stages: two\n"); }).find("train.stages"), std::string::npos);
+  EXPECT_NE(message_of([] { parse_config("train:\n  stages: 2.5\n"); }).find("integer"), std::string::npos);
+  EXPECT_NE(message_of([] { parse_config("train: [1, 2"); }).find("invalid YAML"), std::string::npos);
+  Config c;
+  EXPECT_NE(message_of([&] { apply_overrides(c, {"train.nope=1"}); }).find("unknown config key"), std::string::npos);
+  EXPECT_NE(message_of([&] { apply_overrides(c, {"train.batch_size"}); }).find("section.key=value"), std::string::npos);
+  EXPECT_NE(message_of([&] { apply_overrides(c, {"train.seed=-3"}); }).find("non-negative"), std::string::npos);
+  EXPECT_NE(message_of([] { load_config("/nonexistent/cfg.yaml"); }).find("/nonexistent/cfg.yaml"), std::string::npos);
+}
+
+TEST(Config, ValidationListsEveryProblem) {
+  Config c;
+  c.train.langevin_delta = -1;
+  c.model.sigma = 0;
+  c.train.prior_samples = "sometimes";
+  const std::string msg = message_of([&] { validate(c); });
+  EXPECT_NE(msg.find("train.langevin_delta"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("model.sigma"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("train.prior_samples"), std::string::npos) << msg;
+}
+
+TEST(Config, ValidationAgainstDataAndRanks) {
+  Config c;
+  c.model.generator = "mnist28";
+  c.train.batch_size = 10;
+  c.train.iterations = 100;
+  EXPECT_NO_THROW(validate_against(c, 2, 1000, 1, 28, 28));
+  EXPECT_NE(message_of([&] { validate_against(c, 3, 1000, 1, 28, 28); }).find("not divisible by the 3 ranks"), std::string::npos);
+  EXPECT_NE(message_of([&] { validate_against(c, 2, 1000, 3, 32, 32); }).find("32x32"), std::string::npos);
+  EXPECT_NE(message_of([&] { validate_against(c, 2, 8, 1, 28, 28); }).find("fewer than its batch"), std::string::npos);
+  c.train.iterations = 3;  // K = 4 stages need at least 4 iterations
+  EXPECT_NE(message_of([&] { validate_against(c, 2, 1000, 1, 28, 28); }).find("train.stages"), std::string::npos);
+}
+
+TEST(Config, ScheduleFromEpochs) {
+  Config c;
+  c.train.iterations = 0;
+  c.train.epochs = 100;
+  c.train.batch_size = 100;
+  c.train.stages = 4;
+  // SVHN: 73,257 images at batch 100 = 732 iterations per epoch.
+  EXPECT_EQ(total_iterations(c, 73257), 73200);
+  EXPECT_EQ(stage_length(c, 73257), 18300);  // 25 epochs
+  c.train.iterations = 480;
+  EXPECT_EQ(total_iterations(c, 73257), 480);
+  EXPECT_EQ(stage_length(c, 73257), 120);
+}
+
+TEST(Config, EveryPresetParsesAndValidates) {
+  const auto dir = std::filesystem::path(LATENTEBM_SOURCE_DIR) / "configs";
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".yaml") continue;
+    Config c = load_config(e.path().string());
+    EXPECT_NO_THROW(validate(c)) << e.path();
+    ++n;
+  }
+  EXPECT_GE(n, 7);
+}
