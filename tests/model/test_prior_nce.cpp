@@ -34,23 +34,31 @@ torch::Tensor true_log_ratio(const torch::Tensor& z, const torch::Tensor& mu, do
 TEST(PriorNce, RecoversLogRatioOfTwoGaussians) {
   const auto t0 = std::chrono::steady_clock::now();
   torch::manual_seed(2024);
-  const int64_t nz = 2, batch = 256, steps = 4000;
+  const int64_t nz = 2, batch = 512, steps = 6000;
   const auto mu = torch::tensor({1.0f, -0.5f});
   const double s = 0.7;
   auto draw_q = [&](int64_t n) { return mu + s * torch::randn({n, nz}); };
   auto draw_p = [&](int64_t n) { return torch::randn({n, nz}); };
 
+  // Adam with a step-down learning-rate schedule (a fresh optimiser per
+  // phase): the large rate finds the shape, the small ones average out the
+  // minibatch noise of the iterate.
   RatioNet f(nz, 64);
-  Adam opt(parameter_list(*f), 2e-3, 0.9, 0.999);
   double first_loss = 0, last_loss = 0;
-  for (int64_t t = 0; t < steps; ++t) {
-    opt.zero_grad();
-    auto loss = nce_loss(f, draw_q(batch), draw_p(batch));
-    loss.backward();
-    opt.step();
-    if (t == 0) first_loss = loss.item<double>();
-    if (t >= steps - 100) last_loss += loss.item<double>() / 100;
+  const std::pair<double, int64_t> phases[] = {{2e-3, 3000}, {5e-4, 1500}, {1e-4, 1500}};
+  int64_t t = 0;
+  for (const auto& [lr, n] : phases) {
+    Adam opt(parameter_list(*f), lr, 0.9, 0.999);
+    for (int64_t i = 0; i < n; ++i, ++t) {
+      opt.zero_grad();
+      auto loss = nce_loss(f, draw_q(batch), draw_p(batch));
+      loss.backward();
+      opt.step();
+      if (t == 0) first_loss = loss.item<double>();
+      if (t >= steps - 200) last_loss += loss.item<double>() / 200;
+    }
   }
+  ASSERT_EQ(t, steps);
 
   // Evaluate where the two densities put their mass: the mixture 0.5 p + 0.5 q.
   torch::NoGradGuard no_grad;
@@ -67,15 +75,16 @@ TEST(PriorNce, RecoversLogRatioOfTwoGaussians) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("NCE two Gaussians: MAE %.4f nats (p90 %.4f), loss %.4f -> %.4f (optimum %.4f), %.1f s\n", mae,
               err.quantile(0.9).item<double>(), first_loss, last_loss, optimal_loss, secs);
-  // The true log ratio varies over ~4 nats on this mixture (std ~1.3), and an
-  // untrained or sign-flipped estimate is off by ~1-2 nats on average. After
-  // 4000 Adam steps on fresh batches of 256 the remaining error is
-  // finite-sample noise of the SGD iterate plus the piecewise-linear fit of
-  // a quadratic: measured ~0.05; bound 0.12 nats.
-  EXPECT_LT(mae, 0.12);
-  // The training loss reaches the optimum up to minibatch noise
-  // (std of a 100-step average of batch-256 losses ~ 0.005).
-  EXPECT_NEAR(last_loss, optimal_loss, 0.03);
+  // The true log ratio varies over several nats on this mixture (std ~1.3),
+  // and an untrained or sign-flipped estimate is off by 1-2 nats on average.
+  // What remains after training is the SGD noise of the final iterate plus
+  // the piecewise-linear (LeakyReLU) fit of a quadratic, worst in the sparse
+  // tails: measured MAE 0.027 / 0.035 / 0.037 nats for seeds 2024 / 1 / 77.
+  // Bound: 0.1 nats.
+  EXPECT_LT(mae, 0.1);
+  // The training loss (mean of the last 200 batch losses, std ~0.003) reaches
+  // the optimum 2 log 2 - 2 JS(q, p) (measured gap <= 0.005).
+  EXPECT_NEAR(last_loss, optimal_loss, 0.02);
 }
 
 TEST(PriorNce, TrainerLossIsTheNceLoss) {
