@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     int reps = argc > 2 ? std::atoi(argv[2]) : 5;
     std::vector<std::string> overrides(argv + std::min(argc, 3), argv + argc);
     apply_overrides(cfg, overrides);
+    resolve_method(cfg);
     validate(cfg);
     torch::set_num_threads(static_cast<int>(cfg.runtime.threads));
 

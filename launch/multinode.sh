@@ -18,6 +18,7 @@ export HDF5_USE_FILE_LOCKING=FALSE                     # shared file systems rej
 export NCCL_DEBUG=${NCCL_DEBUG:-WARN}
 export NCCL_DEBUG_FILE=${NCCL_DEBUG_FILE:-$ROOT/runs/nccl.%h.%p.log}   # one file per host and rank
 echo "launch: $N ranks on $NODES node(s) from $HOSTFILE"
-exec mpirun "${FLAGS[@]}" -np "$N" \
+source "$ROOT/launch/common.sh"
+run_mpirun "${FLAGS[@]}" -np "$N" \
   -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -x NCCL_DEBUG -x NCCL_DEBUG_FILE -x PATH -x LD_LIBRARY_PATH \
   "$BIN" train "$@"

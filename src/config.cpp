@@ -45,6 +45,11 @@ std::vector<Field> fields(Config& c) {
       {"train.prior_langevin_steps", &c.train.prior_langevin_steps},
       {"train.prior_langevin_delta", &c.train.prior_langevin_delta},
       {"train.seed", &c.train.seed},
+      {"train.on_divergence", &c.train.on_divergence},
+      {"train.max_rollbacks", &c.train.max_rollbacks},
+      {"train.rollback_delta_factor", &c.train.rollback_delta_factor},
+      {"train.max_skips", &c.train.max_skips},
+      {"train.divergence_z_limit", &c.train.divergence_z_limit},
       {"log.log_every", &c.log.log_every},
       {"log.checkpoint_every", &c.log.checkpoint_every},
       {"log.keep_checkpoints", &c.log.keep_checkpoints},
@@ -55,6 +60,7 @@ std::vector<Field> fields(Config& c) {
       {"sample.count", &c.sample.count},
       {"runtime.device", &c.runtime.device},
       {"runtime.threads", &c.runtime.threads},
+      {"runtime.collective_timeout_s", &c.runtime.collective_timeout_s},
   };
 }
 
@@ -180,6 +186,23 @@ std::string to_yaml(const Config& cfg_in) {
   return os.str();
 }
 
+std::vector<std::string> resolve_method(Config& c) {
+  std::vector<std::string> notes;
+  const auto& m = c.train.method;
+  auto set_stages = [&](int64_t k) {
+    if (c.train.stages == k) return;
+    notes.push_back("train.method = " + m + ": train.stages " + std::to_string(c.train.stages) + " -> " + std::to_string(k));
+    c.train.stages = k;
+  };
+  if (m == "gaussian") set_stages(0);
+  if (m == "single-stage" || m == "lebm") set_stages(1);
+  if ((m == "lebm" || m == "non-adaptive") && c.train.prior_samples != "langevin") {
+    notes.push_back("train.method = " + m + ": train.prior_samples " + c.train.prior_samples + " -> langevin");
+    c.train.prior_samples = "langevin";
+  }
+  return notes;
+}
+
 void validate(const Config& c) {
   std::vector<std::string> errs;
   auto need = [&](bool ok, const std::string& msg) {
@@ -192,7 +215,15 @@ void validate(const Config& c) {
   need(c.model.ngf >= 1, "model.ngf must be >= 1");
   need(c.model.sigma > 0 && std::isfinite(c.model.sigma), "model.sigma must be a positive number");
   need(c.model.ratio_hidden >= 1, "model.ratio_hidden must be >= 1");
-  need(c.train.method == "adaptive-ce", "train.method must be adaptive-ce (got '" + c.train.method + "')");
+  const auto& methods = {"adaptive-ce", "gaussian", "single-stage", "non-adaptive", "lebm"};
+  need(std::find(methods.begin(), methods.end(), c.train.method) != methods.end(),
+       "train.method must be adaptive-ce, gaussian, single-stage, non-adaptive or lebm (got '" + c.train.method + "')");
+  need(c.train.method != "gaussian" || c.train.stages == 0, "train.method = gaussian needs train.stages = 0");
+  need((c.train.method != "single-stage" && c.train.method != "lebm") || c.train.stages == 1,
+       "train.method = " + c.train.method + " needs train.stages = 1");
+  need(c.train.method != "non-adaptive" || c.train.stages >= 1, "train.method = non-adaptive needs train.stages >= 1");
+  need((c.train.method != "lebm" && c.train.method != "non-adaptive") || c.train.prior_samples == "langevin",
+       "train.method = " + c.train.method + " draws prior samples by Langevin: set train.prior_samples = langevin");
   need(c.train.stages >= 0, "train.stages (K) must be >= 0 (0 = Gaussian prior)");
   need(c.train.iterations >= 0, "train.iterations must be >= 0 (0 = use train.epochs)");
   need(c.train.iterations > 0 || c.train.epochs > 0, "train.epochs must be > 0 when train.iterations is 0");
@@ -207,6 +238,14 @@ void validate(const Config& c) {
        "train.prior_samples must be persistent or langevin");
   need(c.train.prior_langevin_steps >= 1, "train.prior_langevin_steps must be >= 1");
   need(c.train.prior_langevin_delta > 0, "train.prior_langevin_delta must be > 0");
+  need(c.train.on_divergence == "rollback" || c.train.on_divergence == "skip" || c.train.on_divergence == "stop",
+       "train.on_divergence must be rollback, skip or stop (got '" + c.train.on_divergence + "')");
+  need(c.train.max_rollbacks >= 0, "train.max_rollbacks must be >= 0");
+  need(c.train.rollback_delta_factor > 0 && c.train.rollback_delta_factor < 1, "train.rollback_delta_factor must be in (0, 1)");
+  need(c.train.max_skips >= 0, "train.max_skips must be >= 0");
+  need(c.train.divergence_z_limit > 0, "train.divergence_z_limit must be > 0");
+  need(c.runtime.collective_timeout_s >= 0 && std::isfinite(c.runtime.collective_timeout_s),
+       "runtime.collective_timeout_s must be >= 0 seconds (0 disables the watchdog)");
   need(c.data.train_limit >= 0 && c.data.test_limit >= 0, "data.train_limit / data.test_limit must be >= 0");
   need(!c.data.path.empty(), "data.path must name a prepared dataset (latentebm prepare)");
   need(c.log.log_every >= 1, "log.log_every must be >= 1");

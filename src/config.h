@@ -26,7 +26,13 @@ struct ModelConfig {
 };
 
 struct TrainConfig {
-  std::string method = "adaptive-ce";  // adaptive-ce (K stages; K=0 is the Gaussian prior)
+  // adaptive-ce: K stages of NCE, posterior under the current prior (the paper)
+  // gaussian: no prior model (K = 0); single-stage: K = 1
+  // non-adaptive: K stacked ratios, posterior always under N(0, I), noise of
+  //   stage k >= 1 by short-run Langevin on p_k (paper Table 3 right half)
+  // lebm: one energy MLP by maximum likelihood, prior short-run Langevin
+  //   (Pang et al. 2020; K = 1). resolve_method() sets what a method implies.
+  std::string method = "adaptive-ce";
   int64_t stages = 4;                  // K
   int64_t iterations = 0;              // T; 0 = epochs * iterations per epoch
   double epochs = 100;                 // used when iterations == 0
@@ -41,6 +47,18 @@ struct TrainConfig {
   int64_t prior_langevin_steps = 60;
   double prior_langevin_delta = 0.4;
   uint64_t seed = 1;
+  // Divergence guard: what every rank does, together, when a loss, a gradient
+  // or a Langevin state is non-finite. rollback: reload the latest checkpoint
+  // and multiply langevin_delta by rollback_delta_factor (at most
+  // max_rollbacks times, then stop); skip: drop the step (at most max_skips in
+  // a row, then stop); stop: write a debug dump under <run_dir>/debug/ and stop.
+  // A Langevin state with any |z_i| above divergence_z_limit counts as
+  // diverged too (latents of an N(0, I)-based prior live within a few units).
+  std::string on_divergence = "rollback";
+  double divergence_z_limit = 1e4;
+  int64_t max_rollbacks = 3;
+  double rollback_delta_factor = 0.5;
+  int64_t max_skips = 10;
 };
 
 struct LogConfig {
@@ -60,6 +78,9 @@ struct SampleConfig {
 struct RuntimeConfig {
   std::string device = "cpu";  // auto | cpu | cuda
   int64_t threads = 1;         // intra-op threads per rank
+  // A collective stuck this long (seconds) aborts the job with a message
+  // naming the rank and the collective; 0 disables the watchdog.
+  double collective_timeout_s = 900;
 };
 
 struct Config {
@@ -79,6 +100,10 @@ Config parse_config(const std::string& yaml_text, const std::string& origin = "<
 void apply_overrides(Config& cfg, const std::vector<std::string>& overrides);
 // Dump the full resolved config as YAML.
 std::string to_yaml(const Config& cfg);
+// Sets what `train.method` implies (gaussian: stages 0; single-stage and
+// lebm: stages 1; lebm and non-adaptive: prior_samples langevin) and returns
+// a note per value it changed, for the log. Call before validate().
+std::vector<std::string> resolve_method(Config& cfg);
 // Checks every value that can be checked without the data; throws one
 // exception listing every problem found.
 void validate(const Config& cfg);

@@ -3,8 +3,11 @@
 //   train        Algorithm 1 on MPI ranks (resumes an existing run directory)
 //   sample       images from a trained model's prior
 //   reconstruct  test images through posterior Langevin, with their MSE
+#include <mpi.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
+
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -21,6 +24,7 @@
 #include "log.h"
 #include "model/inference.h"
 #include "train/checkpoint.h"
+#include "train/faults.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -37,6 +41,7 @@ commands:
   train        train on MPI ranks: mpirun -np 2 latentebm train --config configs/fashion-mnist-quick.yaml
   sample       draw images from a trained model's prior
   reconstruct  reconstruct test images through posterior Langevin and report the MSE
+  verify       check a checkpoint's files against its manifest (sizes, CRC-32)
 
 `latentebm <command> --help` describes each command.
 )";
@@ -67,6 +72,7 @@ any overrides given here).
 options:
   --config FILE          YAML preset (default configs/fashion-mnist-quick.yaml)
   --run-dir DIR          run directory (default runs/<config name>)
+  --checkpoint DIR       resume from this checkpoint instead of DIR's latest
   --max-iterations N     stop (with a checkpoint) after N iterations of this invocation
   --no-pictures          skip samples.png / reconstructions.png at the end
   section.key=value      override any config key, e.g. train.batch_size=64 log.log_every=5
@@ -74,6 +80,13 @@ options:
 The run directory receives config.yaml (resolved), logs/rank-*.log,
 metrics.jsonl, checkpoints/, samples.png and reconstructions.png.
 Config keys (defaults in src/config.h):
+)";
+
+const char* kVerifyHelp = R"(usage: latentebm verify (--run-dir DIR | --checkpoint DIR)
+
+Checks every file of a checkpoint (DIR's latest by default) against its
+manifest: present, same size, same CRC-32. Prints "ok ..." and exits 0, or
+names the damaged file and exits 1.
 )";
 
 const char* kSampleHelp = R"(usage: latentebm sample --run-dir DIR [options]
@@ -204,24 +217,56 @@ std::string config_keys_help() {
   return out;
 }
 
+// Exit status of a run every rank stopped together (no MPI_Abort needed).
+constexpr int kExitBadSetup = 2, kExitDiverged = 3;
+
 int cmd_train(int argc, char** argv, const Args& a) {
-  reject_unknown(a, {"config", "run-dir", "max-iterations", "no-pictures", "help"}, "train");
+  reject_unknown(a, {"config", "run-dir", "checkpoint", "max-iterations", "no-pictures", "help"}, "train");
   init_mpi(&argc, &argv);
+  install_stop_signals();
   auto comm = make_mpi_communicator();
   init_console_logging(comm->rank());
 
+  // Start-up checks, on every rank, before any work: config values, the
+  // dataset against the config and rank count, and on resume the checkpoint's
+  // files and compatibility. Any failure stops every rank with one message.
   const std::string config_path = a.get("config", "configs/fashion-mnist-quick.yaml");
   const std::string run_dir = a.get("run-dir", (fs::path("runs") / fs::path(config_path).stem()).string());
-  const auto latest = latest_checkpoint(run_dir);
   Config cfg;
-  if (latest) {
-    cfg = parse_config(read_checkpoint_meta(*latest).config_yaml, *latest + "/model.h5");
-    if (a.has("config")) spdlog::warn("resuming {}: its saved config is used; --config {} is ignored", run_dir, config_path);
-  } else {
-    cfg = load_config(config_path);
+  std::optional<std::string> resume;
+  std::string error;
+  try {
+    if (comm->is_root())
+      for (const auto& p : clean_interrupted_saves(run_dir)) spdlog::warn("removed {} (left by an interrupted checkpoint save)", p);
+    resume = a.has("checkpoint") ? std::optional<std::string>(a.get("checkpoint")) : latest_checkpoint(run_dir);
+    if (resume) {
+      cfg = parse_config(read_checkpoint_meta(*resume).config_yaml, *resume + "/manifest.json");
+      if (a.has("config")) spdlog::warn("resuming {}: its saved config is used; --config {} is ignored", run_dir, config_path);
+    } else {
+      cfg = load_config(config_path);
+    }
+    apply_overrides(cfg, a.positional);
+    for (const auto& note : resolve_method(cfg)) spdlog::info("{}", note);
+    validate(cfg);
+    const auto info = data::inspect_dataset(cfg.data.path);
+    const int64_t n = cfg.data.train_limit > 0 ? std::min(cfg.data.train_limit, info.n_train) : info.n_train;
+    validate_against(cfg, comm->size(), n, info.c, info.h, info.w);
+    if (resume) {
+      check_resume_compatible(*resume, cfg, data::dataset_fingerprint(info, cfg.data.train_limit));
+      if (comm->is_root()) verify_checkpoint(*resume);
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
   }
-  apply_overrides(cfg, a.positional);
-  validate(cfg);
+  int64_t first_bad = error.empty() ? comm->size() : comm->rank();
+  comm->allreduce_min(&first_bad, 1, "start-up checks");
+  if (first_bad < comm->size()) {
+    error = comm->broadcast_string(error, static_cast<int>(first_bad), "start-up error message");
+    if (comm->is_root()) spdlog::error("{}{}", comm->size() > 1 ? "rank " + std::to_string(first_bad) + ": " : "", error);
+    finalize_mpi();
+    return kExitBadSetup;
+  }
+  set_collective_timeout(cfg.runtime.collective_timeout_s);
 
   if (comm->is_root()) {
     fs::create_directories(run_dir);
@@ -238,15 +283,43 @@ int cmd_train(int argc, char** argv, const Args& a) {
       spdlog::warn("this build has no NCCL: GPU gradients are all-reduced through host memory over MPI");
   }
   init_run_logging(run_dir, comm->rank());
+  spdlog::debug("rank {} pid {}", comm->rank(), static_cast<long>(::getpid()));
   torch::set_num_threads(static_cast<int>(cfg.runtime.threads));
   spdlog::info("run directory {} | {} rank(s) over {}", run_dir, comm->size(), comm->backend());
 
-  Trainer trainer(cfg, *comm, run_dir, latest);
-  trainer.train(a.get_int("max-iterations", 0));
-  if (trainer.iteration() >= trainer.total_iterations() && !a.has("no-pictures")) trainer.write_pictures();
+  Trainer trainer(cfg, *comm, run_dir, resume);
+  try {
+    trainer.train(a.get_int("max-iterations", 0));
+  } catch (const DivergenceError& e) {  // thrown on every rank at the same iteration
+    spdlog::error("{}", e.what());
+    spdlog::default_logger()->flush();
+    finalize_mpi();
+    return kExitDiverged;
+  }
+  if (!trainer.stopped() && trainer.iteration() >= trainer.total_iterations() && !a.has("no-pictures")) trainer.write_pictures();
   comm->barrier("done");
   spdlog::default_logger()->flush();
   finalize_mpi();
+  return 0;
+}
+
+int cmd_verify(const Args& a) {
+  reject_unknown(a, {"run-dir", "checkpoint", "help"}, "verify");
+  init_console_logging(0);
+  std::string ckpt;
+  if (a.has("checkpoint")) {
+    ckpt = a.get("checkpoint");
+  } else if (a.has("run-dir")) {
+    auto latest = latest_checkpoint(a.get("run-dir"));
+    if (!latest) throw std::runtime_error("run directory '" + a.get("run-dir") + "' has no checkpoint");
+    ckpt = *latest;
+  } else {
+    throw std::runtime_error("give --run-dir DIR or --checkpoint DIR");
+  }
+  verify_checkpoint(ckpt);
+  const auto meta = read_checkpoint_meta(ckpt);
+  std::cout << "ok " << ckpt << " iteration " << meta.iteration << " stage " << meta.stage << " world_size " << meta.world_size
+            << "\n";
   return 0;
 }
 
@@ -346,6 +419,7 @@ int main(int argc, char** argv) {
       else if (cmd == "train") std::cout << kTrainHelp << config_keys_help();
       else if (cmd == "sample") std::cout << kSampleHelp;
       else if (cmd == "reconstruct") std::cout << kReconstructHelp;
+      else if (cmd == "verify") std::cout << kVerifyHelp;
       else std::cout << kUsage;
       return 0;
     }
@@ -353,10 +427,18 @@ int main(int argc, char** argv) {
     if (cmd == "train") return cmd_train(argc, argv, a);
     if (cmd == "sample") return cmd_sample(a);
     if (cmd == "reconstruct") return cmd_reconstruct(a);
+    if (cmd == "verify") return cmd_verify(a);
     std::cerr << "unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;
   } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
+    int initialized = 0, finalized = 0, rank = 0, size = 1;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    if (initialized && !finalized) MPI_Comm_rank(MPI_COMM_WORLD, &rank), MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (size > 1)
+      spdlog::error("rank {}: {} (aborting all ranks)", rank, e.what());
+    else
+      spdlog::error("{}", e.what());
     std::cerr.flush();
     spdlog::default_logger()->flush();
     abort_job(1);  // brings down every rank of an MPI job; plain exit(1) otherwise

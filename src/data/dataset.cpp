@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -120,6 +121,12 @@ void write_dataset(const std::string& path, const std::string& name, const std::
     file.set_attr("/", "version", kVersion);
     file.set_attr("/", "name", name);
     file.set_attr("/", "source", source);
+    Crc32 crc;
+    for (const ImageSet* set : {&train, test_set}) {
+      crc.update(set->pixels.data(), set->pixels.size());
+      crc.update(set->labels.data(), set->labels.size() * sizeof(int64_t));
+    }
+    file.set_attr("/", "content_crc32", crc.hex());
     write_split(file, "train", train);
     write_split(file, "test", *test_set);
     file.flush();
@@ -162,6 +169,7 @@ DatasetInfo inspect_dataset(const std::string& path) {
   info.path = path;
   info.name = file.has_attr("/", "name") ? file.attr_str("/", "name") : "";
   info.source = file.has_attr("/", "source") ? file.attr_str("/", "source") : "";
+  info.content_crc32 = file.has_attr("/", "content_crc32") ? file.attr_str("/", "content_crc32") : "";
 
   const SplitShape train = inspect_split(file, "train");
   const SplitShape test = inspect_split(file, "test");
@@ -283,6 +291,33 @@ std::vector<int64_t> epoch_order(int64_t n, const Shard& shard, uint64_t seed, i
     if (shard.contains(i)) mine.push_back(i);
   }
   return mine;
+}
+
+}  // namespace latentebm::data
+
+namespace latentebm::data {
+
+void Crc32::update(const void* data, size_t bytes) {
+  const auto* p = static_cast<const Bytef*>(data);
+  while (bytes > 0) {
+    const auto n = static_cast<uInt>(std::min<size_t>(bytes, size_t(1) << 30));
+    value_ = static_cast<uint32_t>(::crc32(value_, p, n));
+    p += n;
+    bytes -= n;
+  }
+}
+
+std::string Crc32::hex() const {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%08x", value_);
+  return buf;
+}
+
+std::string dataset_fingerprint(const DatasetInfo& info, int64_t train_limit) {
+  return "name=" + info.name + ";train=" + std::to_string(info.n_train) + ";test=" + std::to_string(info.n_test) +
+         ";shape=" + std::to_string(info.c) + "x" + std::to_string(info.h) + "x" + std::to_string(info.w) +
+         ";content_crc32=" + (info.content_crc32.empty() ? std::string("unrecorded") : info.content_crc32) +
+         ";train_limit=" + std::to_string(train_limit);
 }
 
 }  // namespace latentebm::data

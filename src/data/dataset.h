@@ -4,7 +4,9 @@
 //
 // Prepared dataset file (HDF5), written by `latentebm prepare`:
 //   /            attrs: format = "latentebm-dataset", version = 1,
-//                       name (e.g. "fashion-mnist"), source (free text)
+//                       name (e.g. "fashion-mnist"), source (free text),
+//                       content_crc32 (hex CRC-32 of train pixels, train
+//                       labels, test pixels, test labels, in that order)
 //   /train/images  uint8  [N_train, C, H, W]   chunked by rows
 //   /train/labels  int64  [N_train]            (-1 where the source has none)
 //   /test/images   uint8  [N_test, C, H, W]
@@ -30,6 +32,7 @@ struct ImageSet {
 
 struct DatasetInfo {
   std::string path, name, source;
+  std::string content_crc32;  // empty when the file predates the attribute
   int64_t n_train = 0, n_test = 0, c = 0, h = 0, w = 0;
 };
 
@@ -40,6 +43,21 @@ void write_dataset(const std::string& path, const std::string& name, const std::
 // Open and validate a prepared file; throws with a message naming the file and
 // what is wrong (not HDF5, not a latentebm dataset, inconsistent shapes...).
 DatasetInfo inspect_dataset(const std::string& path);
+
+// Identifies the data a run trains on (name, sizes, image shape, content
+// CRC and the train_limit in use); checkpoints record it so a resume on
+// different data is refused.
+std::string dataset_fingerprint(const DatasetInfo& info, int64_t train_limit);
+
+// Incremental CRC-32 (zlib) as 8 hex digits.
+class Crc32 {
+ public:
+  void update(const void* data, size_t bytes);
+  std::string hex() const;
+  uint32_t value() const { return value_; }
+ private:
+  uint32_t value_ = 0;
+};
 
 // The contiguous range of example indices owned by `rank` of `world`.
 // Sizes differ by at most one; earlier ranks get the extra examples.

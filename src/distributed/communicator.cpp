@@ -2,10 +2,15 @@
 
 #include <mpi.h>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace latentebm {
@@ -57,6 +62,45 @@ int node_local_rank() {
 
 namespace {
 
+// --- collective watchdog
+using WatchClock = std::chrono::steady_clock;
+std::atomic<double> g_timeout_s{0.0};
+std::atomic<int64_t> g_started_ns{0};  // 0: no collective in flight
+std::atomic<const char*> g_op{""}, g_what{""};
+std::atomic<int> g_rank{-1};
+std::atomic<bool> g_watchdog_running{false};
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(WatchClock::now().time_since_epoch()).count();
+}
+
+void watchdog_loop() {
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const double limit = g_timeout_s.load();
+    const int64_t started = g_started_ns.load();
+    if (limit <= 0 || started == 0) continue;
+    const double waited = static_cast<double>(now_ns() - started) * 1e-9;
+    if (waited < limit) continue;
+    std::fprintf(stderr,
+                 "latentebm: rank %d: MPI %s '%s' has not completed after %.0f s (runtime.collective_timeout_s = %g): "
+                 "another rank has stalled or died. Aborting the job; resume it from its latest checkpoint.\n",
+                 g_rank.load(), g_op.load(), g_what.load(), waited, limit);
+    std::fflush(stderr);
+    _exit(4);  // not 124: that is timeout(1)'s status
+  }
+}
+
+// Marks one collective as in flight for the watchdog.
+struct Watched {
+  Watched(const char* op, const char* what) {
+    g_op = op;
+    g_what = what;
+    g_started_ns = now_ns();
+  }
+  ~Watched() { g_started_ns = 0; }
+};
+
 class SingleCommunicator final : public Communicator {
  public:
   int rank() const override { return 0; }
@@ -82,15 +126,20 @@ class MpiCommunicator final : public Communicator {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    g_rank = rank_;
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   std::string backend() const override { return "mpi"; }
 
-  void barrier(const char* what) override { check(MPI_Barrier(MPI_COMM_WORLD), "barrier", what); }
+  void barrier(const char* what) override {
+    Watched w("barrier", what);
+    check(MPI_Barrier(MPI_COMM_WORLD), "barrier", what);
+  }
 
   void broadcast(void* data, size_t bytes, int root, const char* what) override {
     // MPI counts are int: send large buffers in pieces.
+    Watched w("broadcast", what);
     auto* p = static_cast<char*>(data);
     const size_t kMax = size_t(1) << 30;
     for (size_t off = 0; off < bytes; off += kMax) {
@@ -114,6 +163,7 @@ class MpiCommunicator final : public Communicator {
  private:
   template <class T>
   void reduce(T* data, size_t count, MPI_Datatype type, MPI_Op op, const char* what) {
+    Watched w("all-reduce", what);
     const size_t kMax = size_t(1) << 28;
     for (size_t off = 0; off < count; off += kMax) {
       const int n = static_cast<int>(std::min(kMax, count - off));
@@ -169,6 +219,15 @@ void abort_job(int code) {
   if (initialized && !finalized && size > 1) MPI_Abort(MPI_COMM_WORLD, code);
   finalize_mpi();
   std::exit(code);
+}
+
+}  // namespace latentebm
+
+namespace latentebm {
+
+void set_collective_timeout(double seconds) {
+  g_timeout_s = seconds;
+  if (seconds > 0 && !g_watchdog_running.exchange(true)) std::thread(watchdog_loop).detach();
 }
 
 }  // namespace latentebm

@@ -66,4 +66,11 @@ void finalize_mpi();
 // Abort every rank of the job (used after a fatal error on one rank).
 [[noreturn]] void abort_job(int code);
 
+// Collective watchdog. An MPI collective that has not returned `seconds`
+// after it started makes this rank print its rank, the collective and what
+// it was for, then exit with status 4; mpirun then takes the whole job
+// down. This turns a stalled or silently dead peer into an error within a
+// bounded time instead of a hang. 0 disables it (the default).
+void set_collective_timeout(double seconds);
+
 }  // namespace latentebm

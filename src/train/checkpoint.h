@@ -1,13 +1,18 @@
 #pragma once
-// Sharded checkpoints.
+// Sharded, atomic, self-verifying checkpoints (docs/CHECKPOINTS.md has more).
 //
-// Layout (one directory per checkpoint, docs/CHECKPOINTS.md has the details):
+// Format version 2. One directory per checkpoint:
 //   <run_dir>/checkpoints/latest                 text file: "ckpt-00000480\n"
 //   <run_dir>/checkpoints/ckpt-00000480/
+//       manifest.json     written last, by rank 0:
+//           format "latentebm-checkpoint", version 2, iteration (the next
+//           to run), stage, world_size, structure (the config fields a
+//           resume may not change) and config_fingerprint (its CRC-32),
+//           dataset_fingerprint, config (resolved YAML), and files: every
+//           other file of the directory with its size in bytes and CRC-32.
 //       model.h5          written once, by rank 0 (replicated state)
-//           /             attrs: format="latentebm-checkpoint", version=1,
-//                         iteration (next to run), stage, world_size,
-//                         num_stages, nz, config (resolved YAML)
+//           /             attrs: format, version, iteration, stage,
+//                         world_size, num_stages, nz, config
 //           /generator/<name>              float32, e.g. /generator/net.0.weight
 //           /prior/<name>                  float32, e.g. /prior/stage_0.net.0.weight
 //           /optimizer/generator/<name>/{exp_avg,exp_avg_sq}  attr steps on the group
@@ -16,10 +21,18 @@
 //           /memory, /snapshot   float32 [rows, nz]; attrs begin, end, n_total
 //           /            attrs: rank, world_size, iteration, rng_seed, rng_scheme
 //
-// Atomicity: every rank writes into ckpt-X.tmp/, fsyncs, all ranks agree that
-// every file was written, then rank 0 renames the directory into place and
-// replaces `latest` by writing latest.tmp and renaming it. A crash at any
-// point leaves `latest` naming a complete checkpoint (or none).
+// Protocol (save_checkpoint, a collective):
+//   1. rank 0 removes leftovers of interrupted saves and creates ckpt-X.tmp/;
+//   2. every rank writes its shard (rank 0 also model.h5), closes and fsyncs
+//      it, and computes its size and CRC-32;
+//   3. an all-reduce tells every rank that every shard was written, and
+//      carries each shard's size and CRC-32 to rank 0;
+//   4. rank 0 writes manifest.json (fsync), renames ckpt-X.tmp/ to ckpt-X/,
+//      writes latest.tmp (fsync) and renames it over `latest`, then deletes
+//      all but the newest keep_checkpoints complete checkpoints.
+// A crash anywhere leaves `latest` naming a complete, verified checkpoint (or
+// none); *.tmp leftovers are never read and are removed by the next save or
+// resume. Resume verifies every file against the manifest first.
 //
 // RNG state: training reseeds LibTorch's generator at every iteration from
 // (seed, rank, iteration) and the data order is a pure function of
@@ -29,6 +42,7 @@
 #include <string>
 #include <vector>
 
+#include "config.h"
 #include "model/generator.h"
 #include "model/prior.h"
 #include "train/adam.h"
@@ -43,6 +57,7 @@ struct CheckpointMeta {
   int64_t stage = 0;      // the active stage
   int64_t world_size = 1;
   std::string config_yaml;
+  std::string dataset_fingerprint;  // data::dataset_fingerprint of the training data
 };
 
 // The pieces of training state a checkpoint holds (references, not copies).
@@ -61,8 +76,24 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
 // Directory of the newest complete checkpoint of a run, if any.
 std::optional<std::string> latest_checkpoint(const std::string& run_dir);
 
-// Read the metadata (and config) of a checkpoint without loading tensors.
+// Read the metadata (and config) of a checkpoint from its manifest.
 CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir);
+
+// Check every file the manifest lists: present, same size, same CRC-32.
+// Throws naming the first bad file and what to do.
+void verify_checkpoint(const std::string& ckpt_dir);
+
+// Remove leftovers of interrupted saves (ckpt-*.tmp/, latest.tmp) from a
+// run's checkpoints/ folder; returns the paths removed. Rank 0 only.
+std::vector<std::string> clean_interrupted_saves(const std::string& run_dir);
+
+// The config fields a resume may not change (model shape, stage schedule,
+// batch, seed, data selection), as "key: value" lines.
+std::string structural_config(const Config& cfg);
+
+// Throws (listing every difference) when `cfg` or the dataset differ from
+// what the checkpoint was trained with in a way a resume cannot absorb.
+void check_resume_compatible(const std::string& ckpt_dir, const Config& cfg, const std::string& dataset_fingerprint);
 
 // Load replicated state (model, optimizers) and this rank's memory rows,
 // re-sharding rows by example index if the checkpoint's world size differs.

@@ -10,7 +10,9 @@
 #include "distributed/tensor_comm.h"
 #include "model/inference.h"
 #include "model/sampler.h"
+#include "io/h5.h"
 #include "train/checkpoint.h"
+#include "train/faults.h"
 
 namespace latentebm {
 namespace {
@@ -44,7 +46,7 @@ uint64_t iteration_seed(uint64_t seed, int rank, int64_t t) {
 }
 
 torch::Tensor accumulate_gradients(Generator& g, RatioNet* active, const torch::Tensor& x, const torch::Tensor& z_post,
-                                   const torch::Tensor& z_noise, double sigma, int64_t global_batch) {
+                                   const torch::Tensor& z_noise, double sigma, int64_t global_batch, PriorObjective objective) {
   const double B = static_cast<double>(global_batch);
   // Generator: -log p(x | z) at the posterior samples, summed, over the global batch.
   auto gen = (x - g->forward(z_post.detach())).pow(2).sum() / (2.0 * sigma * sigma) / B;
@@ -52,11 +54,16 @@ torch::Tensor accumulate_gradients(Generator& g, RatioNet* active, const torch::
   auto nce = torch::zeros({}, x.options());
   auto correct = torch::zeros({}, x.options());
   if (active != nullptr) {
-    // Logistic NCE: posterior samples (q_k) are the data, prior samples (p_k) the noise.
     auto f_post = (*active)->forward(z_post.detach());
     auto f_noise = (*active)->forward(z_noise.detach());
-    nce = -(torch::log_sigmoid(f_post).sum() + torch::log_sigmoid(-f_noise).sum()) / B;
-    correct = ((f_post > 0).sum() + (f_noise < 0).sum()).to(torch::kFloat32).detach() / (2.0 * B);
+    if (objective == PriorObjective::kNce) {
+      // Logistic NCE: posterior samples (q_k) are the data, prior samples (p_k) the noise.
+      nce = -(torch::log_sigmoid(f_post).sum() + torch::log_sigmoid(-f_noise).sum()) / B;
+      correct = ((f_post > 0).sum() + (f_noise < 0).sum()).to(torch::kFloat32).detach() / (2.0 * B);
+    } else {
+      // LEBM maximum likelihood: raise f on posterior samples, lower it on prior samples.
+      nce = (f_noise.sum() - f_post.sum()) / B;
+    }
     total = total + nce;
   }
   total.backward();
@@ -66,10 +73,14 @@ torch::Tensor accumulate_gradients(Generator& g, RatioNet* active, const torch::
 Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_dir,
                  const std::optional<std::string>& resume_from)
     : cfg_(cfg), comm_(comm), run_dir_(run_dir), start_time_(Clock::now()) {
-  device_ = resolve_device(cfg.runtime.device, node_local_rank());
+  // The node-local rank is an MPI collective: only ask when a GPU is wanted,
+  // and only of a communicator spanning the MPI job.
+  device_ = resolve_device(cfg.runtime.device,
+                           cfg.runtime.device == "cpu" || comm.backend() == "single" ? 0 : node_local_rank());
   data_ = std::make_unique<data::ShardData>(cfg.data.path, "train", comm.rank(), comm.size(), cfg.data.train_limit);
   const auto& info = data_->info();
   const int64_t n = data_->split_size();
+  dataset_fingerprint_ = data::dataset_fingerprint(info, cfg.data.train_limit);
   validate_against(cfg, comm.size(), n, info.c, info.h, info.w);
   K_ = cfg.train.stages;
   T_ = latentebm::total_iterations(cfg, n);
@@ -110,6 +121,13 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
 
 int64_t Trainer::stage_for(int64_t t) const { return K_ == 0 ? 0 : std::min(t / S_, K_ - 1); }
 
+int64_t Trainer::posterior_stages() const {
+  const auto& m = cfg_.train.method;
+  if (m == "gaussian" || m == "non-adaptive") return 0;
+  if (m == "lebm") return 1;
+  return stage_;
+}
+
 void Trainer::seed_iteration(int64_t t) { torch::manual_seed(iteration_seed(cfg_.train.seed, comm_.rank(), t)); }
 
 // ---------------------------------------------------------------------------
@@ -121,10 +139,12 @@ void Trainer::train(int64_t max_iterations) {
   StepStats window;
   int64_t in_window = 0;
   auto window_start = Clock::now();
-  for (int64_t t = iteration_; t < end; ++t) {
+  while (iteration_ < end) {
+    const int64_t t = iteration_;
     // 5. Stage transition: a new stage every T/K iterations (f_k frozen into the prior).
     while (stage_ < stage_for(t)) enter_stage(stage_ + 1);
     seed_iteration(t);
+    fault_point("train.iteration", comm_.rank());
 
     // 1. Mini-batch of this rank's shard.
     const Batch batch = load_batch(t);
@@ -134,13 +154,18 @@ void Trainer::train(int64_t max_iterations) {
     torch::Tensor grad_norm;
     const auto z_post = sample_posterior(batch.x, &grad_norm);
     const double t_langevin = seconds_since(t0);
-    bank_.write(batch.indices, z_post);  // the memory matrix keeps each example's latest sample
 
     // Noise samples of p_k for the contrastive estimation of r_k = q_k / p_k.
     const auto z_noise = sample_noise(static_cast<int64_t>(batch.indices.size()));
 
     // 3 + 4. One Adam step on f_k (NCE) and one on the generator, one all-reduce.
     StepStats s = update(batch, z_post, z_noise, grad_norm);
+    if (s.diverged) {  // every rank is here, at the same t
+      handle_divergence(t, s, batch, z_post, z_noise);
+      continue;
+    }
+    consecutive_skips_ = 0;
+    bank_.write(batch.indices, z_post);  // the memory matrix keeps each example's latest sample
     s.t_langevin = t_langevin;
     iteration_ = t + 1;
 
@@ -148,11 +173,17 @@ void Trainer::train(int64_t max_iterations) {
     window.langevin_grad_norm += s.langevin_grad_norm;
     window.t_langevin += s.t_langevin, window.t_update += s.t_update, window.t_allreduce += s.t_allreduce;
     ++in_window;
-    if (iteration_ % cfg_.log.log_every == 0 || iteration_ == end) {
+    if (iteration_ % cfg_.log.log_every == 0 || iteration_ == end || s.stop_requested) {
       log_progress(iteration_, window, in_window, seconds_since(window_start));
       window = StepStats{};
       in_window = 0;
       window_start = Clock::now();
+    }
+    if (s.stop_requested) {  // preemption: every rank learnt it from the same all-reduce
+      const auto dir = save();
+      spdlog::warn("stop signal: checkpoint {} written at iteration {}; run the same command again to resume", dir, iteration_);
+      stopped_ = true;
+      return;
     }
     if (iteration_ % cfg_.log.checkpoint_every == 0 || iteration_ == end) save();
   }
@@ -194,17 +225,19 @@ Batch Trainer::load_batch(int64_t t) {
 
 torch::Tensor Trainer::sample_posterior(const torch::Tensor& x, torch::Tensor* grad_norm) {
   auto z0 = torch::randn({x.size(0), cfg_.model.nz}, x.options());
-  return posterior_langevin(g_, prior_, /*prior_stages=*/stage_, x, z0, cfg_.model.sigma,
+  return posterior_langevin(g_, prior_, posterior_stages(), x, z0, cfg_.model.sigma,
                             {cfg_.train.langevin_steps, cfg_.train.langevin_delta}, grad_norm);
 }
 
 torch::Tensor Trainer::sample_noise(int64_t count) {
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
   if (K_ == 0) return torch::empty({0, cfg_.model.nz}, options);
+  const LangevinOptions short_run{cfg_.train.prior_langevin_steps, cfg_.train.prior_langevin_delta};
+  // LEBM: short-run samples of the current energy-based prior.
+  if (cfg_.train.method == "lebm") return prior_langevin(prior_, 1, torch::randn({count, cfg_.model.nz}, options), short_run);
   if (stage_ == 0) return torch::randn({count, cfg_.model.nz}, options);  // exact draws of p_0 = N(0, I)
   if (cfg_.train.prior_samples == "persistent") return bank_.draw(count);  // q_{k-1} stands in for p_k
-  return prior_langevin(prior_, stage_, torch::randn({count, cfg_.model.nz}, options),
-                        {cfg_.train.prior_langevin_steps, cfg_.train.prior_langevin_delta});
+  return prior_langevin(prior_, stage_, torch::randn({count, cfg_.model.nz}, options), short_run);
 }
 
 StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
@@ -214,9 +247,19 @@ StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const
   RatioNet* active = K_ > 0 ? &prior_->ratio(stage_) : nullptr;
   g_opt_.zero_grad();
   if (active) e_opt_.zero_grad();
-  auto local = accumulate_gradients(g_, active, batch.x, z_post, z_noise, cfg_.model.sigma, cfg_.train.batch_size);
+  const auto objective = cfg_.train.method == "lebm" ? PriorObjective::kMaximumLikelihood : PriorObjective::kNce;
+  auto local = accumulate_gradients(g_, active, batch.x, z_post, z_noise, cfg_.model.sigma, cfg_.train.batch_size, objective);
   auto grad_norm = langevin_grad_norm.defined() ? langevin_grad_norm.reshape({1}) : torch::zeros({1}, local.options());
-  local = torch::cat({local, grad_norm / static_cast<double>(comm_.size())});
+  // Guard flags, summed over ranks: non-finite posterior / noise samples, and
+  // a pending stop signal.
+  const double limit = cfg_.train.divergence_z_limit;
+  auto bad = [limit](const torch::Tensor& z) {
+    if (z.numel() == 0) return torch::zeros({}, torch::TensorOptions().dtype(torch::kBool).device(z.device()));
+    return torch::isfinite(z).all().logical_not().logical_or(z.abs().max() > limit);
+  };
+  auto flags = torch::stack({bad(z_post), bad(z_noise), torch::full({}, stop_requested(), torch::kBool).to(z_post.device())})
+                   .to(local.dtype());
+  local = torch::cat({local, grad_norm / static_cast<double>(comm_.size()), flags});
 
   // One flat buffer in a fixed order: generator grads, active ratio grads, then the loss terms.
   std::vector<torch::Tensor> parts;
@@ -225,6 +268,7 @@ StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const
     for (const auto& p : e_opt_.params()) parts.push_back(p.grad());
   parts.push_back(local);
   auto flat = pack(parts);
+  fault_point("train.before-allreduce", comm_.rank());
   auto t1 = Clock::now();
   allreduce_sum(comm_, flat, "gradients (generator + active ratio network)");
   s.t_allreduce = seconds_since(t1);
@@ -235,11 +279,19 @@ StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const
   s.nce_loss = terms[1].item<double>();
   s.nce_acc = terms[2].item<double>();
   s.langevin_grad_norm = terms[3].item<double>();
-  // Every rank sees the same summed values, so every rank takes this branch together.
-  if (!std::isfinite(s.gen_loss) || !std::isfinite(s.nce_loss) || !std::isfinite(s.langevin_grad_norm))
-    throw std::runtime_error("training diverged at iteration " + std::to_string(iteration_) +
-                             " (non-finite loss or Langevin gradient); lower train.langevin_delta or the learning rates "
-                             "and resume from the last checkpoint");
+  s.stop_requested = terms[6].item<double>() > 0;
+  // Every rank sees the same summed values, so every rank decides alike.
+  const double bad_post = terms[4].item<double>(), bad_noise = terms[5].item<double>();
+  if (bad_post > 0 || bad_noise > 0) {
+    s.diverged = true;
+    s.divergence = (bad_post > 0 ? "posterior Langevin state (z) on " + std::to_string(static_cast<int>(bad_post))
+                                 : "prior (noise) samples on " + std::to_string(static_cast<int>(bad_noise))) +
+                   " rank(s), non-finite or beyond |z| = " + fmt::format("{:g}", limit) + " (train.divergence_z_limit)";
+  } else if (!torch::isfinite(flat).all().item<bool>()) {
+    s.diverged = true;
+    s.divergence = "non-finite loss or gradient";
+  }
+  if (s.diverged) return s;  // no optimizer step: the parameters stay as they were
   g_opt_.step();
   if (active) e_opt_.step();
   s.t_update = seconds_since(t0) - s.t_allreduce;
@@ -252,10 +304,88 @@ std::string Trainer::save() {
   meta.stage = stage_;
   meta.world_size = comm_.size();
   meta.config_yaml = to_yaml(cfg_);
+  meta.dataset_fingerprint = dataset_fingerprint_;
   TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
   auto dir = save_checkpoint(comm_, run_dir_, meta, state, cfg_.train.seed, cfg_.log.keep_checkpoints);
   spdlog::debug("checkpoint written: {}", dir);
   return dir;
+}
+
+void Trainer::handle_divergence(int64_t t, const StepStats& s, const Batch& batch, const torch::Tensor& z_post,
+                                const torch::Tensor& z_noise) {
+  const auto& policy = cfg_.train.on_divergence;
+  spdlog::warn("divergence guard: {} at iteration {} (stage {}, langevin_delta {}); policy '{}'", s.divergence, t,
+               stage_, cfg_.train.langevin_delta, policy);
+  if (policy == "skip" && consecutive_skips_ < cfg_.train.max_skips) {
+    ++consecutive_skips_, ++skipped_;
+    iteration_ = t + 1;  // the step is dropped; the memory matrix keeps its old rows
+    spdlog::warn("divergence guard: iteration {} skipped ({} in a row, at most train.max_skips = {})", t, consecutive_skips_,
+                 cfg_.train.max_skips);
+    return;
+  }
+  if (policy == "rollback" && rollbacks_ < cfg_.train.max_rollbacks) {
+    if (auto ckpt = latest_checkpoint(run_dir_)) {
+      rollback(*ckpt);
+      return;
+    }
+    spdlog::warn("divergence guard: no checkpoint to roll back to");
+  }
+  write_debug_dump(t, batch, z_post, z_noise);
+  std::string why = policy == "stop" ? "train.on_divergence = stop"
+                    : policy == "skip" ? std::to_string(consecutive_skips_) + " skipped steps in a row (train.max_skips)"
+                                       : std::to_string(rollbacks_) + " rollbacks (train.max_rollbacks) or no checkpoint";
+  comm_.barrier("divergence guard: debug dumps written");
+  throw DivergenceError(t, "training diverged at iteration " + std::to_string(t) + ": " + s.divergence +
+                               "; stopped after " + why + ". Debug dumps are in " +
+                               (std::filesystem::path(run_dir_) / "debug").string() +
+                               ". Lower train.langevin_delta or the learning rates (e.g. `train.langevin_delta=" +
+                               std::to_string(cfg_.train.langevin_delta * cfg_.train.rollback_delta_factor) +
+                               "`) and run the same command to resume from the last checkpoint");
+}
+
+void Trainer::rollback(const std::string& ckpt_dir) {
+  const auto meta = read_checkpoint_meta(ckpt_dir);
+  stage_ = meta.stage;
+  if (K_ > 0) e_opt_ = Adam(parameter_list(*prior_->ratio(stage_)), cfg_.train.e_lr, cfg_.train.beta1, cfg_.train.beta2);
+  TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
+  load_checkpoint(ckpt_dir, state);
+  const int64_t from = iteration_;
+  iteration_ = meta.iteration;
+  cached_epoch_ = -1;
+  ++rollbacks_;
+  const double old_delta = cfg_.train.langevin_delta;
+  cfg_.train.langevin_delta *= cfg_.train.rollback_delta_factor;
+  spdlog::warn("divergence guard: rolled back from iteration {} to checkpoint {} (iteration {}); langevin_delta {} -> {} "
+               "(rollback {} of at most {})",
+               from, ckpt_dir, iteration_, old_delta, cfg_.train.langevin_delta, rollbacks_, cfg_.train.max_rollbacks);
+}
+
+void Trainer::write_debug_dump(int64_t t, const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise) {
+  try {
+    const auto dir = std::filesystem::path(run_dir_) / "debug";
+    std::filesystem::create_directories(dir);
+    char name[64];
+    std::snprintf(name, sizeof(name), "divergence-it%08lld-rank%05d.h5", static_cast<long long>(t), comm_.rank());
+    h5::File f((dir / name).string(), h5::Mode::Truncate);
+    auto put = [&](const std::string& key, const torch::Tensor& x) {
+      auto c = x.detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
+      std::vector<int64_t> shape(c.sizes().begin(), c.sizes().end());
+      if (shape.empty()) shape = {1};
+      if (c.numel() > 0) f.write_f32(key, c.data_ptr<float>(), shape);
+    };
+    put("/x", batch.x);
+    put("/z_posterior", z_post);
+    put("/z_noise", z_noise);
+    f.write_i64("/indices", batch.indices.data(), {static_cast<int64_t>(batch.indices.size())});
+    f.set_attr("/", "iteration", t);
+    f.set_attr("/", "stage", stage_);
+    f.set_attr("/", "rank", static_cast<int64_t>(comm_.rank()));
+    f.set_attr("/", "langevin_delta", cfg_.train.langevin_delta);
+    f.set_attr("/", "config", to_yaml(cfg_));
+    spdlog::warn("divergence guard: debug dump {}", (dir / name).string());
+  } catch (const std::exception& e) {
+    spdlog::error("divergence guard: could not write the debug dump: {}", e.what());
+  }
 }
 
 void Trainer::log_progress(int64_t t, const StepStats& sum, int64_t count, double window_s) {

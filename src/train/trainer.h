@@ -31,16 +31,38 @@ struct Batch {
 struct StepStats {
   double gen_loss = 0, nce_loss = 0, nce_acc = 0, langevin_grad_norm = 0;
   double t_langevin = 0, t_update = 0, t_allreduce = 0;  // seconds, this rank
+  // Decisions every rank reads from the same all-reduced values:
+  bool diverged = false;        // some rank saw a non-finite loss, gradient or Langevin state
+  std::string divergence;       // what was non-finite
+  bool stop_requested = false;  // some rank received SIGTERM / SIGINT
+};
+
+// Thrown on every rank at the same iteration when the divergence guard gives
+// up (policy stop, or rollbacks / skips exhausted).
+struct DivergenceError : std::runtime_error {
+  DivergenceError(int64_t it, const std::string& msg) : std::runtime_error(msg), iteration(it) {}
+  int64_t iteration;
+};
+
+// How the active prior network learns.
+enum class PriorObjective {
+  kNce,              // logistic NCE of q_k against p_k (every method but lebm)
+  kMaximumLikelihood  // LEBM: the energy's log-likelihood gradient
 };
 
 // The local share of the global-batch losses, backpropagated into .grad:
 //   gen: sum_i ||x_i - g(z_i)||^2 / (2 sigma^2) / B
 //   nce: -(1/B) sum log sigmoid(f(z_post)) - (1/B) sum log sigmoid(-f(z_noise))
+//   ml (LEBM): (1/B) sum f(z_noise) - (1/B) sum f(z_post), whose gradient is
+//        minus the log-likelihood gradient of p(z) ~ exp(f(z)) N(z; 0, I)
+//        (z_noise: samples of the current prior, z_post: posterior samples)
 // With every rank's grads summed, this equals the single-process gradient on
-// the union batch of size B = global_batch. Returns [gen, nce, correct/(2B)]
-// as a 3-element tensor of the local contributions (no .grad on it).
+// the union batch of size B = global_batch. Returns [gen, prior loss,
+// correct/(2B)] as a 3-element tensor of the local contributions (no .grad on
+// it); the accuracy is 0 for the ML objective.
 torch::Tensor accumulate_gradients(Generator& g, RatioNet* active, const torch::Tensor& x, const torch::Tensor& z_post,
-                                   const torch::Tensor& z_noise, double sigma, int64_t global_batch);
+                                   const torch::Tensor& z_noise, double sigma, int64_t global_batch,
+                                   PriorObjective objective = PriorObjective::kNce);
 
 class Trainer {
  public:
@@ -52,8 +74,14 @@ class Trainer {
 
   // Run Algorithm 1 until iteration T, or for at most `max_iterations` more
   // iterations (> 0) of this invocation. Checkpoints every
-  // log.checkpoint_every iterations and when it stops.
+  // log.checkpoint_every iterations and when it stops. Returns early, after a
+  // checkpoint, when a rank received SIGTERM/SIGINT (see stopped()).
   void train(int64_t max_iterations = 0);
+  bool stopped() const { return stopped_; }
+  int64_t rollbacks() const { return rollbacks_; }
+  int64_t skipped_steps() const { return skipped_; }
+  double langevin_delta() const { return cfg_.train.langevin_delta; }
+  const std::string& dataset_fingerprint() const { return dataset_fingerprint_; }
 
   // Final artefacts: samples.png and reconstructions.png in the run
   // directory (rank 0), plus the reconstruction MSE on the images shown.
@@ -82,8 +110,17 @@ class Trainer {
 
  private:
   int64_t stage_for(int64_t t) const;
+  // Stages of the prior that posterior Langevin targets: the current p_k
+  // (adaptive-ce, single-stage), N(0, I) (gaussian, non-adaptive), or the
+  // energy being learnt (lebm).
+  int64_t posterior_stages() const;
   void seed_iteration(int64_t t);
   void log_progress(int64_t t, const StepStats& sum, int64_t count, double window_s);
+  // The divergence guard's decision (identical on every rank).
+  void handle_divergence(int64_t t, const StepStats& s, const Batch& batch, const torch::Tensor& z_post,
+                         const torch::Tensor& z_noise);
+  void rollback(const std::string& ckpt_dir);
+  void write_debug_dump(int64_t t, const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise);
 
   Config cfg_;
   Communicator& comm_;
@@ -92,6 +129,9 @@ class Trainer {
   std::unique_ptr<data::ShardData> data_;
   int64_t T_ = 0, S_ = 0, K_ = 0, local_batch_ = 0, iters_per_epoch_ = 0;
   int64_t iteration_ = 0, stage_ = 0;
+  bool stopped_ = false;
+  int64_t rollbacks_ = 0, skipped_ = 0, consecutive_skips_ = 0;
+  std::string dataset_fingerprint_;
 
   Generator g_{nullptr};
   MultiStagePrior prior_{nullptr};

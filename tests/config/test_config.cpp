@@ -70,6 +70,25 @@ TEST(Config, ValidationListsEveryProblem) {
   EXPECT_NE(msg.find("train.prior_samples"), std::string::npos) << msg;
 }
 
+TEST(Config, FaultToleranceSettingsAreValidated) {
+  Config c;
+  EXPECT_EQ(c.train.on_divergence, "rollback");
+  EXPECT_GT(c.runtime.collective_timeout_s, 0);
+  c.train.on_divergence = "ignore";
+  c.train.rollback_delta_factor = 1.5;
+  c.train.max_rollbacks = -1;
+  c.train.max_skips = -2;
+  c.train.divergence_z_limit = 0;
+  c.runtime.collective_timeout_s = -5;
+  const std::string msg = message_of([&] { validate(c); });
+  for (const char* key : {"train.on_divergence must be rollback, skip or stop", "train.rollback_delta_factor",
+                          "train.max_rollbacks", "train.max_skips", "train.divergence_z_limit", "runtime.collective_timeout_s"})
+    EXPECT_NE(msg.find(key), std::string::npos) << key << " not in: " << msg;
+  Config ok;
+  apply_overrides(ok, {"train.on_divergence=skip", "runtime.collective_timeout_s=0"});
+  EXPECT_NO_THROW(validate(ok));
+}
+
 TEST(Config, ValidationAgainstDataAndRanks) {
   Config c;
   c.model.generator = "mnist28";

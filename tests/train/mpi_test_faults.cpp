@@ -1,0 +1,270 @@
+// Run under `mpirun -np 2`. Fault tolerance inside the trainer (issue 5):
+// resume on a different rank count with every memory-matrix row preserved,
+// the divergence guard deciding alike on every rank, a stop signal on one
+// rank stopping both at the same iteration with a checkpoint, and damaged or
+// incompatible checkpoints refused. Process kills are in tests/cli/faults.sh.
+#include <signal.h>
+
+#include <fstream>
+
+#include "io/h5.h"
+#include "model/prior.h"
+#include "support/mpi_run_fixture.h"
+#include "train/checkpoint.h"
+#include "train/faults.h"
+#include "train/trainer.h"
+
+using namespace latentebm;
+using namespace latentebm::testing;
+
+namespace {
+
+using FaultTest = MpiRunTest;
+
+// All memory rows of a checkpoint, read straight from its shard files, in
+// example order (shards are contiguous ranges, written in rank order).
+torch::Tensor checkpoint_rows(const std::string& ckpt, const char* dataset) {
+  const auto meta = read_checkpoint_meta(ckpt);
+  std::vector<torch::Tensor> parts;
+  for (int64_t r = 0; r < meta.world_size; ++r) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "shard-%05d.h5", static_cast<int>(r));
+    h5::File f((fs::path(ckpt) / name).string(), h5::Mode::Read);
+    const auto shape = f.shape(dataset);
+    auto values = f.read_f32(dataset);
+    parts.push_back(torch::from_blob(values.data(), {shape[0], shape[1]}, torch::kFloat32).clone());
+  }
+  return torch::cat(parts);
+}
+
+int64_t all_min(int64_t v) {
+  MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
+  return v;
+}
+int64_t all_max(int64_t v) {
+  MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
+  return v;
+}
+
+}  // namespace
+
+TEST_F(FaultTest, OneRankCheckpointResumesOnTwoRanksWithEveryRowAndFinishes) {
+  const Config cfg = tiny_config(data_path_);
+  const std::string dir = run_dir("one-to-two");
+  if (world_rank() == 0) {  // W = 1: rank 0 alone
+    auto single = make_single_communicator();
+    Trainer alone(cfg, *single, dir);
+    alone.train(3);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  const auto ckpt = latest_checkpoint(dir);
+  ASSERT_TRUE(ckpt.has_value());
+  ASSERT_EQ(read_checkpoint_meta(*ckpt).world_size, 1);
+  const auto saved = checkpoint_rows(*ckpt, "/memory"), saved_snapshot = checkpoint_rows(*ckpt, "/snapshot");
+  ASSERT_EQ(saved.size(0), 64);
+
+  Trainer two(cfg, *comm_, dir, ckpt);  // W' = 2
+  EXPECT_EQ(two.iteration(), 3);
+  EXPECT_EQ(two.stage(), 1);
+  const auto& shard = two.bank().shard();
+  EXPECT_EQ(shard.size(), 32);
+  EXPECT_TRUE(torch::equal(two.bank().rows(), saved.narrow(0, shard.begin, shard.size())));
+  EXPECT_TRUE(torch::equal(two.bank().snapshot_rows(), saved_snapshot.narrow(0, shard.begin, shard.size())));
+  EXPECT_TRUE(torch::equal(allgather_rows(two.bank().rows()), saved)) << "a row was lost or moved in re-sharding";
+  two.train();
+  EXPECT_EQ(two.iteration(), cfg.train.iterations);
+  const auto final_ckpt = latest_checkpoint(dir);
+  ASSERT_TRUE(final_ckpt.has_value());
+  EXPECT_EQ(read_checkpoint_meta(*final_ckpt).world_size, 2);
+  EXPECT_NO_THROW(verify_checkpoint(*final_ckpt));
+}
+
+TEST_F(FaultTest, TwoRankCheckpointResumesOnOneRankWithEveryRowAndFinishes) {
+  const Config cfg = tiny_config(data_path_);
+  const std::string dir = run_dir("two-to-one");
+  torch::Tensor rows_at_stop;
+  {
+    Trainer two(cfg, *comm_, dir);
+    two.train(5);
+    rows_at_stop = allgather_rows(two.bank().rows());
+  }
+  const auto ckpt = latest_checkpoint(dir);
+  ASSERT_TRUE(ckpt.has_value());
+  ASSERT_EQ(read_checkpoint_meta(*ckpt).world_size, 2);
+  if (world_rank() == 0) {
+    auto single = make_single_communicator();
+    Trainer one(cfg, *single, dir, ckpt);
+    EXPECT_EQ(one.iteration(), 5);
+    EXPECT_TRUE(torch::equal(one.bank().rows(), rows_at_stop)) << "a row was lost or moved in re-sharding";
+    one.train();
+    EXPECT_EQ(one.iteration(), cfg.train.iterations);
+    EXPECT_EQ(read_checkpoint_meta(*latest_checkpoint(dir)).world_size, 1);
+  }
+}
+
+TEST_F(FaultTest, DivergingSamplerStopsEveryRankAtTheSameIterationWithADump) {
+  Config cfg = tiny_config(data_path_);
+  cfg.train.langevin_delta = 1e4;  // z explodes within the first Langevin steps
+  cfg.train.on_divergence = "stop";
+  const std::string dir = run_dir("diverge-stop");
+  Trainer t(cfg, *comm_, dir);
+  int64_t at = -1;
+  try {
+    t.train();
+  } catch (const DivergenceError& e) {
+    at = e.iteration;
+    EXPECT_NE(std::string(e.what()).find("train.divergence_z_limit"), std::string::npos) << e.what();
+  }
+  ASSERT_GE(at, 0) << "the guard did not fire on rank " << world_rank();
+  EXPECT_EQ(all_min(at), all_max(at)) << "ranks stopped at different iterations";
+  EXPECT_EQ(at, 0);
+  char dump[64];
+  std::snprintf(dump, sizeof(dump), "divergence-it00000000-rank%05d.h5", world_rank());
+  ASSERT_TRUE(fs::exists(fs::path(dir) / "debug" / dump));
+  h5::File f((fs::path(dir) / "debug" / dump).string(), h5::Mode::Read);
+  EXPECT_EQ(f.attr_i64("/", "iteration"), 0);
+  EXPECT_EQ(f.shape("/z_posterior"), (std::vector<int64_t>{4, cfg.model.nz}));
+  // Parameters were not touched by the rejected step, and nothing was replaced.
+  Trainer fresh(tiny_config(data_path_), *comm_, run_dir("diverge-fresh"));
+  EXPECT_TRUE(torch::equal(parameter_list(*t.generator())[0], parameter_list(*fresh.generator())[0]));
+  EXPECT_TRUE(torch::equal(t.bank().rows(), fresh.bank().rows()));
+}
+
+TEST_F(FaultTest, SkipPolicyDropsStepsThenStopsAfterMaxSkips) {
+  Config cfg = tiny_config(data_path_);
+  cfg.train.langevin_delta = 1e4;
+  cfg.train.on_divergence = "skip";
+  cfg.train.max_skips = 2;
+  Trainer t(cfg, *comm_, run_dir("diverge-skip"));
+  int64_t at = -1;
+  try {
+    t.train();
+  } catch (const DivergenceError& e) {
+    at = e.iteration;
+  }
+  EXPECT_EQ(t.skipped_steps(), 2);
+  EXPECT_EQ(at, 2);  // iterations 0 and 1 skipped, the third divergence in a row stops
+  EXPECT_EQ(all_min(at), all_max(at));
+}
+
+TEST_F(FaultTest, RollbackPolicyReloadsTheCheckpointWithASmallerStep) {
+  Config good = tiny_config(data_path_);
+  const std::string dir = run_dir("diverge-rollback");
+  {
+    Trainer t(good, *comm_, dir);
+    t.train(2);  // checkpoint at iteration 2
+  }
+  Config bad = good;
+  bad.train.langevin_delta = 1e5;  // still diverges after two halvings
+  bad.train.on_divergence = "rollback";
+  bad.train.max_rollbacks = 2;
+  Trainer t(bad, *comm_, dir, latest_checkpoint(dir));
+  int64_t at = -1;
+  try {
+    t.train();
+  } catch (const DivergenceError& e) {
+    at = e.iteration;
+  }
+  EXPECT_EQ(t.rollbacks(), 2);
+  EXPECT_DOUBLE_EQ(t.langevin_delta(), 1e5 * 0.25);
+  EXPECT_EQ(t.iteration(), 2) << "rolled back to the checkpoint's iteration";
+  EXPECT_EQ(at, 2);
+  EXPECT_EQ(all_min(at), all_max(at));
+
+  // A rollback that cures the divergence: the run goes on with the smaller step.
+  Config curable = good;
+  curable.train.langevin_delta = 1e4;
+  curable.train.rollback_delta_factor = 1e-5;  // 1e4 -> 0.1
+  Trainer cured(curable, *comm_, dir, latest_checkpoint(dir));
+  cured.train();
+  EXPECT_EQ(cured.rollbacks(), 1);
+  EXPECT_EQ(cured.iteration(), curable.train.iterations);
+  EXPECT_NEAR(cured.langevin_delta(), 0.1, 1e-12);
+}
+
+TEST_F(FaultTest, StopSignalOnOneRankStopsBothAtTheSameIterationWithACheckpoint) {
+  const Config cfg = tiny_config(data_path_);
+  const std::string dir = run_dir("stop");
+  install_stop_signals();
+  Trainer t(cfg, *comm_, dir);
+  t.train(2);
+  if (world_rank() == 1) ::raise(SIGTERM);  // only rank 1 is signalled
+  t.train();
+  reset_stop_request();
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGUSR1, SIG_DFL);
+  EXPECT_TRUE(t.stopped());
+  EXPECT_EQ(t.iteration(), 3) << "both ranks stop after the first iteration following the signal";
+  EXPECT_EQ(all_min(t.iteration()), all_max(t.iteration()));
+  const auto ckpt = latest_checkpoint(dir);
+  ASSERT_TRUE(ckpt.has_value());
+  EXPECT_EQ(fs::path(*ckpt).filename().string(), "ckpt-00000003");
+  EXPECT_NO_THROW(verify_checkpoint(*ckpt));
+}
+
+TEST_F(FaultTest, DamagedOrIncompatibleCheckpointsAreRefused) {
+  const Config cfg = tiny_config(data_path_);
+  const std::string dir = run_dir("damaged");
+  {
+    Trainer t(cfg, *comm_, dir);
+    t.train(2);
+  }
+  const auto ckpt = *latest_checkpoint(dir);
+  MPI_Barrier(MPI_COMM_WORLD);
+  EXPECT_NO_THROW(verify_checkpoint(ckpt));
+  const auto info = data::inspect_dataset(data_path_);
+  EXPECT_NO_THROW(check_resume_compatible(ckpt, cfg, data::dataset_fingerprint(info, 0)));
+  Config wider = cfg;
+  wider.model.ngf = 8;
+  wider.train.batch_size = 16;
+  try {
+    check_resume_compatible(ckpt, wider, data::dataset_fingerprint(info, 0));
+    ADD_FAILURE() << "a structural change was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.ngf was 4, now 8"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("train.batch_size was 8, now 16"), std::string::npos) << e.what();
+  }
+  Config tuned = cfg;  // learning rates, step size, logging may change on resume
+  tuned.train.g_lr = 3e-4;
+  tuned.train.langevin_delta = 0.05;
+  tuned.log.log_every = 1;
+  EXPECT_NO_THROW(check_resume_compatible(ckpt, tuned, data::dataset_fingerprint(info, 0)));
+  EXPECT_THROW(check_resume_compatible(ckpt, cfg, data::dataset_fingerprint(info, 32)), std::runtime_error);
+
+  if (world_rank() == 0) {  // damage a copy
+    const auto copy = fs::path(run_dir("damaged-copy"));
+    fs::copy(ckpt, copy, fs::copy_options::recursive);
+    const auto shard = copy / "shard-00000.h5";
+    {
+      std::fstream f(shard, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekg(static_cast<std::streamoff>(fs::file_size(shard) / 2));
+      char c = 0;
+      f.get(c);
+      f.seekp(static_cast<std::streamoff>(fs::file_size(shard) / 2));
+      f.put(static_cast<char>(c ^ 0x01));  // one flipped bit
+    }
+    try {
+      verify_checkpoint(copy.string());
+      ADD_FAILURE() << "a flipped bit was not detected";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("shard-00000.h5' fails its checksum"), std::string::npos) << e.what();
+    }
+    fs::resize_file(copy / "model.h5", fs::file_size(copy / "model.h5") - 1);
+    EXPECT_THROW(verify_checkpoint(copy.string()), std::runtime_error);
+    fs::remove(copy / "manifest.json");
+    try {
+      read_checkpoint_meta(copy.string());
+      ADD_FAILURE() << "a checkpoint without manifest was read";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("has no manifest.json"), std::string::npos) << e.what();
+    }
+    // Leftovers of an interrupted save are cleaned, complete checkpoints kept.
+    fs::create_directories(fs::path(dir) / "checkpoints" / "ckpt-00000009.tmp");
+    std::ofstream(fs::path(dir) / "checkpoints" / "latest.tmp") << "ckpt-00000009\n";
+    EXPECT_EQ(clean_interrupted_saves(dir).size(), 2u);
+    EXPECT_FALSE(fs::exists(fs::path(dir) / "checkpoints" / "ckpt-00000009.tmp"));
+    EXPECT_TRUE(fs::exists(ckpt));
+    EXPECT_EQ(*latest_checkpoint(dir), ckpt);
+  }
+}
