@@ -186,9 +186,8 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
       }
     }
     const std::string sampler = cfg.sample.method == "sir"
-                                    ? "sir (" + std::to_string(cfg.sample.sir_proposals) + " proposals)"
-                                    : "langevin (" + std::to_string(cfg.sample.steps) + " steps, delta " +
-                                          std::to_string(cfg.sample.delta) + ")";
+                                    ? fmt::format("sir ({} proposals)", cfg.sample.sir_proposals)
+                                    : fmt::format("langevin ({} steps, delta {})", cfg.sample.steps, cfg.sample.delta);
     if (classifier) {
       cls_stats.allreduce(comm, "FD-classifier sample statistics");
       const double fd = frechet_distance(cls_stats.mean(), cls_stats.covariance(), classifier->train_mean,
