@@ -116,17 +116,19 @@ Array from_npy(const std::string& name, const std::vector<uint8_t>& b) {
 }
 
 void write(const std::string& path, const std::vector<Array>& arrays) {
+  // Every array is checked (and encoded) before the file is created. libzip
+  // reads the buffers at zip_close(): they stay alive until then.
+  std::vector<std::vector<uint8_t>> buffers;
+  buffers.reserve(arrays.size());
+  for (const auto& a : arrays) buffers.push_back(to_npy(a));
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int code = 0;
   zip_t* z = zip_open(tmp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
   if (!z) throw std::runtime_error("cannot create '" + tmp + "': " + zip_error_text(code));
-  // libzip reads the buffers at zip_close(): keep them alive until then.
-  std::vector<std::vector<uint8_t>> buffers;
-  buffers.reserve(arrays.size());
   try {
-    for (const auto& a : arrays) {
-      buffers.push_back(to_npy(a));
-      zip_source_t* src = zip_source_buffer(z, buffers.back().data(), buffers.back().size(), 0);
+    for (size_t i = 0; i < arrays.size(); ++i) {
+      const auto& a = arrays[i];
+      zip_source_t* src = zip_source_buffer(z, buffers[i].data(), buffers[i].size(), 0);
       if (!src) throw std::runtime_error(zip_strerror(z));
       const std::string member = a.name + ".npy";
       const zip_int64_t idx = zip_file_add(z, member.c_str(), src, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
