@@ -160,8 +160,14 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
       classifier_skip = e.what();
       spdlog::warn("FD-classifier skipped: {}", classifier_skip);
     }
-    if (!comm.all_true(classifier.has_value() || !classifier_skip.empty(), "feature classifier on every rank"))
-      throw std::runtime_error("the feature classifier is missing on some rank");
+    // A rank that could not load what rank 0 wrote must not leave the others
+    // alone in the statistics all-reduce: all use it or none does.
+    if (!comm.all_true(classifier.has_value(), "feature classifier on every rank") && classifier) {
+      classifier.reset();
+      classifier_skip = "the feature classifier could not be loaded on every rank (ranks must share the file system "
+                        "holding it; see the other ranks' errors)";
+      spdlog::warn("FD-classifier skipped: {}", classifier_skip);
+    }
     if (classifier && (classifier->channels != info.c || classifier->height != info.h || classifier->width != info.w))
       throw std::runtime_error("feature classifier '" + classifier->path + "' was trained on other image shapes");
   } else {
