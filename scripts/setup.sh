@@ -11,6 +11,8 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin                # MPI
   libhdf5-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
   zlib1g-dev libpng-dev libgtest-dev
+  libzip-dev                                # .npz output (sample --format npz)
+  gnuplot-nox                               # PNG line plots (eval/plot.h)
   dataset-fashion-mnist                     # the default training data
 )
 missing=()

@@ -1,8 +1,11 @@
-// latentebm: one binary, four subcommands.
+// latentebm: one binary, seven subcommands.
 //   prepare      convert a dataset into the HDF5 layout training reads
 //   train        Algorithm 1 on MPI ranks (resumes an existing run directory)
-//   sample       images from a trained model's prior
+//   sample       images from a trained model's prior (PNG grid, .npz, Langevin strip)
 //   reconstruct  test images through posterior Langevin, with their MSE
+//   eval         reconstruction MSE, FD-classifier, FID, parameter counts (any rank count)
+//   score        anomaly scores -log p(x, z) of prepared images
+//   verify       check a checkpoint's files against its manifest
 #include <mpi.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
@@ -11,6 +14,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
+#include <sstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -21,6 +26,12 @@
 #include "data/dataset.h"
 #include "data/prepare.h"
 #include "distributed/communicator.h"
+#include "eval/anomaly.h"
+#include "eval/evaluate.h"
+#include "eval/fid.h"
+#include "eval/strip.h"
+#include "io/h5.h"
+#include "io/npz.h"
 #include "log.h"
 #include "model/inference.h"
 #include "train/checkpoint.h"
@@ -42,6 +53,8 @@ commands:
   sample       draw images from a trained model's prior
   reconstruct  reconstruct test images through posterior Langevin and report the MSE
   verify       check a checkpoint's files against its manifest (sizes, CRC-32)
+  eval         reconstruction MSE, FD-classifier, FID and parameter counts -> eval.json (mpirun-able)
+  score        anomaly scores (-log p(x, z)) of prepared images -> CSV (mpirun-able)
 
 `latentebm <command> --help` describes each command.
 )";
@@ -93,12 +106,75 @@ const char* kSampleHelp = R"(usage: latentebm sample --run-dir DIR [options]
 
 options:
   --checkpoint DIR   a checkpoint directory (default: DIR's latest)
-  --count N          number of images (default 64)
+  --count N          number of images (default 64; 8 chains with --strip)
   --method M         langevin | sir (default: the run's sample.method)
   --steps N          prior Langevin steps (default: the run's sample.steps)
   --seed S           random seed (default 1)
+  --format F         png (a grid) | npz (numpy archive: `samples` uint8 N x C x H x W,
+                     `z` float32 N x nz; numpy.load reads it) (default png)
   --columns N        grid columns (default 8)
-  --out FILE         PNG grid (default DIR/samples-<method>.png)
+  --out FILE         output (default DIR/samples-<method>.<format>)
+  --strip FILE.png   instead: the Langevin transition strip of paper Fig. 3. Each row
+                     is a chain started from N(0, I) running prior Langevin on the
+                     learned prior (delta = the run's sample.delta); columns are the
+                     decoded z every --strip-every steps (first column: step 0)
+  --strip-steps N    Langevin steps of the strip (default 200)
+  --strip-every N    steps between columns (default 20)
+)";
+
+const char* kEvalHelp = R"(usage: [mpirun -np N] latentebm eval --run-dir DIR [options]
+
+Evaluates a trained model (DESIGN.md section 4) and writes DIR/eval.json:
+  reconstruction_mse  test split: z by posterior Langevin (training settings,
+                      noise-initialised) under the prior; per-pixel mean of
+                      (g(z) - x)^2 on [-1, 1], averaged over images
+  fd_classifier       Frechet distance of --samples prior samples vs the training
+                      split in the 128-d feature space of a small CNN classifier that
+                      latentebm trains on the labelled training split (fixed seed;
+                      cached as <data>.classifier.h5, its test accuracy reported).
+                      Not FID: compare it only between runs on the same dataset file
+  fid                 with --fid-model: FID of the samples vs the training split in
+                      the feature space of a TorchScript Inception module
+  parameters          parameter counts of the generator and the prior (paper 5.6)
+Any rank count works: each rank takes whole batches of the test set and of the
+samples, seeded per batch, and sums are reduced, so the numbers do not depend on
+the rank count (up to summation order).
+
+options:
+  --checkpoint DIR      a checkpoint directory (default: DIR's latest)
+  --samples N           prior samples for FD-classifier / FID (default 1000; the
+                        paper's FID uses 50000)
+  --fid-model FILE.pt   TorchScript feature extractor for FID (see below)
+  --fid-reference-limit N  FID reference statistics from the first N training images
+                        (default: the whole training split)
+  --out FILE.json       output (default DIR/eval.json)
+  --stages K            prior stages to use (default: all K of a finished run, the
+                        stages already learned for an unfinished one)
+  --batch-size N        images per batch (default 100)
+  --seed S              random seed (default 1)
+  --test-limit N        first N test images (default: the run's data.test_limit)
+  --classifier FILE     feature-classifier cache (default <data>.classifier.h5, or
+                        DIR/feature-classifier.h5 when the data folder is read-only)
+  --classifier-epochs N epochs of classifier training (default 3)
+
+)";
+
+const char* kScoreHelp = R"(usage: [mpirun -np N] latentebm score --run-dir DIR --data FILE.h5 --out scores.csv [options]
+
+Anomaly scores of prepared images (latentebm prepare) under a trained model:
+z by posterior Langevin (training settings, noise-initialised) under the
+prior, then score = ||x - g(z)||^2 / (2 sigma^2) - sum_i f_i(z) + ||z||^2 / 2,
+i.e. -log p(x, z) without the constant D/2 log(2 pi sigma^2) + log Z (the same
+for every image). Higher = more anomalous. Writes CSV lines index,label,score.
+
+options:
+  --checkpoint DIR   a checkpoint directory (default: DIR's latest)
+  --split S          train | test (default test)
+  --limit N          first N images of the split (default all)
+  --anomaly-label D  also print AUPRC and AUROC with label D as the anomaly class
+  --stages K         prior stages (default: as in `eval`)
+  --batch-size N     images per batch (default 100)
+  --seed S           random seed (default 1)
 )";
 
 const char* kReconstructHelp = R"(usage: latentebm reconstruct --run-dir DIR [options]
@@ -353,25 +429,85 @@ LoadedRun load_run(const Args& a) {
   return r;
 }
 
+// Prior stages to use: --stages, else all K of a finished run, else the stages
+// an unfinished run has already learned (the active stage's ratio is not done).
+int64_t prior_stages(const Args& a, const LoadedRun& r) {
+  if (a.has("stages")) {
+    const int64_t k = a.get_int("stages", 0);
+    if (k < 0 || k > r.cfg.train.stages)
+      throw std::runtime_error("--stages must be in [0, " + std::to_string(r.cfg.train.stages) + "]");
+    return k;
+  }
+  const auto meta = read_checkpoint_meta(r.ckpt);
+  const auto info = data::inspect_dataset(r.cfg.data.path);
+  const int64_t n = r.cfg.data.train_limit > 0 ? std::min(r.cfg.data.train_limit, info.n_train) : info.n_train;
+  if (meta.iteration >= total_iterations(r.cfg, n)) return r.cfg.train.stages;
+  spdlog::warn("checkpoint {} is from an unfinished run (stage {} active): using the {} finished stage(s) of the prior",
+               r.ckpt, meta.stage, meta.stage);
+  return std::min(meta.stage, r.cfg.train.stages);
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  if (fs::path(path).has_parent_path()) fs::create_directories(fs::path(path).parent_path());
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp);
+    out << text;
+    if (!out) throw std::runtime_error("cannot write '" + tmp + "'");
+  }
+  fs::rename(tmp, path);
+}
+
 std::string default_out(const Args& a, const std::string& name) {
   const fs::path dir = a.has("run-dir") ? fs::path(a.get("run-dir")) : fs::path(a.get("checkpoint"));
   return (dir / name).string();
 }
 
 int cmd_sample(const Args& a) {
-  reject_unknown(a, {"run-dir", "checkpoint", "count", "method", "steps", "seed", "columns", "out", "help"}, "sample");
+  reject_unknown(a, {"run-dir", "checkpoint", "count", "method", "steps", "seed", "columns", "out", "format", "strip",
+                     "strip-steps", "strip-every", "help"},
+                 "sample");
   init_console_logging(0);
+  const std::string format = a.get("format", "png");
+  if (format != "png" && format != "npz") throw std::runtime_error("--format must be png or npz");
+  if (a.has("strip") && (a.has("format") || a.has("out") || a.has("method")))
+    throw std::runtime_error("--strip writes only the strip PNG; it does not combine with --format, --out or --method");
   auto r = load_run(a);
+  torch::manual_seed(static_cast<uint64_t>(a.get_int("seed", 1)));
+  if (a.has("strip")) {
+    StripOptions so;
+    so.chains = a.get_int("count", 8);
+    so.steps = a.get_int("strip-steps", 200);
+    so.every = a.get_int("strip-every", 20);
+    so.delta = r.cfg.sample.delta;
+    const int64_t cols = save_langevin_strip(a.get("strip"), r.g, r.prior, r.cfg.train.stages, so, r.device);
+    spdlog::info("wrote {} (Langevin strip: {} chains x {} columns, {} steps, every {}, checkpoint {})", a.get("strip"),
+                 so.chains, cols, so.steps, so.every, r.ckpt);
+    return 0;
+  }
   SampleConfig opt = r.cfg.sample;
   if (a.has("method")) opt.method = a.get("method");
   opt.steps = a.get_int("steps", opt.steps);
   if (opt.method != "langevin" && opt.method != "sir") throw std::runtime_error("--method must be langevin or sir");
   const int64_t n = a.get_int("count", 64);
   if (n < 1) throw std::runtime_error("--count must be >= 1");
-  torch::manual_seed(static_cast<uint64_t>(a.get_int("seed", 1)));
-  auto images = sample_images(r.g, r.prior, r.cfg.train.stages, opt, n, r.device);
-  const std::string out = a.get("out", default_out(a, "samples-" + opt.method + ".png"));
-  save_grid(out, images, a.get_int("columns", 8));
+  const auto z = sample_latents(r.prior, r.cfg.train.stages, opt, n, r.device);
+  torch::Tensor images;
+  {
+    torch::NoGradGuard no_grad;
+    images = r.g->forward(z);
+  }
+  const std::string out = a.get("out", default_out(a, "samples-" + opt.method + "." + format));
+  if (format == "npz") {
+    npz::Array samples{"samples", "|u1", {images.size(0), images.size(1), images.size(2), images.size(3)}, to_bytes(images)};
+    auto zc = z.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    npz::Array zs{"z", "<f4", {zc.size(0), zc.size(1)}, {}};
+    zs.data.assign(reinterpret_cast<const uint8_t*>(zc.data_ptr<float>()),
+                   reinterpret_cast<const uint8_t*>(zc.data_ptr<float>()) + zc.numel() * 4);
+    npz::write(out, {samples, zs});
+  } else {
+    save_grid(out, images, a.get_int("columns", 8));
+  }
   spdlog::info("wrote {} ({} samples from the {}-stage prior by {}, checkpoint {})", out, n, r.cfg.train.stages, opt.method, r.ckpt);
   return 0;
 }
@@ -403,6 +539,137 @@ int cmd_reconstruct(const Args& a) {
   return 0;
 }
 
+int cmd_eval(int argc, char** argv, const Args& a) {
+  reject_unknown(a, {"run-dir", "checkpoint", "samples", "fid-model", "fid-reference-limit", "out", "stages",
+                     "batch-size", "seed", "test-limit", "classifier", "classifier-epochs", "help"},
+                 "eval");
+  init_mpi(&argc, &argv);
+  auto comm = make_mpi_communicator();
+  init_console_logging(comm->rank());
+  auto r = load_run(a);
+  torch::set_num_threads(static_cast<int>(r.cfg.runtime.threads));
+  EvalOptions opt;
+  opt.samples = a.get_int("samples", 1000);
+  opt.batch_size = a.get_int("batch-size", 100);
+  opt.seed = static_cast<uint64_t>(a.get_int("seed", 1));
+  opt.test_limit = a.get_int("test-limit", -1);
+  opt.fid_model = a.get("fid-model");
+  opt.fid_reference_limit = a.get_int("fid-reference-limit", 0);
+  opt.classifier.epochs = a.get_int("classifier-epochs", opt.classifier.epochs);
+  opt.prior_stages = prior_stages(a, r);
+  const fs::path run_dir = a.has("run-dir") ? fs::path(a.get("run-dir")) : fs::path(r.ckpt);
+  // The classifier cache lives next to the dataset unless that folder is read-only.
+  std::string cache = a.get("classifier");
+  if (cache.empty() && comm->is_root()) {
+    cache = default_classifier_path(r.cfg.data.path);
+    const auto dir = fs::absolute(r.cfg.data.path).parent_path();
+    if (::access(dir.c_str(), W_OK) != 0 && !fs::exists(cache)) {
+      cache = (run_dir / "feature-classifier.h5").string();
+      spdlog::info("{} is not writable: caching the feature classifier in {}", dir.string(), cache);
+    }
+  }
+  opt.classifier_path = comm->broadcast_string(cache, 0, "classifier cache path");
+  if (opt.fid_model.empty())
+    spdlog::info("no --fid-model: FID is skipped (it needs Inception weights; `latentebm eval --help` says how to export them)");
+  spdlog::info("evaluating {} on {} rank(s), prior stages {}", r.ckpt, comm->size(), opt.prior_stages);
+
+  auto result = evaluate_model(*comm, r.cfg, r.g, r.prior, r.device, opt);
+  const auto meta = read_checkpoint_meta(r.ckpt);
+  result["checkpoint"] = r.ckpt;
+  result["iteration"] = meta.iteration;
+  const std::string out = a.get("out", (run_dir / "eval.json").string());
+  if (comm->is_root()) {
+    write_text_atomically(out, result.dump(2) + "\n");
+    std::ostringstream s;
+    s << std::setprecision(6);
+    const auto& m = result["reconstruction_mse"];
+    if (m.contains("value")) s << "reconstruction_mse " << m["value"].get<double>() << " images " << m["images"] << "\n";
+    const auto& fd = result["fd_classifier"];
+    if (fd.contains("value"))
+      s << "fd_classifier " << fd["value"].get<double>() << " samples " << fd["samples"] << " classifier_test_accuracy "
+        << fd["classifier_test_accuracy"].get<double>() << "\n";
+    else
+      s << "fd_classifier skipped: " << fd["skipped"].get<std::string>() << "\n";
+    const auto& fid = result["fid"];
+    if (fid.contains("value"))
+      s << "fid " << fid["value"].get<double>() << " samples " << fid["samples"] << "\n";
+    else
+      s << "fid skipped: " << fid["skipped"].get<std::string>() << "\n";
+    const auto& p = result["parameters"];
+    s << "parameters generator " << p["generator"] << " prior " << p["prior"] << " (" << std::setprecision(3)
+      << 100.0 * p["prior_to_generator"].get<double>() << "% of the generator)\n";
+    std::cout << s.str() << std::flush;
+    spdlog::info("wrote {}", out);
+  }
+  comm->barrier("eval done");
+  finalize_mpi();
+  return 0;
+}
+
+int cmd_score(int argc, char** argv, const Args& a) {
+  reject_unknown(a, {"run-dir", "checkpoint", "data", "split", "limit", "out", "anomaly-label", "stages", "batch-size",
+                     "seed", "help"},
+                 "score");
+  if (!a.has("data")) throw std::runtime_error("score needs --data FILE.h5 (a prepared dataset)");
+  if (!a.has("out")) throw std::runtime_error("score needs --out FILE.csv");
+  init_mpi(&argc, &argv);
+  auto comm = make_mpi_communicator();
+  init_console_logging(comm->rank());
+  auto r = load_run(a);
+  torch::set_num_threads(static_cast<int>(r.cfg.runtime.threads));
+  const std::string path = a.get("data"), split = a.get("split", "test");
+  if (split != "train" && split != "test") throw std::runtime_error("--split must be train or test");
+  const auto info = data::inspect_dataset(path);
+  if (info.c != r.g->channels || info.h != r.g->image_size || info.w != r.g->image_size)
+    throw std::runtime_error("'" + path + "' holds " + std::to_string(info.c) + "x" + std::to_string(info.h) + "x" +
+                             std::to_string(info.w) + " images but the model generates " + std::to_string(r.g->channels) +
+                             "x" + std::to_string(r.g->image_size) + "x" + std::to_string(r.g->image_size));
+  const int64_t total = split == "train" ? info.n_train : info.n_test;
+  const int64_t n = a.has("limit") ? std::min(a.get_int("limit", 0), total) : total;
+  if (n < 1) throw std::runtime_error("no images to score in the " + split + " split of '" + path + "'");
+  const int64_t batch = a.get_int("batch-size", 100);
+  const uint64_t seed = static_cast<uint64_t>(a.get_int("seed", 1));
+  const int64_t stages = prior_stages(a, r);
+  const LangevinOptions lopt{r.cfg.train.langevin_steps, r.cfg.train.langevin_delta};
+  const auto mine = batch_range(n, batch, comm->rank(), comm->size());
+  std::vector<double> scores, labels;
+  if (mine.size() > 0) {
+    h5::File f(path, h5::Mode::Read);
+    data::ImageSet block;
+    block.c = info.c, block.h = info.h, block.w = info.w;
+    const auto lab = f.read_i64_rows("/" + split + "/labels", mine.begin, mine.end);
+    labels.assign(lab.begin(), lab.end());
+    for (int64_t i = mine.begin, b = mine.first_batch; i < mine.end; i += batch, ++b) {
+      const int64_t e = std::min(i + batch, mine.end);
+      block.n = e - i;
+      block.pixels = f.read_u8_rows("/" + split + "/images", i, e);
+      torch::manual_seed(batch_seed(seed, 3, b));
+      const auto s = score_images(r.g, r.prior, stages, block, r.cfg.model.sigma, lopt, batch, r.device);
+      scores.insert(scores.end(), s.begin(), s.end());
+    }
+  }
+  const auto all_scores = gather_by_index(*comm, n, mine.begin, scores, "anomaly scores");
+  const auto all_labels = gather_by_index(*comm, n, mine.begin, labels, "anomaly labels");
+  if (comm->is_root()) {
+    std::ostringstream csv;
+    csv << "index,label,score\n" << std::setprecision(10);
+    for (int64_t i = 0; i < n; ++i) csv << i << "," << static_cast<int64_t>(all_labels[i]) << "," << all_scores[i] << "\n";
+    write_text_atomically(a.get("out"), csv.str());
+    spdlog::info("wrote {} ({} {} images of {}, prior stages {})", a.get("out"), n, split, path, stages);
+    if (a.has("anomaly-label")) {
+      const int64_t d = a.get_int("anomaly-label", 0);
+      std::vector<bool> is_anomaly;
+      for (double l : all_labels) is_anomaly.push_back(static_cast<int64_t>(l) == d);
+      const auto m = anomaly_metrics(all_scores, is_anomaly);
+      std::cout << std::setprecision(6) << "auprc " << m.auprc << " auroc " << m.auroc << " images " << m.n
+                << " anomalies " << m.n_anomalous << "\n";
+    }
+  }
+  comm->barrier("score done");
+  finalize_mpi();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -420,6 +687,8 @@ int main(int argc, char** argv) {
       else if (cmd == "sample") std::cout << kSampleHelp;
       else if (cmd == "reconstruct") std::cout << kReconstructHelp;
       else if (cmd == "verify") std::cout << kVerifyHelp;
+      else if (cmd == "eval") std::cout << kEvalHelp << kFidExportHelp;
+      else if (cmd == "score") std::cout << kScoreHelp;
       else std::cout << kUsage;
       return 0;
     }
@@ -428,6 +697,8 @@ int main(int argc, char** argv) {
     if (cmd == "sample") return cmd_sample(a);
     if (cmd == "reconstruct") return cmd_reconstruct(a);
     if (cmd == "verify") return cmd_verify(a);
+    if (cmd == "eval") return cmd_eval(argc, argv, a);
+    if (cmd == "score") return cmd_score(argc, argv, a);
     std::cerr << "unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;
   } catch (const std::exception& e) {

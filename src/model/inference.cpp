@@ -4,14 +4,16 @@
 
 namespace latentebm {
 
+torch::Tensor sample_latents(MultiStagePrior& prior, int64_t stages, const SampleConfig& opt, int64_t n,
+                             torch::Device device) {
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  if (opt.method == "sir") return sir_sample(prior, stages, n, opt.sir_proposals, options);
+  return prior_langevin(prior, stages, torch::randn({n, prior->nz}, options), {opt.steps, opt.delta});
+}
+
 torch::Tensor sample_images(Generator& g, MultiStagePrior& prior, int64_t stages, const SampleConfig& opt, int64_t n,
                             torch::Device device) {
-  const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-  torch::Tensor z;
-  if (opt.method == "sir")
-    z = sir_sample(prior, stages, n, opt.sir_proposals, options);
-  else
-    z = prior_langevin(prior, stages, torch::randn({n, prior->nz}, options), {opt.steps, opt.delta});
+  const auto z = sample_latents(prior, stages, opt, n, device);
   torch::NoGradGuard no_grad;
   return g->forward(z);
 }

@@ -12,8 +12,13 @@
 
 namespace latentebm {
 
+// n latents [n, nz] from p_stages by the method of `opt` (Langevin from
+// N(0, I) or SIR).
+torch::Tensor sample_latents(MultiStagePrior& prior, int64_t stages, const SampleConfig& opt, int64_t n,
+                             torch::Device device);
+
 // n latents from p_stages by the method of `opt` (Langevin from N(0, I) or
-// SIR), decoded by g: images in [-1, 1].
+// SIR), decoded by g: images in [-1, 1]. Same draws as sample_latents.
 torch::Tensor sample_images(Generator& g, MultiStagePrior& prior, int64_t stages, const SampleConfig& opt, int64_t n,
                             torch::Device device);
 

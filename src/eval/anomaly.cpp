@@ -1,0 +1,73 @@
+#include "eval/anomaly.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "distributed/communicator.h"
+#include "eval/metrics.h"
+#include "model/inference.h"
+
+namespace latentebm {
+
+torch::Tensor joint_energy(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
+                           const torch::Tensor& z, double sigma) {
+  torch::NoGradGuard no_grad;
+  const auto residual = (x - g->forward(z)).pow(2).flatten(1).sum(1);
+  return residual / (2.0 * sigma * sigma) - prior->log_density(z, stages);
+}
+
+torch::Tensor anomaly_scores(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x, double sigma,
+                             const LangevinOptions& opt) {
+  auto z = posterior_langevin(g, prior, stages, x, torch::randn({x.size(0), prior->nz}, x.options()), sigma, opt);
+  return joint_energy(g, prior, stages, x, z, sigma).detach();
+}
+
+std::vector<double> score_images(Generator& g, MultiStagePrior& prior, int64_t stages, const data::ImageSet& images,
+                                 double sigma, const LangevinOptions& opt, int64_t batch_size, torch::Device device) {
+  if (batch_size < 1) throw std::invalid_argument("score_images: batch size must be >= 1");
+  std::vector<double> out;
+  out.reserve(static_cast<size_t>(images.n));
+  const int64_t bytes = images.image_bytes();
+  for (int64_t i = 0; i < images.n; i += batch_size) {
+    const int64_t b = std::min(batch_size, images.n - i);
+    auto u8 = torch::from_blob(const_cast<uint8_t*>(images.pixels.data() + i * bytes), {b, images.c, images.h, images.w},
+                               torch::kUInt8);
+    auto x = to_unit_range(u8).to(device);
+    auto s = anomaly_scores(g, prior, stages, x, sigma, opt).to(torch::kCPU, torch::kFloat64).contiguous();
+    out.insert(out.end(), s.data_ptr<double>(), s.data_ptr<double>() + b);
+  }
+  return out;
+}
+
+AnomalyMetrics anomaly_metrics(const std::vector<double>& scores, const std::vector<bool>& is_anomaly) {
+  AnomalyMetrics m;
+  m.n = static_cast<int64_t>(scores.size());
+  for (bool a : is_anomaly) m.n_anomalous += a ? 1 : 0;
+  m.auprc = average_precision(scores, is_anomaly);
+  m.auroc = auroc(scores, is_anomaly);
+  return m;
+}
+
+std::vector<double> gather_by_index(Communicator& comm, int64_t n_total, int64_t begin, const std::vector<double>& local,
+                                    const char* what) {
+  const auto n_local = static_cast<int64_t>(local.size());
+  if (begin < 0 || begin + n_local > n_total)
+    throw std::invalid_argument(std::string(what) + ": local range [" + std::to_string(begin) + ", " +
+                                std::to_string(begin + n_local) + ") outside [0, " + std::to_string(n_total) + ")");
+  // Each slot is written by exactly one rank; the others contribute zeros. A
+  // count per slot catches overlapping or missing ranges.
+  std::vector<double> all(static_cast<size_t>(2 * n_total), 0.0);
+  for (int64_t i = 0; i < n_local; ++i) {
+    all[static_cast<size_t>(begin + i)] = local[static_cast<size_t>(i)];
+    all[static_cast<size_t>(n_total + begin + i)] = 1.0;
+  }
+  comm.allreduce_sum(all.data(), all.size(), what);
+  for (int64_t i = 0; i < n_total; ++i)
+    if (all[static_cast<size_t>(n_total + i)] != 1.0)
+      throw std::runtime_error(std::string(what) + ": example " + std::to_string(i) + " was provided by " +
+                               std::to_string(int64_t(all[static_cast<size_t>(n_total + i)])) + " ranks instead of 1");
+  all.resize(static_cast<size_t>(n_total));
+  return all;
+}
+
+}  // namespace latentebm

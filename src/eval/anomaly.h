@@ -1,0 +1,60 @@
+#pragma once
+// Anomaly scores (paper Section 5.2, DESIGN.md section 4).
+//
+// For an image x, draw z from the posterior by short-run Langevin under the
+// learned prior p_K (noise-initialised, the training settings), then
+//
+//     score(x) = ||x - g(z)||^2 / (2 sigma^2) - log p~_K(z)
+//              = ||x - g(z)||^2 / (2 sigma^2) - sum_{i<K} f_i(z) + ||z||^2 / 2
+//
+// with log p~_K the unnormalised prior log-density of
+// MultiStagePrior::log_density. This is -log p(x, z) up to one constant per
+// model that is dropped: C = D/2 log(2 pi sigma^2) + log Z_K (D = pixels of x,
+// Z_K the prior's normaliser, which includes the Gaussian's nz/2 log 2 pi).
+// C is the same for every x, so rankings (AUPRC, AUROC) are unaffected.
+// Higher score = less likely under the model = more anomalous.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "data/dataset.h"
+#include "model/generator.h"
+#include "model/prior.h"
+#include "model/sampler.h"
+
+namespace latentebm {
+
+class Communicator;
+
+// score(x, z) for given latents (no sampling). x: [B, C, H, W] in [-1, 1],
+// z: [B, nz] -> [B].
+torch::Tensor joint_energy(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
+                           const torch::Tensor& z, double sigma);
+
+// Posterior Langevin from z0 ~ N(0, I) (LibTorch's default generator), then
+// joint_energy at the final z. x in [-1, 1]. Returns [B] (detached).
+torch::Tensor anomaly_scores(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x, double sigma,
+                             const LangevinOptions& opt);
+
+// Scores of every image of a uint8 block (as stored in prepared datasets), in
+// batches of `batch_size`, computed on `device`. One value per image, in order.
+std::vector<double> score_images(Generator& g, MultiStagePrior& prior, int64_t stages, const data::ImageSet& images,
+                                 double sigma, const LangevinOptions& opt, int64_t batch_size, torch::Device device);
+
+struct AnomalyMetrics {
+  double auprc = 0;  // average precision (see eval/metrics.h), anomaly = positive
+  double auroc = 0;  // Mann-Whitney, ties 1/2
+  int64_t n = 0, n_anomalous = 0;
+};
+// AUPRC and AUROC of scores against is_anomaly labels (true = anomaly).
+AnomalyMetrics anomaly_metrics(const std::vector<double>& scores, const std::vector<bool>& is_anomaly);
+
+// Collective: rank r holds the values of global examples [begin, begin +
+// local.size()); every rank receives all n_total values in index order (one
+// all-reduce of n_total doubles). Ranges must not overlap and must cover
+// [0, n_total).
+std::vector<double> gather_by_index(Communicator& comm, int64_t n_total, int64_t begin, const std::vector<double>& local,
+                                    const char* what);
+
+}  // namespace latentebm

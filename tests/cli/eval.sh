@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# CLI evaluation test: prepare a tiny dataset -> train a few iterations on 2
+# ranks -> eval on 2 ranks and on 1 rank (same numbers) -> score -> sample
+# --format npz and --strip, plus the errors a user is most likely to hit.
+# usage: bash eval.sh <path-to-latentebm> <source-dir>
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 <path-to-latentebm> <source-dir>" >&2
+  exit 2
+fi
+BIN=$(readlink -f "$1")
+SRC=$(readlink -f "$2")
+CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
+[[ -x "$BIN" ]] || { echo "not an executable: $BIN" >&2; exit 2; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/latentebm_eval.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
+MPIRUN=(mpirun --oversubscribe --allow-run-as-root --bind-to none -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING)
+LIMIT=300
+
+step() { echo "== $*"; }
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+ok() {
+  local name=$1
+  shift
+  local rc=0
+  timeout "$LIMIT" "$@" >"$WORK/$name.out" 2>&1 || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    cat "$WORK/$name.out" >&2
+    fail "$name exited with status $rc: $*"
+  fi
+}
+fails_with() {
+  local name=$1 message=$2
+  shift 2
+  local rc=0
+  timeout "$LIMIT" "$@" >"$WORK/$name.out" 2>&1 || rc=$?
+  [[ $rc -ne 0 ]] || { cat "$WORK/$name.out" >&2; fail "$name: expected a non-zero exit status, got 0"; }
+  [[ $rc -ne 124 ]] || { cat "$WORK/$name.out" >&2; fail "$name: hung for ${LIMIT}s instead of failing"; }
+  grep -qF -- "$message" "$WORK/$name.out" || { cat "$WORK/$name.out" >&2; fail "$name: no message containing: $message"; }
+  echo "   $name: exit $rc, says: $(grep -F -m1 -- "$message" "$WORK/$name.out" | sed 's/^.*\] //' | cut -c1-150)"
+}
+need_file() { [[ -s "$1" ]] || fail "missing or empty: $1"; }
+is_png() {
+  need_file "$1"
+  [[ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" == "89504e470d0a1a0a" ]] || fail "not a PNG file: $1"
+}
+# JSON number at a key path like .reconstruction_mse.value (flat grep: our own
+# eval.json is pretty-printed with one key per line).
+json_number() {
+  local file=$1 section=$2 key=$3
+  awk -v s="\"$section\": {" -v k="\"$key\":" '
+    index($0, s) { inside = 1; next }
+    inside && /^  }/ { inside = 0 }
+    inside && index($0, k) { v = $0; sub(/.*: */, "", v); sub(/,$/, "", v); print v; exit }' "$file"
+}
+
+# ---------------------------------------------------------------- tiny idx files
+be32() {
+  local v=$1
+  printf "\\x$(printf %02x $(((v >> 24) & 255)))\\x$(printf %02x $(((v >> 16) & 255)))"
+  printf "\\x$(printf %02x $(((v >> 8) & 255)))\\x$(printf %02x $((v & 255)))"
+}
+write_images() {
+  local path=$1 n=$2
+  { printf '\x00\x00\x08\x03'; be32 "$n"; be32 28; be32 28; head -c $((n * 28 * 28)) /dev/urandom; } >"$path"
+}
+write_labels() {
+  local path=$1 n=$2 i
+  {
+    printf '\x00\x00\x08\x01'
+    be32 "$n"
+    for ((i = 0; i < n; i++)); do printf "\\x$(printf %02x $((i % 10)))"; done
+  } >"$path"
+}
+
+step "prepare a tiny dataset"
+IDX="$WORK/idx"
+mkdir -p "$IDX"
+write_images "$IDX/train-images-idx3-ubyte" 64
+write_labels "$IDX/train-labels-idx1-ubyte" 64
+write_images "$IDX/t10k-images-idx3-ubyte" 20
+write_labels "$IDX/t10k-labels-idx1-ubyte" 20
+DATA="$WORK/data/tiny.h5"
+ok prepare "$BIN" prepare idx --dir "$IDX" --out "$DATA"
+
+step "train 4 iterations on 2 ranks"
+RUN="$WORK/run"
+ok train "${MPIRUN[@]}" -np 2 "$BIN" train --config "$CONFIG" --run-dir "$RUN" "data.path=$DATA" data.train_limit=0 \
+  train.iterations=4 train.batch_size=8 model.ngf=4 train.langevin_steps=2 log.checkpoint_every=4 sample.count=4 \
+  sample.steps=5 --no-pictures
+
+# ---------------------------------------------------------------- eval
+EVAL=(eval --run-dir "$RUN" --samples 24 --batch-size 8 --classifier-epochs 1)
+step "eval on 2 ranks"
+ok eval2 "${MPIRUN[@]}" -np 2 "$BIN" "${EVAL[@]}" --out "$WORK/eval2.json"
+need_file "$WORK/eval2.json"
+need_file "$DATA.classifier.h5"
+grep -qF "fid skipped: FID needs Inception weights" "$WORK/eval2.out" || { cat "$WORK/eval2.out" >&2; fail "eval does not say FID needs a model"; }
+grep -q "^reconstruction_mse [0-9.e-]* images 20$" "$WORK/eval2.out" || { cat "$WORK/eval2.out" >&2; fail "no reconstruction_mse summary over 20 test images"; }
+grep -q "^fd_classifier [0-9.e+-]* samples 24 classifier_test_accuracy" "$WORK/eval2.out" || { cat "$WORK/eval2.out" >&2; fail "no fd_classifier summary with 24 samples"; }
+grep -q "^parameters generator [0-9]* prior [0-9]*" "$WORK/eval2.out" || fail "no parameter counts"
+[[ "$(json_number "$WORK/eval2.json" fd_classifier classifier_trained_now)" == "true" ]] || fail "first eval did not train the classifier"
+
+step "eval on 1 rank: same numbers, classifier reused"
+ok eval1 "$BIN" "${EVAL[@]}"
+need_file "$RUN/eval.json"
+[[ "$(json_number "$RUN/eval.json" fd_classifier classifier_trained_now)" == "false" ]] || fail "second eval retrained the classifier"
+for key in "reconstruction_mse value" "fd_classifier value"; do
+  set -- $key
+  a=$(json_number "$WORK/eval2.json" "$1" "$2")
+  b=$(json_number "$RUN/eval.json" "$1" "$2")
+  [[ -n "$a" && -n "$b" ]] || fail "$1.$2 missing from eval.json"
+  awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; s = (a < 0 ? -a : a) + 1e-12; exit !(d <= 1e-4 * s) }' ||
+    fail "$1.$2 differs between 2 ranks ($a) and 1 rank ($b)"
+  echo "   $1.$2: $a (2 ranks) vs $b (1 rank)"
+done
+grep -q '"prior_per_stage": \[' "$RUN/eval.json" || fail "eval.json has no per-stage prior parameter counts"
+fails_with bad-fid "not found" "$BIN" "${EVAL[@]}" --fid-model "$WORK/none.pt"
+
+# ---------------------------------------------------------------- score
+step "score on 2 ranks"
+ok score "${MPIRUN[@]}" -np 2 "$BIN" score --run-dir "$RUN" --data "$DATA" --out "$WORK/scores.csv" --anomaly-label 3 --batch-size 8
+need_file "$WORK/scores.csv"
+[[ "$(head -1 "$WORK/scores.csv")" == "index,label,score" ]] || fail "scores.csv header is '$(head -1 "$WORK/scores.csv")'"
+[[ $(wc -l <"$WORK/scores.csv") -eq 21 ]] || fail "scores.csv should have 20 rows"
+awk -F, 'NR > 1 { if ($1 != NR - 2 || $2 != (NR - 2) % 10 || $3 + 0 != $3) exit 1 }' "$WORK/scores.csv" ||
+  fail "scores.csv rows are not index,label,score in order"
+grep -q "^auprc [0-9.e-]* auroc [0-9.e-]* images 20 anomalies 2$" "$WORK/score.out" || { cat "$WORK/score.out" >&2; fail "no AUPRC/AUROC line"; }
+fails_with score-no-data "score needs --data" "$BIN" score --run-dir "$RUN" --out "$WORK/x.csv"
+
+# ---------------------------------------------------------------- sample
+step "sample --format npz"
+ok npz "$BIN" sample --run-dir "$RUN" --count 5 --format npz --method sir
+NPZ="$RUN/samples-sir.npz"
+need_file "$NPZ"
+[[ "$(head -c 4 "$NPZ" | od -An -tx1 | tr -d ' \n')" == "504b0304" ]] || fail "$NPZ is not a zip file"
+grep -qa "samples.npy" "$NPZ" && grep -qa "z.npy" "$NPZ" || fail "$NPZ lacks samples.npy or z.npy"
+step "sample --strip"
+ok strip "$BIN" sample --run-dir "$RUN" --strip "$WORK/strip.png" --count 3 --strip-steps 10 --strip-every 5
+is_png "$WORK/strip.png"
+fails_with bad-format "--format must be png or npz" "$BIN" sample --run-dir "$RUN" --format gif
+
+echo "cli eval test passed"
