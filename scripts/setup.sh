@@ -11,6 +11,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin                # MPI
   libhdf5-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
   zlib1g-dev libpng-dev libgtest-dev
+  libmatio-dev libstb-dev                   # SVHN .mat files; JPEG/PNG decode + resize for image folders
   dataset-fashion-mnist                     # the default training data
 )
 missing=()
