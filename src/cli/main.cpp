@@ -68,7 +68,8 @@ sources:
                   (default 64). Split by --partition FILE (default
                   list_eval_partition.txt beside the images, if present;
                   validation images go to --valid test|train|drop, default
-                  test), else the last --test-fraction of the sorted names
+                  test), else (or with --partition none) the last
+                  --test-fraction of the sorted names
   folder          every .jpg/.jpeg/.png under --dir (recursive, sorted by
                   relative path), centred square crop, resized to --size
                   (required), e.g. CelebA-HQ; the last --test-fraction of

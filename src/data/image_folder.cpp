@@ -167,8 +167,8 @@ ImageLists list_celeba(const std::string& dir, const std::string& partition_file
   }
   fs::path images(dir);
   if (fs::is_directory(images / kCelebaImagesDir, ec)) images /= kCelebaImagesDir;
-  std::string partition = partition_file;
-  if (partition.empty()) {
+  std::string partition = partition_file == "none" ? std::string() : partition_file;
+  if (partition_file.empty()) {
     for (const fs::path& p : {fs::path(dir) / kCelebaPartitionFile, images.parent_path() / kCelebaPartitionFile}) {
       if (fs::is_regular_file(p, ec)) {
         partition = p.string();

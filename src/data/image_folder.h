@@ -53,7 +53,9 @@ ImageLists list_folder(const std::string& dir, double test_fraction);
 // holding it. With a partition file (list_eval_partition.txt: lines
 // "000001.jpg 0"; 0 train, 1 validation, 2 test) the listed images are split
 // by it, validation going to `valid_to` ("test", "train" or "drop"); without
-// one the *.jpg files sorted by name are split by split_tail.
+// one (partition_file "none", or empty and no list_eval_partition.txt in
+// `dir` or beside the images) the image files sorted by name are split by
+// split_tail.
 ImageLists list_celeba(const std::string& dir, const std::string& partition_file, double test_fraction,
                        const std::string& valid_to);
 
