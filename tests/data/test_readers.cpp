@@ -276,6 +276,15 @@ TEST_F(ReadersTest, SvhnBrokenInputsNameTheFile) {
               AllOf(HasSubstr(path("missing.mat")), HasSubstr("not found")));
 }
 
+// A 332-byte file found by fuzz/run.sh: a compressed element whose contents
+// make matio allocate ~4.7 GB while reading the variable headers. It must
+// end in a clear error, not a crash (the allocation is matio's, lazily
+// backed, and freed again).
+TEST_F(ReadersTest, SvhnFuzzFindingIsAClearError) {
+  const std::string fixture = std::string(LATENTEBM_SOURCE_DIR) + "/tests/data/fixtures/svhn-fuzz-huge-alloc.mat";
+  EXPECT_THAT(error_of([&] { read_svhn_mat(fixture); }), HasSubstr(fixture));
+}
+
 // ---- the CLI end to end: `latentebm prepare svhn|cifar10` writes the layout.
 
 int run(const std::string& cmd) { return std::system((cmd + " > /dev/null 2>&1").c_str()); }
