@@ -272,12 +272,13 @@ ImageSet read_svhn_mat(const std::string& path) {
 
   const std::string x_expect = "uint8 X of size 32x32x3xN ([row, col, channel, n])";
   VarPtr x = read_variable(mat.get(), path, "X", file_size, x_expect);
-  if (x->class_type != MAT_C_UINT8 || x->rank != 4 || x->dims[2] != 3) {
+  // MATLAB drops trailing singleton dimensions: one image is 32x32x3.
+  if (x->class_type != MAT_C_UINT8 || (x->rank != 4 && x->rank != 3) || x->dims[2] != 3) {
     throw std::runtime_error("SVHN file '" + path + "': X is " + class_name(x->class_type) + " of size " +
                              dims_string(x.get()) + ", expected " + x_expect);
   }
   const int64_t h = static_cast<int64_t>(x->dims[0]), w = static_cast<int64_t>(x->dims[1]);
-  const int64_t n = static_cast<int64_t>(x->dims[3]);
+  const int64_t n = x->rank == 4 ? static_cast<int64_t>(x->dims[3]) : 1;
 
   VarPtr y = read_variable(mat.get(), path, "y", file_size, "numeric labels y of size Nx1 with values 1..10");
   const uint64_t ny = element_count(y.get());

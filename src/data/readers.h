@@ -32,7 +32,8 @@ TrainTest read_cifar10(const std::string& dir);
 // MATLAB 5 files with X: uint8 [32, 32, 3, N] in MATLAB (column-major)
 // order [row, col, channel, n], and y: N x 1 numeric, 1..10 where 10 means
 // digit 0. Labels are stored as the digit (10 -> 0). The reader accepts any
-// H x W x 3 x N uint8 X and checks y has N integral entries in 1..10.
+// H x W x 3 x N uint8 X (H x W x 3 for a single image, as MATLAB saves it)
+// and checks y has N integral entries in 1..10.
 ImageSet read_svhn_mat(const std::string& path);
 
 // Read a whole file into memory; throws naming the path when it is missing,

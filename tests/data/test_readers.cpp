@@ -219,6 +219,28 @@ TEST_F(ReadersTest, SvhnCompressedAndNonSquareFiles) {
   write_svhn(path("compressed.mat"), spec);
   expect_svhn(read_svhn_mat(path("compressed.mat")), spec);
 
+  // One image saved the way MATLAB does it: X 32x32x3 (trailing 1 dropped).
+  {
+    mat_t* mat = Mat_CreateVer(path("one.mat").c_str(), nullptr, MAT_FT_MAT5);
+    std::vector<uint8_t> x(32 * 32 * 3);
+    for (int64_t ch = 0; ch < 3; ++ch)
+      for (int64_t col = 0; col < 32; ++col)
+        for (int64_t r = 0; r < 32; ++r) x[static_cast<size_t>(r + 32 * (col + 32 * ch))] = svhn_pixel(r, col, ch, 0);
+    size_t xdims[3] = {32, 32, 3};
+    matvar_t* xv = Mat_VarCreate("X", MAT_C_UINT8, MAT_T_UINT8, 3, xdims, x.data(), 0);
+    Mat_VarWrite(mat, xv, MAT_COMPRESSION_NONE);
+    Mat_VarFree(xv);
+    double y = 1;
+    size_t ydims[2] = {1, 1};
+    matvar_t* yv = Mat_VarCreate("y", MAT_C_DOUBLE, MAT_T_DOUBLE, 2, ydims, &y, 0);
+    Mat_VarWrite(mat, yv, MAT_COMPRESSION_NONE);
+    Mat_VarFree(yv);
+    Mat_Close(mat);
+    SvhnSpec one;
+    one.n = 1;
+    expect_svhn(read_svhn_mat(path("one.mat")), one);
+  }
+
   SvhnSpec odd;  // rows != cols catches a transposed plane
   odd.h = 5;
   odd.w = 7;
