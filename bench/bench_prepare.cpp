@@ -7,7 +7,7 @@
 // 128 x 128, quality 90: smooth gradients plus noise, so files are of a
 // realistic size) and DIR/images-N10 (a tenth as many) unless they exist,
 // then runs the real binary on each for every worker count and reports wall
-// time, images/s and the child's peak RSS (wait4 ru_maxrss). The small
+// time, images/s, CPU time and the child's peak RSS (wait4 ru_usage). The small
 // folder shows that memory does not grow with the image count.
 #include <stb_image_write.h>
 #include <sys/resource.h>
@@ -88,7 +88,7 @@ fs::path generate(const Options& o, int count) {
 }
 
 struct Result {
-  double seconds = 0;
+  double seconds = 0, cpu_seconds = 0;
   long maxrss_kb = 0;
   int status = -1;
 };
@@ -111,6 +111,7 @@ Result run(const std::vector<std::string>& args) {
   wait4(pid, &status, 0, &ru);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.maxrss_kb = ru.ru_maxrss;
+  r.cpu_seconds = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
@@ -140,7 +141,10 @@ int main(int argc, char** argv) {
   const fs::path big = generate(o, o.count), small = generate(o, o.count / 10);
   std::printf("prepare folder --size %d (from %dx%d %s), %u hardware threads\n", o.size, o.side, o.side,
               o.format.c_str(), std::thread::hardware_concurrency());
-  std::printf("%8s %8s %10s %10s %12s\n", "images", "workers", "seconds", "images/s", "peak RSS MB");
+  // cpu s: user + system time of the child; cpu/wall > 1 means the workers
+  // really ran in parallel (on a busy machine they may not get the cores).
+  std::printf("%8s %8s %10s %10s %10s %9s %12s\n", "images", "workers", "seconds", "images/s", "cpu s", "cpu/wall",
+              "peak RSS MB");
   for (const fs::path& dir : {small, big}) {
     const int n = dir == big ? o.count : o.count / 10;
     for (int w : o.workers) {
@@ -151,7 +155,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "prepare failed (status %d)\n", r.status);
         return 1;
       }
-      std::printf("%8d %8d %10.2f %10.0f %12.1f\n", n, w, r.seconds, n / r.seconds, r.maxrss_kb / 1024.0);
+      std::printf("%8d %8d %10.2f %10.0f %10.2f %9.2f %12.1f\n", n, w, r.seconds, n / r.seconds, r.cpu_seconds,
+                  r.cpu_seconds / r.seconds, r.maxrss_kb / 1024.0);
       std::fflush(stdout);
       fs::remove(out);
     }
