@@ -56,9 +56,11 @@ DatasetWriter::DatasetWriter(const std::string& path, const std::string& name, c
     file_->set_attr("/", "name", name);
     file_->set_attr("/", "source", source);
     for (const char* split : {"train", "test"}) {
-      const int64_t n = rows_[split_index(split, path_)];
-      file_->create_u8(std::string("/") + split + "/images", {n, c, h, w}, chunk_rows_);
-      file_->create_i64(std::string("/") + split + "/labels", {n}, kLabelChunkRows);
+      // Chunks never longer than the split (small files stay small); the
+      // row count only ever shrinks afterwards (finish_split).
+      const int64_t n = rows_[split_index(split, path_)], cap = std::max<int64_t>(1, n);
+      file_->create_u8(std::string("/") + split + "/images", {n, c, h, w}, std::min(chunk_rows_, cap));
+      file_->create_i64(std::string("/") + split + "/labels", {n}, std::min(kLabelChunkRows, cap));
     }
   } catch (...) {
     file_.reset();

@@ -42,7 +42,7 @@ class DatasetWriter {
   void commit();
 
   int64_t image_bytes() const { return c_ * h_ * w_; }
-  int64_t chunk_rows() const { return chunk_rows_; }
+  int64_t chunk_rows() const { return chunk_rows_; }  // rows per image chunk (a smaller split is one chunk)
   const std::string& path() const { return path_; }
 
  private:
