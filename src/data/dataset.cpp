@@ -1,7 +1,5 @@
 #include "data/dataset.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "data/dataset_writer.h"
 #include "io/h5.h"
 
 namespace latentebm::data {
@@ -17,7 +16,6 @@ namespace {
 
 constexpr const char* kFormat = "latentebm-dataset";
 constexpr int64_t kVersion = 1;
-constexpr int64_t kChunkBytes = 1 << 20;  // target size of one image chunk
 
 std::string dims_string(int64_t c, int64_t h, int64_t w) {
   return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
@@ -38,22 +36,6 @@ void validate_set(const ImageSet& set, const std::string& split, const std::stri
     throw std::invalid_argument(where + "has " + std::to_string(set.labels.size()) + " labels for " +
                                 std::to_string(set.n) + " images");
   }
-}
-
-void write_split(h5::File& file, const std::string& split, const ImageSet& set) {
-  const int64_t chunk_rows = std::max<int64_t>(1, kChunkBytes / set.image_bytes());
-  file.write_u8("/" + split + "/images", set.pixels.data(), {set.n, set.c, set.h, set.w}, chunk_rows);
-  file.write_i64("/" + split + "/labels", set.labels.data(), {set.n});
-}
-
-// Make the rename itself durable; best effort (some file systems refuse).
-void sync_directory(const std::string& path) {
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
 }
 
 struct SplitShape {
@@ -110,36 +92,12 @@ void write_dataset(const std::string& path, const std::string& name, const std::
                                 dims_string(test_set->c, test_set->h, test_set->w));
   }
 
-  // Readers must never see a half-written file: build it beside the target
-  // and rename over it once complete (rename is atomic within a directory).
-  const std::string tmp = path + ".tmp";
-  std::error_code ec;
-  std::filesystem::remove(tmp, ec);
-  try {
-    h5::File file(tmp, h5::Mode::Truncate);
-    file.set_attr("/", "format", std::string(kFormat));
-    file.set_attr("/", "version", kVersion);
-    file.set_attr("/", "name", name);
-    file.set_attr("/", "source", source);
-    Crc32 crc;
-    for (const ImageSet* set : {&train, test_set}) {
-      crc.update(set->pixels.data(), set->pixels.size());
-      crc.update(set->labels.data(), set->labels.size() * sizeof(int64_t));
-    }
-    file.set_attr("/", "content_crc32", crc.hex());
-    write_split(file, "train", train);
-    write_split(file, "test", *test_set);
-    file.flush();
-    file.close();
-  } catch (...) {
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::filesystem::remove(tmp, ec);
-    throw std::runtime_error("cannot move '" + tmp + "' to '" + path + "' (check permissions on the directory)");
-  }
-  sync_directory(path);
+  // Readers must never see a half-written file: the writer builds it beside
+  // the target and renames it over the target once complete.
+  DatasetWriter writer(path, name, source, train.n, test_set->n, train.c, train.h, train.w);
+  writer.write("train", 0, train.pixels.data(), train.labels.data(), train.n);
+  writer.write("test", 0, test_set->pixels.data(), test_set->labels.data(), test_set->n);
+  writer.commit();
 }
 
 DatasetInfo inspect_dataset(const std::string& path) {

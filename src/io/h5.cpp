@@ -323,8 +323,10 @@ namespace {
 
 // Creates dataset `name` of element type `type`, shape `shape`, optionally
 // chunked by `chunk_rows` leading rows. Returns the open dataset.
+// extendible: the leading dimension may later grow or shrink (set_rows);
+// such a dataset is always chunked.
 Handle create_dataset(File& file, hid_t fid, const std::string& name, const ElementType& type,
-                      const std::vector<int64_t>& shape, int64_t chunk_rows) {
+                      const std::vector<int64_t>& shape, int64_t chunk_rows, bool extendible = false) {
   const std::string full = normalize(name);
   if (full == "/" || full.back() == '/') fail(file.path(), "invalid dataset name '" + name + "'");
   for (int64_t d : shape) {
@@ -335,9 +337,14 @@ Handle create_dataset(File& file, hid_t fid, const std::string& name, const Elem
     fail(file.path(), "dataset '" + full + "' already exists (datasets are written once)");
   }
 
+  if (extendible && (shape.empty() || chunk_rows <= 0)) {
+    fail(file.path(), "an extendible dataset needs at least one dimension and chunk_rows > 0 ('" + full + "')");
+  }
   std::vector<hsize_t> dims(shape.begin(), shape.end());
+  std::vector<hsize_t> maxdims = dims;
+  if (extendible) maxdims[0] = H5S_UNLIMITED;
   Handle space(shape.empty() ? H5Screate(H5S_SCALAR)
-                             : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                             : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()),
                H5Sclose);
   if (!space.ok()) fail(file.path(), "cannot create the dataspace for '" + full + "'");
 
@@ -349,9 +356,11 @@ Handle create_dataset(File& file, hid_t fid, const std::string& name, const Elem
   if (!dcpl.ok()) fail(file.path(), "cannot create a dataset creation property list");
   // A chunk may not exceed a fixed dimension, so empty datasets (and scalars)
   // stay contiguous; the leading chunk dimension is clamped to the row count.
-  if (chunk_rows > 0 && !shape.empty() && element_count(shape) > 0) {
+  // An extendible dataset has no fixed row count to clamp to.
+  if (chunk_rows > 0 && !shape.empty() && (extendible || element_count(shape) > 0)) {
     std::vector<hsize_t> chunk = dims;
-    chunk[0] = static_cast<hsize_t>(std::min(chunk_rows, shape[0]));
+    for (size_t d = 1; d < chunk.size(); ++d) chunk[d] = std::max<hsize_t>(chunk[d], 1);
+    chunk[0] = static_cast<hsize_t>(extendible ? chunk_rows : std::min(chunk_rows, shape[0]));
     if (H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()) < 0) {
       fail(file.path(), "cannot set chunking for '" + full + "'");
     }
@@ -458,23 +467,57 @@ void File::write_i64(const std::string& name, const int64_t* data, const std::ve
   write_whole(*this, id_, name, kI64, data, shape, chunk_rows);
 }
 
-void File::create_u8(const std::string& name, const std::vector<int64_t>& shape, int64_t chunk_rows) {
-  if (shape.empty()) fail(path_, "create_u8 needs at least one dimension for '" + normalize(name) + "'");
-  create_dataset(*this, id_, name, kU8, shape, chunk_rows);
-}
+namespace {
 
-void File::write_u8_rows(const std::string& name, int64_t row_begin, const uint8_t* data, int64_t rows) {
-  Handle ds = open_typed(*this, id_, name, kU8);
+void write_rows(File& file, hid_t fid, const std::string& name, const ElementType& type, int64_t row_begin,
+                const void* data, int64_t rows) {
+  Handle ds = open_typed(file, fid, name, type);
   Handle fspace(H5Dget_space(ds.get()), H5Sclose);
-  const std::vector<hsize_t> count = select_rows(*this, name, fspace.get(), row_begin, rows);
+  const std::vector<hsize_t> count = select_rows(file, name, fspace.get(), row_begin, rows);
   size_t n = 1;
   for (hsize_t c : count) n *= static_cast<size_t>(c);
   if (n == 0) return;
-  if (data == nullptr) fail(path_, "null data for '" + normalize(name) + "'");
+  if (data == nullptr) fail(file.path(), "null data for '" + normalize(name) + "'");
   Handle mspace(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
-  if (H5Dwrite(ds.get(), H5T_NATIVE_UINT8, mspace.get(), fspace.get(), H5P_DEFAULT, data) < 0) {
-    fail(path_, "cannot write rows of '" + normalize(name) + "' (is the file open for writing?)");
+  if (H5Dwrite(ds.get(), type.mem_type(), mspace.get(), fspace.get(), H5P_DEFAULT, data) < 0) {
+    fail(file.path(), "cannot write rows of '" + normalize(name) + "' (is the file open for writing?)");
   }
+}
+
+}  // namespace
+
+void File::create_u8(const std::string& name, const std::vector<int64_t>& shape, int64_t chunk_rows) {
+  if (shape.empty()) fail(path_, "create_u8 needs at least one dimension for '" + normalize(name) + "'");
+  create_dataset(*this, id_, name, kU8, shape, chunk_rows, /*extendible=*/true);
+}
+
+void File::create_i64(const std::string& name, const std::vector<int64_t>& shape, int64_t chunk_rows) {
+  if (shape.empty()) fail(path_, "create_i64 needs at least one dimension for '" + normalize(name) + "'");
+  create_dataset(*this, id_, name, kI64, shape, chunk_rows, /*extendible=*/true);
+}
+
+void File::write_u8_rows(const std::string& name, int64_t row_begin, const uint8_t* data, int64_t rows) {
+  write_rows(*this, id_, name, kU8, row_begin, data, rows);
+}
+
+void File::write_i64_rows(const std::string& name, int64_t row_begin, const int64_t* data, int64_t rows) {
+  write_rows(*this, id_, name, kI64, row_begin, data, rows);
+}
+
+void File::set_rows(const std::string& name, int64_t rows) {
+  if (rows < 0) fail(path_, "negative row count for '" + normalize(name) + "'");
+  Handle ds = open_dataset(*this, id_, name);
+  Handle space(H5Dget_space(ds.get()), H5Sclose);
+  std::vector<int64_t> dims = dataspace_dims(space.get());
+  if (dims.empty()) fail(path_, "'" + normalize(name) + "' is a scalar; it has no rows");
+  std::vector<hsize_t> maxdims(dims.size());
+  H5Sget_simple_extent_dims(space.get(), nullptr, maxdims.data());
+  if (maxdims[0] != H5S_UNLIMITED && static_cast<hsize_t>(rows) > maxdims[0]) {
+    fail(path_, "'" + normalize(name) + "' was not created extendible (create_u8 / create_i64); cannot resize it");
+  }
+  std::vector<hsize_t> size(dims.begin(), dims.end());
+  size[0] = static_cast<hsize_t>(rows);
+  if (H5Dset_extent(ds.get(), size.data()) < 0) fail(path_, "cannot resize '" + normalize(name) + "'");
 }
 
 std::vector<float> File::read_f32(const std::string& name) const {

@@ -44,10 +44,15 @@ class File {
   void write_u8(const std::string& name, const uint8_t* data, const std::vector<int64_t>& shape, int64_t chunk_rows = 0);
   void write_i64(const std::string& name, const int64_t* data, const std::vector<int64_t>& shape, int64_t chunk_rows = 0);
 
-  // Create an empty chunked uint8 dataset and fill it row-block by row-block
-  // (for converters that stream data that does not fit in memory).
+  // Create a preallocated chunked dataset (chunk_rows > 0) and fill it
+  // row-block by row-block (for converters that stream data that does not
+  // fit in memory). Its leading dimension is extendible: set_rows grows or
+  // shrinks it afterwards (e.g. to drop the rows of skipped inputs).
   void create_u8(const std::string& name, const std::vector<int64_t>& shape, int64_t chunk_rows);
+  void create_i64(const std::string& name, const std::vector<int64_t>& shape, int64_t chunk_rows);
   void write_u8_rows(const std::string& name, int64_t row_begin, const uint8_t* data, int64_t rows);
+  void write_i64_rows(const std::string& name, int64_t row_begin, const int64_t* data, int64_t rows);
+  void set_rows(const std::string& name, int64_t rows);
 
   // Whole-dataset reads; the element type must match what was written.
   std::vector<float> read_f32(const std::string& name) const;

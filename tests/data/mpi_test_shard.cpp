@@ -11,7 +11,14 @@
 #include <string>
 #include <vector>
 
+#include <stb_image_write.h>
+
+#include <fstream>
+#include <sstream>
+
 #include "data/dataset.h"
+#include "data/dataset_writer.h"
+#include "data/image_folder.h"
 
 namespace fs = std::filesystem;
 using namespace latentebm::data;
@@ -181,6 +188,111 @@ TEST_F(ShardMpiTest, EpochOrdersTogetherFormTheGlobalPermutation) {
     std::sort(sorted.begin(), sorted.end());
     EXPECT_TRUE(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()) << "duplicate index";
   }
+}
+
+// ---- files written by the streaming writer (DatasetWriter / convert_images)
+
+// Bytes this process has read through read()/pread() so far (/proc/self/io).
+int64_t bytes_read_so_far() {
+  std::ifstream in("/proc/self/io");
+  std::string key;
+  int64_t value = 0;
+  while (in >> key >> value) {
+    if (key == "rchar:") return value;
+  }
+  return -1;
+}
+
+class StreamedShardMpiTest : public ShardMpiTest {};
+
+TEST_F(StreamedShardMpiTest, EachRankReadsOnlyItsHyperslab) {
+  // 4001 images of 3x32x32 (12.3 MB), written by rank 0 in blocks of 97 rows
+  // (not aligned with the 341-row HDF5 chunks).
+  constexpr int64_t kN = 4001, kBytes = 3 * 32 * 32, kBlock = 97;
+  const std::string big = (dir_ / "streamed.h5").string();
+  if (world_rank() == 0) {
+    DatasetWriter writer(big, "streamed", "mpi test", kN, 0, 3, 32, 32);
+    std::vector<uint8_t> px;
+    std::vector<int64_t> labels;
+    for (int64_t first = 0; first < kN; first += kBlock) {
+      const int64_t rows = std::min(kBlock, kN - first);
+      px.assign(static_cast<size_t>(rows * kBytes), 0);
+      labels.clear();
+      for (int64_t j = 0; j < rows; ++j) {
+        for (int64_t k = 0; k < kBytes; ++k) px[static_cast<size_t>(j * kBytes + k)] = pixel(first + j, k);
+        labels.push_back(1000 + first + j);
+      }
+      writer.write("train", first, px.data(), labels.data(), rows);
+    }
+    writer.commit();
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+
+  const int rank = world_rank(), world = world_size();
+  const int64_t before = bytes_read_so_far();
+  const ShardData data(big, "train", rank, world);
+  const int64_t read = bytes_read_so_far() - before;
+  const Shard expected = shard_range(kN, rank, world);
+  ASSERT_EQ(data.images().n, expected.size());
+  for (int64_t j = 0; j < data.images().n; ++j) {
+    const uint8_t* img = data.images().pixels.data() + j * kBytes;
+    ASSERT_EQ(decode_index(img), expected.begin + j);
+    for (int64_t k = 0; k < kBytes; ++k) ASSERT_EQ(img[k], pixel(expected.begin + j, k));
+    ASSERT_EQ(data.label(expected.begin + j), 1000 + expected.begin + j);
+  }
+  // A rank reads its rows, at most one partial chunk (341 rows, ~1 MiB) at
+  // each end of its range, labels and metadata; never the whole file.
+  if (before >= 0) {
+    const int64_t shard_bytes = expected.size() * kBytes, file_bytes = kN * kBytes;
+    EXPECT_GE(read, shard_bytes);
+    EXPECT_LE(read, shard_bytes + 2 * (1 << 20) + (512 << 10)) << "rank " << rank << " read " << read << " bytes";
+    EXPECT_LT(read, file_bytes * 3 / 4);
+  }
+}
+
+TEST_F(StreamedShardMpiTest, ConvertedImageFolderShardsByIndex) {
+  // 50 PNGs whose first two pixels encode their index; one unreadable file
+  // in the middle is skipped, so rows after it shift down by one.
+  constexpr int kImages = 50, kSide = 4;
+  const fs::path in = dir_ / "png";
+  const std::string out = (dir_ / "folder.h5").string();
+  if (world_rank() == 0) {
+    fs::create_directories(in);
+    for (int i = 0; i < kImages; ++i) {
+      std::vector<uint8_t> px(kSide * kSide * 3, static_cast<uint8_t>(i * 5));
+      px[0] = static_cast<uint8_t>(i);
+      std::ostringstream name;
+      name << "img" << (i < 10 ? "0" : "") << i << ".png";
+      EXPECT_NE(stbi_write_png((in / name.str()).c_str(), kSide, kSide, 3, px.data(), kSide * 3), 0);
+    }
+    std::ofstream((in / "img25b.png").string()) << "not a png";
+    ImageConvertOptions o;
+    o.size = kSide;
+    o.chunk_images = 7;
+    o.num_workers = 2;
+    const ConvertSummary s = convert_images(list_folder(in.string(), 0.2), out, "folder", "mpi test", o);
+    EXPECT_EQ(s.skipped.size(), 1u);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  // 51 files: the last floor(0.2 * 51) = 10 (img40..img49) test, 41 train
+  // of which img25b is skipped: 40 train images img00..img39.
+  const int rank = world_rank(), world = world_size();
+  const ShardData train(out, "train", rank, world);
+  ASSERT_EQ(train.split_size(), 40);
+  const Shard sh = shard_range(40, rank, world);
+  std::vector<int64_t> held;
+  for (int64_t j = 0; j < train.images().n; ++j) {
+    const uint8_t* img = train.images().pixels.data() + j * (3 * kSide * kSide);
+    EXPECT_EQ(img[0], sh.begin + j);  // red channel, pixel (0, 0): the index
+    EXPECT_EQ(train.label(sh.begin + j), -1);
+    held.push_back(img[0]);
+  }
+  std::vector<int64_t> all = allgather(held);
+  std::vector<int64_t> every(40);
+  std::iota(every.begin(), every.end(), 0);
+  EXPECT_EQ(all, every);
+  const ShardData test(out, "test", rank, world);
+  EXPECT_EQ(test.split_size(), 10);
 }
 
 TEST(ShardMpi, RunsOnTwoRanks) {

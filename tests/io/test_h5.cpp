@@ -156,6 +156,29 @@ TEST_F(H5Test, StreamsRowsIntoACreatedDataset) {
   EXPECT_EQ(file.read_u8("/s/images"), (std::vector<uint8_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
 }
 
+TEST_F(H5Test, CreatedDatasetsShrinkToTheRowsWritten) {
+  const std::string p = path("shrink.h5");
+  {
+    File file(p, Mode::Truncate);
+    file.create_u8("/s/images", {5, 2}, 2);
+    file.create_i64("/s/labels", {5}, 4);
+    const std::vector<uint8_t> px = {1, 2, 3, 4, 5, 6};
+    const std::vector<int64_t> labels = {-1, 7, 9};
+    file.write_u8_rows("/s/images", 0, px.data(), 3);
+    file.write_i64_rows("/s/labels", 0, labels.data(), 3);
+    file.set_rows("/s/images", 3);
+    file.set_rows("/s/labels", 3);
+    file.write_u8("/fixed", px.data(), {3, 2}, 2);
+    const std::string msg = error_of([&] { file.set_rows("/fixed", 4); });
+    EXPECT_NE(msg.find("not created extendible"), std::string::npos) << msg;
+  }
+  File file(p, Mode::Read);
+  EXPECT_EQ(file.shape("/s/images"), (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(file.read_u8("/s/images"), (std::vector<uint8_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(file.read_i64("/s/labels"), (std::vector<int64_t>{-1, 7, 9}));
+  EXPECT_EQ(file.read_u8_rows("/s/images", 1, 3), (std::vector<uint8_t>{3, 4, 5, 6}));
+}
+
 TEST_F(H5Test, ZeroRowDatasetsRoundTrip) {
   const std::string p = path("empty.h5");
   {
