@@ -58,6 +58,8 @@ std::vector<Field> fields(Config& c) {
       {"sample.delta", &c.sample.delta},
       {"sample.sir_proposals", &c.sample.sir_proposals},
       {"sample.count", &c.sample.count},
+      {"eval.anomaly_every", &c.eval.anomaly_every},
+      {"eval.anomaly_window", &c.eval.anomaly_window},
       {"runtime.device", &c.runtime.device},
       {"runtime.threads", &c.runtime.threads},
       {"runtime.collective_timeout_s", &c.runtime.collective_timeout_s},
@@ -259,6 +261,8 @@ void validate(const Config& c) {
   need(c.runtime.device == "auto" || c.runtime.device == "cpu" || c.runtime.device == "cuda",
        "runtime.device must be auto, cpu or cuda");
   need(c.runtime.threads >= 1, "runtime.threads must be >= 1");
+  need(c.eval.anomaly_every >= 0, "eval.anomaly_every must be >= 0 (0 = off)");
+  need(c.eval.anomaly_window >= 1, "eval.anomaly_window must be >= 1");
   if (!errs.empty()) {
     std::string msg = "invalid config:";
     for (const auto& e : errs) msg += "\n  - " + e;

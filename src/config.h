@@ -75,6 +75,14 @@ struct SampleConfig {
   int64_t count = 64;                // images in the grids written at the end
 };
 
+struct EvalConfig {
+  // On an anomaly-detection split (prepare --holdout-label), score the test
+  // split every anomaly_every iterations (0 = never) and report AUPRC/AUROC,
+  // and their mean and std over the last anomaly_window evaluations.
+  int64_t anomaly_every = 0;
+  int64_t anomaly_window = 10;
+};
+
 struct RuntimeConfig {
   std::string device = "cpu";  // auto | cpu | cuda
   int64_t threads = 1;         // intra-op threads per rank
@@ -89,6 +97,7 @@ struct Config {
   TrainConfig train;
   LogConfig log;
   SampleConfig sample;
+  EvalConfig eval;
   RuntimeConfig runtime;
 };
 

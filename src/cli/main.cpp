@@ -96,6 +96,10 @@ sources:
 options:
   --out FILE             output HDF5 file (written to FILE.tmp, then renamed)
   --name NAME            dataset name stored in the file (default: the source)
+  --holdout-label D      anomaly-detection split (paper Table 2): pool train and
+                         test, drop label D, train on 80% of the rest (shuffled
+                         with --seed, default 1), test on the other 20% plus
+                         every image labelled D; D is stored as anomaly_label
 image sources (celeba, folder):
   --size N               output side in pixels (celeba default 64)
   --channels 3|1         RGB (default) or grey
@@ -306,7 +310,7 @@ double test_fraction(const Args& a) {
 int cmd_prepare(const Args& a) {
   reject_unknown(a, {"out", "name", "dir", "train-images", "train-labels", "test-images", "test-labels", "train", "test",
                      "size", "channels", "test-fraction", "num-workers", "chunk-images", "on-bad-file", "partition",
-                     "valid", "help"},
+                     "valid", "holdout-label", "seed", "help"},
                  "prepare");
   if (a.positional.size() != 1) throw std::runtime_error("prepare needs exactly one source (fashion-mnist, idx, mnist-json, svhn, cifar10, celeba, folder); see --help");
   const std::string source = a.positional[0];
@@ -365,8 +369,16 @@ int cmd_prepare(const Args& a) {
   } else {
     throw std::runtime_error("unknown source '" + source + "' (fashion-mnist, idx, mnist-json, svhn, cifar10, celeba, folder)");
   }
-  data::write_dataset(out, name, origin, train, test);
-  spdlog::info("wrote {}: {} train + {} test images of {}x{}x{}", out, train.n, test.n, train.c, train.h, train.w);
+  const int64_t holdout = a.get_int("holdout-label", -1);
+  if (holdout >= 0) {
+    auto split = data::holdout_split(train, test, holdout, static_cast<uint64_t>(a.get_int("seed", 1)));
+    train = std::move(split.train);
+    test = std::move(split.test);
+    origin += " (anomaly split: label " + std::to_string(holdout) + " held out)";
+  }
+  data::write_dataset(out, name, origin, train, test, holdout);
+  spdlog::info("wrote {}: {} train + {} test images of {}x{}x{}{}", out, train.n, test.n, train.c, train.h, train.w,
+               holdout >= 0 ? " (label " + std::to_string(holdout) + " held out: anomalies in test only)" : std::string());
   return 0;
 }
 
@@ -464,7 +476,10 @@ int cmd_train(int argc, char** argv, const Args& a) {
     finalize_mpi();
     return kExitDiverged;
   }
-  if (!trainer.stopped() && trainer.iteration() >= trainer.total_iterations() && !a.has("no-pictures")) trainer.write_pictures();
+  if (!trainer.stopped() && trainer.iteration() >= trainer.total_iterations()) {
+    trainer.write_anomaly_summary();
+    if (!a.has("no-pictures")) trainer.write_pictures();
+  }
   comm->barrier("done");
   spdlog::default_logger()->flush();
   finalize_mpi();

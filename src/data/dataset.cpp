@@ -74,7 +74,7 @@ SplitShape inspect_split(const h5::File& file, const std::string& split) {
 }  // namespace
 
 void write_dataset(const std::string& path, const std::string& name, const std::string& source,
-                   const ImageSet& train, const ImageSet& test) {
+                   const ImageSet& train, const ImageSet& test, int64_t anomaly_label) {
   validate_set(train, "train", path);
   // An empty test split may leave its dimensions unset; it takes train's.
   ImageSet empty_test;
@@ -97,6 +97,7 @@ void write_dataset(const std::string& path, const std::string& name, const std::
   DatasetWriter writer(path, name, source, train.n, test_set->n, train.c, train.h, train.w);
   writer.write("train", 0, train.pixels.data(), train.labels.data(), train.n);
   writer.write("test", 0, test_set->pixels.data(), test_set->labels.data(), test_set->n);
+  if (anomaly_label >= 0) writer.set_attr("anomaly_label", anomaly_label);
   writer.commit();
 }
 
@@ -128,6 +129,7 @@ DatasetInfo inspect_dataset(const std::string& path) {
   info.name = file.has_attr("/", "name") ? file.attr_str("/", "name") : "";
   info.source = file.has_attr("/", "source") ? file.attr_str("/", "source") : "";
   info.content_crc32 = file.has_attr("/", "content_crc32") ? file.attr_str("/", "content_crc32") : "";
+  info.anomaly_label = file.has_attr("/", "anomaly_label") ? file.attr_i64("/", "anomaly_label") : -1;
 
   const SplitShape train = inspect_split(file, "train");
   const SplitShape test = inspect_split(file, "test");

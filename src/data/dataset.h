@@ -6,7 +6,9 @@
 //   /            attrs: format = "latentebm-dataset", version = 1,
 //                       name (e.g. "fashion-mnist"), source (free text),
 //                       content_crc32 (hex CRC-32 of train pixels, train
-//                       labels, test pixels, test labels, in that order)
+//                       labels, test pixels, test labels, in that order),
+//                       anomaly_label (optional: the held-out class of an
+//                       anomaly-detection split)
 //   /train/images  uint8  [N_train, C, H, W]   chunked by rows
 //   /train/labels  int64  [N_train]            (-1 where the source has none)
 //   /test/images   uint8  [N_test, C, H, W]
@@ -34,11 +36,14 @@ struct DatasetInfo {
   std::string path, name, source;
   std::string content_crc32;  // empty when the file predates the attribute
   int64_t n_train = 0, n_test = 0, c = 0, h = 0, w = 0;
+  int64_t anomaly_label = -1;  // held-out class of an anomaly-detection split, -1 if none
 };
 
 // Write train + test into a new file (atomically: temp file then rename).
+// anomaly_label >= 0 marks an anomaly-detection split (see holdout_split):
+// test images with that label are the anomalies.
 void write_dataset(const std::string& path, const std::string& name, const std::string& source,
-                   const ImageSet& train, const ImageSet& test);
+                   const ImageSet& train, const ImageSet& test, int64_t anomaly_label = -1);
 
 // Open and validate a prepared file; throws with a message naming the file and
 // what is wrong (not HDF5, not a latentebm dataset, inconsistent shapes...).

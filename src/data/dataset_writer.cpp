@@ -101,6 +101,11 @@ void DatasetWriter::finish_split(const std::string& split, int64_t rows) {
   n = rows;
 }
 
+void DatasetWriter::set_attr(const std::string& key, int64_t value) {
+  if (committed_) throw std::logic_error("dataset '" + path_ + "' was already committed");
+  file_->set_attr("/", key, value);
+}
+
 void DatasetWriter::commit() {
   if (committed_) return;
   // content_crc32 (dataset.h): train pixels, train labels, test pixels, test

@@ -38,6 +38,8 @@ class DatasetWriter {
              int64_t rows);
   // Shrink `split` to its first `rows` rows (no-op when nothing was dropped).
   void finish_split(const std::string& split, int64_t rows);
+  // An integer attribute on the file's root (e.g. anomaly_label).
+  void set_attr(const std::string& key, int64_t value);
   // Flush, close and rename the temp file onto the target path.
   void commit();
 

@@ -10,6 +10,10 @@
 #include "distributed/tensor_comm.h"
 #include "model/inference.h"
 #include "model/sampler.h"
+#include "eval/anomaly.h"
+#include "eval/metrics.h"
+#include "eval/plot.h"
+#include "eval/strip.h"
 #include "io/h5.h"
 #include "train/checkpoint.h"
 #include "train/faults.h"
@@ -121,6 +125,12 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
 
 int64_t Trainer::stage_for(int64_t t) const { return K_ == 0 ? 0 : std::min(t / S_, K_ - 1); }
 
+int64_t Trainer::model_stages() const {
+  if (cfg_.train.method == "gaussian") return 0;
+  if (cfg_.train.method == "lebm") return 1;
+  return std::min(stage_ + 1, K_);
+}
+
 int64_t Trainer::posterior_stages() const {
   const auto& m = cfg_.train.method;
   if (m == "gaussian" || m == "non-adaptive") return 0;
@@ -185,6 +195,7 @@ void Trainer::train(int64_t max_iterations) {
       stopped_ = true;
       return;
     }
+    if (cfg_.eval.anomaly_every > 0 && iteration_ % cfg_.eval.anomaly_every == 0) evaluate_anomaly();
     if (iteration_ % cfg_.log.checkpoint_every == 0 || iteration_ == end) save();
   }
   if (iteration_ >= T_) spdlog::info("training finished: {} iterations in {}", T_, format_duration(seconds_since(start_time_)));
@@ -411,6 +422,88 @@ void Trainer::log_progress(int64_t t, const StepStats& sum, int64_t count, doubl
   out << row.dump() << "\n";
 }
 
+std::pair<double, double> Trainer::evaluate_anomaly() {
+  const auto& info = data_->info();
+  if (info.anomaly_label < 0)
+    throw std::runtime_error("eval.anomaly_every is set but '" + cfg_.data.path +
+                             "' is not an anomaly-detection split; prepare it with --holdout-label D");
+  if (!test_) test_ = std::make_unique<data::ShardData>(cfg_.data.path, "test", comm_.rank(), comm_.size(), cfg_.data.test_limit);
+  torch::manual_seed(iteration_seed(cfg_.train.seed, comm_.rank(), -2 - iteration_));  // not training's stream
+  const auto t0 = Clock::now();
+  const auto local = score_images(g_, prior_, model_stages(), test_->images(), cfg_.model.sigma,
+                                  {cfg_.train.langevin_steps, cfg_.train.langevin_delta}, local_batch_, device_);
+  std::vector<double> labels(test_->images().labels.begin(), test_->images().labels.end());
+  const int64_t n = test_->split_size(), begin = test_->shard().begin;
+  const auto scores = gather_by_index(comm_, n, begin, local, "anomaly scores");
+  const auto all_labels = gather_by_index(comm_, n, begin, labels, "anomaly labels");
+  std::vector<bool> is_anomaly;
+  for (double l : all_labels) is_anomaly.push_back(static_cast<int64_t>(l) == info.anomaly_label);
+  const auto m = anomaly_metrics(scores, is_anomaly);
+  spdlog::info("anomaly (label {} held out) at it {}: AUPRC {:.4f} AUROC {:.4f} over {} test images ({} anomalies), {:.1f} s",
+               info.anomaly_label, iteration_, m.auprc, m.auroc, m.n, m.n_anomalous, seconds_since(t0));
+  if (comm_.is_root()) {
+    nlohmann::json row = {{"iteration", iteration_}, {"stage", stage_},  {"auprc", m.auprc},
+                          {"auroc", m.auroc},       {"anomaly_label", info.anomaly_label}, {"test_images", m.n}};
+    std::ofstream(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app) << row.dump() << "\n";
+  }
+  return {m.auprc, m.auroc};
+}
+
+namespace {
+// Rows of <run_dir>/metrics.jsonl (all of them, across resumed invocations).
+std::vector<nlohmann::json> read_metrics(const std::string& run_dir) {
+  std::vector<nlohmann::json> rows;
+  std::ifstream in(std::filesystem::path(run_dir) / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    try {
+      rows.push_back(nlohmann::json::parse(line));
+    } catch (const std::exception&) {
+      // a line cut by a crash: skip it
+    }
+  }
+  return rows;
+}
+
+std::pair<double, double> mean_std(const std::vector<double>& v) {
+  double mean = 0, var = 0;
+  for (double x : v) mean += x;
+  mean /= static_cast<double>(std::max<size_t>(1, v.size()));
+  for (double x : v) var += (x - mean) * (x - mean);
+  return {mean, v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0.0};
+}
+}  // namespace
+
+void Trainer::write_anomaly_summary() {
+  if (!comm_.is_root() || data_->info().anomaly_label < 0) return;
+  std::vector<double> auprc, auroc;
+  std::vector<int64_t> its;
+  for (const auto& r : read_metrics(run_dir_))
+    if (r.contains("auprc")) {
+      auprc.push_back(r["auprc"].get<double>());
+      auroc.push_back(r["auroc"].get<double>());
+      its.push_back(r["iteration"].get<int64_t>());
+    }
+  if (auprc.empty()) return;
+  const size_t w = std::min<size_t>(auprc.size(), static_cast<size_t>(cfg_.eval.anomaly_window));
+  const std::vector<double> last_p(auprc.end() - static_cast<std::ptrdiff_t>(w), auprc.end());
+  const std::vector<double> last_r(auroc.end() - static_cast<std::ptrdiff_t>(w), auroc.end());
+  const auto [pm, ps] = mean_std(last_p);
+  const auto [rm, rs] = mean_std(last_r);
+  nlohmann::json out = {{"anomaly_label", data_->info().anomaly_label},
+                        {"method", cfg_.train.method},
+                        {"evaluations", auprc.size()},
+                        {"window", w},
+                        {"auprc_mean", pm},
+                        {"auprc_std", ps},
+                        {"auroc_mean", rm},
+                        {"auroc_std", rs},
+                        {"iterations", std::vector<int64_t>(its.end() - static_cast<std::ptrdiff_t>(w), its.end())}};
+  std::ofstream(std::filesystem::path(run_dir_) / "anomaly.json") << out.dump(2) << "\n";
+  spdlog::info("anomaly detection, label {} held out: AUPRC {:.4f} +- {:.4f}, AUROC {:.4f} +- {:.4f} (last {} evaluations)",
+               data_->info().anomaly_label, pm, ps, rm, rs, w);
+}
+
 void Trainer::write_pictures() {
   if (!comm_.is_root()) return;
   torch::manual_seed(iteration_seed(cfg_.train.seed, 0, -1));
@@ -439,8 +532,39 @@ void Trainer::write_pictures() {
   spdlog::info("wrote {} (prior samples, {}) and {} (test reconstruction MSE {:.5f} over {} images)", samples_path,
                cfg_.sample.method, recon_path, mse, x.size(0));
   nlohmann::json row = {{"iteration", iteration_}, {"final", true}, {"recon_mse", mse}, {"recon_images", x.size(0)}};
-  std::ofstream out(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app);
-  out << row.dump() << "\n";
+  std::ofstream(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app) << row.dump() << "\n";
+
+  // Figure 3: prior Langevin chains decoded every 20 of 200 steps.
+  const auto strip_path = (std::filesystem::path(run_dir_) / "langevin_strip.png").string();
+  save_langevin_strip(strip_path, g_, prior_, K_, StripOptions{}, device_);
+  // Figure 4: the prior loss of each stage over training; AUPRC on anomaly splits.
+  if (!gnuplot_available()) {
+    spdlog::warn("gnuplot not found: nce_loss.png not drawn (apt-get install gnuplot-nox)");
+    return;
+  }
+  std::vector<PlotSeries> loss, auprc(1);
+  auprc[0].name = "AUPRC";
+  for (const auto& r : read_metrics(run_dir_)) {
+    if (r.contains("nce_loss") && r.contains("stage")) {
+      const auto k = static_cast<size_t>(r["stage"].get<int64_t>());
+      while (loss.size() <= k) loss.push_back(PlotSeries{"stage " + std::to_string(loss.size()), {}, {}});
+      loss[k].xs.push_back(static_cast<double>(r["iteration"].get<int64_t>()));
+      loss[k].ys.push_back(r["nce_loss"].get<double>());
+    }
+    if (r.contains("auprc")) {
+      auprc[0].xs.push_back(static_cast<double>(r["iteration"].get<int64_t>()));
+      auprc[0].ys.push_back(r["auprc"].get<double>());
+    }
+  }
+  const std::string objective = cfg_.train.method == "lebm" ? "energy ML loss" : "NCE loss";
+  if (K_ > 0 && !loss.empty())
+    plot_lines((std::filesystem::path(run_dir_) / "nce_loss.png").string(), objective + " per stage (" + cfg_.train.method + ")",
+               "iteration", objective, loss);
+  if (!auprc[0].xs.empty())
+    plot_lines((std::filesystem::path(run_dir_) / "auprc.png").string(),
+               "anomaly detection, label " + std::to_string(data_->info().anomaly_label) + " held out", "iteration", "AUPRC",
+               auprc);
+  spdlog::info("wrote {}{}", strip_path, K_ > 0 ? " and nce_loss.png" : "");
 }
 
 }  // namespace latentebm

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config.h"
@@ -84,8 +85,19 @@ class Trainer {
   const std::string& dataset_fingerprint() const { return dataset_fingerprint_; }
 
   // Final artefacts: samples.png and reconstructions.png in the run
-  // directory (rank 0), plus the reconstruction MSE on the images shown.
+  // directory (rank 0), plus the reconstruction MSE on the images shown;
+  // nce_loss.png (the prior loss of each stage over training, paper Fig. 4),
+  // langevin_strip.png (prior Langevin decoded every 20 of 200 steps, Fig. 3)
+  // and, on anomaly splits, auprc.png.
   void write_pictures();
+
+  // Collective, on anomaly-detection splits: scores the test split under the
+  // current model (posterior Langevin with the training settings) and logs
+  // AUPRC / AUROC to metrics.jsonl. Returns {auprc, auroc} on every rank.
+  std::pair<double, double> evaluate_anomaly();
+  // Rank 0: anomaly.json with mean and std of AUPRC / AUROC over the last
+  // eval.anomaly_window evaluations recorded in metrics.jsonl.
+  void write_anomaly_summary();
 
   // --- state, exposed for tools and tests
   int64_t iteration() const { return iteration_; }
@@ -114,6 +126,9 @@ class Trainer {
   // (adaptive-ce, single-stage), N(0, I) (gaussian, non-adaptive), or the
   // energy being learnt (lebm).
   int64_t posterior_stages() const;
+  // Stages of the model as it stands (the active ratio included): what
+  // evaluation during training scores with.
+  int64_t model_stages() const;
   void seed_iteration(int64_t t);
   void log_progress(int64_t t, const StepStats& sum, int64_t count, double window_s);
   // The divergence guard's decision (identical on every rank).
@@ -127,6 +142,7 @@ class Trainer {
   std::string run_dir_;
   torch::Device device_{torch::kCPU};
   std::unique_ptr<data::ShardData> data_;
+  std::unique_ptr<data::ShardData> test_;  // loaded on first anomaly evaluation
   int64_t T_ = 0, S_ = 0, K_ = 0, local_batch_ = 0, iters_per_epoch_ = 0;
   int64_t iteration_ = 0, stage_ = 0;
   bool stopped_ = false;

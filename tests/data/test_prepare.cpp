@@ -372,3 +372,39 @@ TEST_F(PrepareTest, MnistJsonErrorsNameTheFile) {
   EXPECT_THROW(read_mnist_json(dir, 0.0), std::invalid_argument);
   EXPECT_THROW(read_mnist_json(dir, 1.5), std::invalid_argument);
 }
+
+// Paper Table 2 protocol: pool, drop the held-out label, 80% of the normal
+// images train, the rest of them plus every held-out image test (shuffled).
+TEST(HoldoutSplit, FollowsTheAnomalyProtocol) {
+  auto make = [](int64_t n, int64_t offset) {
+    ImageSet s;
+    s.n = n, s.c = 1, s.h = 2, s.w = 2;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t label = (i + offset) % 10;
+      s.pixels.push_back(static_cast<uint8_t>(label * 25));  // the first pixel encodes the label
+      for (int k = 1; k < 4; ++k) s.pixels.push_back(static_cast<uint8_t>((i + offset) % 251));
+      s.labels.push_back(label);
+    }
+    return s;
+  };
+  const auto train = make(800, 0), test = make(200, 800);  // 100 images of each digit 0..9
+  const auto split = holdout_split(train, test, 4, 1);
+  EXPECT_EQ(split.train.n, 720);  // 80% of the 900 normal images
+  EXPECT_EQ(split.test.n, 180 + 100);
+  for (auto l : split.train.labels) EXPECT_NE(l, 4);
+  int64_t held = 0;
+  for (auto l : split.test.labels) held += l == 4;
+  EXPECT_EQ(held, 100);
+  // Pixels travel with their labels.
+  for (int64_t i = 0; i < split.test.n; ++i)
+    EXPECT_EQ(split.test.pixels[static_cast<size_t>(4 * i)], split.test.labels[static_cast<size_t>(i)] * 25);
+  for (int64_t i = 0; i < split.train.n; ++i)
+    EXPECT_EQ(split.train.pixels[static_cast<size_t>(4 * i)], split.train.labels[static_cast<size_t>(i)] * 25);
+  // Shuffled: the held-out images are not all at the end; deterministic in the seed.
+  int64_t held_in_first_half = 0;
+  for (int64_t i = 0; i < split.test.n / 2; ++i) held_in_first_half += split.test.labels[static_cast<size_t>(i)] == 4;
+  EXPECT_GT(held_in_first_half, 20);
+  EXPECT_EQ(holdout_split(train, test, 4, 1).test.labels, split.test.labels);
+  EXPECT_NE(holdout_split(train, test, 4, 2).train.labels, split.train.labels);
+  EXPECT_THROW(holdout_split(train, test, 11, 1), std::runtime_error);  // no image has label 11
+}
