@@ -1,8 +1,12 @@
 // Cost-model benchmark (DESIGN.md section 5): one training iteration versus
 // L+1 standalone generator forward+backward passes at the same batch.
 //
-//   bench_iteration <config.yaml> [iterations] [section.key=value ...]
+//   bench_iteration <config.yaml> [iterations] [--schedule-images=N] [section.key=value ...]
 //
+// runtime.device=cuda measures on the GPU (timings synchronise the device).
+// --schedule-images=N also prints the projected time of the preset's whole
+// schedule (train.epochs over N images at train.batch_size), e.g. 73257 for
+// SVHN's training split.
 // Runs in one process (world of 1) on random data of the dataset's shape
 // (read from the preset's generator), so it needs no prepared files. Prints
 // the mean iteration time, the mean time of L+1 passes, and their ratio.
@@ -34,10 +38,19 @@ int main(int argc, char** argv) {
     init_console_logging(1);  // quiet
     Config cfg = load_config(argv[1]);
     int reps = argc > 2 ? std::atoi(argv[2]) : 5;
-    std::vector<std::string> overrides(argv + std::min(argc, 3), argv + argc);
+    std::vector<std::string> overrides;
+    int64_t schedule_images = 0;
+    for (int i = 3; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg.rfind("--schedule-images=", 0) == 0)
+        schedule_images = std::stoll(arg.substr(18));
+      else
+        overrides.push_back(arg);
+    }
     apply_overrides(cfg, overrides);
     resolve_method(cfg);
     validate(cfg);
+    const Config schedule_cfg = cfg;  // before the bench's own changes below
     torch::set_num_threads(static_cast<int>(cfg.runtime.threads));
 
     // Random images of the generator's shape, 4 batches' worth.
@@ -69,24 +82,30 @@ int main(int argc, char** argv) {
       auto noise = trainer.sample_noise(B);
       trainer.update(batch, z, noise, gn);
     };
+    const auto dev = torch::TensorOptions().device(trainer.device());
+    auto sync = [&] {
+      if (trainer.device().is_cuda()) torch::cuda::synchronize();
+    };
     auto passes = [&] {
       auto& g = trainer.generator();
       for (int64_t i = 0; i < L + 1; ++i) {
-        auto z = torch::randn({B, cfg.model.nz});
-        auto x = torch::rand({B, channels, side, side});
+        auto z = torch::randn({B, cfg.model.nz}, dev);
+        auto x = torch::rand({B, channels, side, side}, dev);
         auto loss = (g->forward(z) - x).pow(2).sum();
         loss.backward();
       }
     };
-    iteration(0), passes();  // warm-up
+    iteration(0), passes(), sync();  // warm-up
     if (cfg.train.stages > 1) trainer.enter_stage(1);  // measure a stage that uses the prior in Langevin
     double t_it = 0, t_pass = 0;
     for (int r = 0; r < reps; ++r) {
       auto t0 = Clock::now();
       iteration(r + 1);
+      sync();
       t_it += since(t0);
       t0 = Clock::now();
       passes();
+      sync();
       t_pass += since(t0);
     }
     t_it /= reps, t_pass /= reps;
@@ -96,6 +115,13 @@ int main(int argc, char** argv) {
                 static_cast<long long>(trainer.stage()));
     std::printf("iteration %.4f s | %lld generator fwd+bwd passes %.4f s | ratio %.3f (target <= 1.15) | reps %d\n", t_it,
                 static_cast<long long>(L + 1), t_pass, t_it / t_pass, reps);
+    std::printf("device %s\n", trainer.device().str().c_str());
+    if (schedule_images > 0) {
+      const int64_t T = total_iterations(schedule_cfg, schedule_images);
+      std::printf("projected schedule: %lld iterations (%.0f epochs of %lld images at batch %lld) x %.4f s = %.1f min\n",
+                  static_cast<long long>(T), schedule_cfg.train.epochs, static_cast<long long>(schedule_images),
+                  static_cast<long long>(B), t_it, static_cast<double>(T) * t_it / 60.0);
+    }
     std::filesystem::remove_all(dir);
   } catch (const std::exception& e) {
     std::cerr << "bench_iteration: " << e.what() << "\n";

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Prepare the Debian libraries latentebm builds against for the GPU machine,
+# which has CUDA, NCCL and a CUDA LibTorch (its PyTorch install) but no
+# package registry: download the .debs here (Debian 12, package registry
+# reachable), extract them into .gpu-deps/root (git-ignored) and prune what a
+# build does not need, to stay well inside the 64 MiB the device tool carries.
+# Then: run(command="bash launch/gpu_check.sh", carry=[".gpu-deps"]).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEST=.gpu-deps
+PKGS=(
+  # MPI (headers, libraries, mpirun and its plugins)
+  libopenmpi-dev libopenmpi3 openmpi-bin openmpi-common libpmix2 libhwloc15 libevent-2.1-7 libevent-core-2.1-7
+  libevent-pthreads-2.1-7 libfabric1 libucx0 libibverbs1 librdmacm1 libpsm2-2 libpsm-infinipath1 libnl-3-200
+  libnl-route-3-200
+  # HDF5 and what it links
+  libhdf5-dev libhdf5-103-1 libsz2 libaec0 libaec-dev libcurl4
+  # logging, config, JSON, tests
+  libspdlog-dev libspdlog1.10 libfmt-dev libfmt9 libyaml-cpp-dev libyaml-cpp0.7 nlohmann-json3-dev libgtest-dev libgmock-dev
+  # images, npz, SVHN
+  libzip-dev libzip4 libmatio-dev libmatio11 libstb-dev libstb0 libpng-dev libpng16-16 zlib1g-dev
+)
+rm -rf "$DEST" && mkdir -p "$DEST/debs" "$DEST/root"
+(cd "$DEST/debs" && apt-get download "${PKGS[@]}" >/dev/null)
+for f in "$DEST"/debs/*.deb; do dpkg -x "$f" "$DEST/root"; done
+rm -rf "$DEST/debs"
+R=$DEST/root
+rm -rf "$R/usr/share/doc" "$R/usr/share/man" "$R/usr/share/lintian" "$R/usr/lib/x86_64-linux-gnu/fortran" \
+  "$R/usr/include/hdf5/serial/"*.mod "$R/usr/lib/x86_64-linux-gnu/openmpi/lib/"*mpifh* "$R/usr/lib/x86_64-linux-gnu/openmpi/lib/"*usempi*
+find "$R" -name '*.a' ! -name 'libgtest*.a' ! -name 'libgmock*.a' -delete
+find "$R" -name '*fortran*' -prune -exec rm -rf {} +
+du -sh "$R"
+echo "gpu_deps: $R ready; carry .gpu-deps with launch/gpu_check.sh"
