@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Markdown tables of bench/reproduce.sh's results (eval.json, anomaly.json).
-usage: results_tables.py OUT FM_ITERS FM_LIMIT AD_ITERS AD_LIMIT RANKS SECONDS"""
+usage: results_tables.py OUT FM_ITERS FM_LIMIT AD_ITERS AD_LIMIT RANKS SECONDS [TAG [LR_SCALE]]"""
 import json
 import os
 import platform
@@ -8,6 +8,9 @@ import subprocess
 import sys
 
 out, fm_iters, fm_limit, ad_iters, ad_limit, ranks, seconds = sys.argv[1:8]
+tag = sys.argv[8] if len(sys.argv) > 8 else ""
+lr_scale = sys.argv[9] if len(sys.argv) > 9 else "1"
+lrs = "paper learning rates" if lr_scale in ("1", "") else f"learning rates x {lr_scale}"
 
 
 def load(path):
@@ -32,15 +35,15 @@ try:
 except OSError:
     pass
 print(f"Machine: {os.cpu_count()} x {cpu}, {platform.system()} {platform.release()}; {ranks} MPI ranks, 1 thread each; "
-      f"all runs took {int(seconds) // 60} min {int(seconds) % 60} s.\n")
+      f"all runs took {int(seconds) // 60} min {int(seconds) % 60} s; {lrs}.\n")
 
 methods = ["adaptive-ce", "gaussian", "single-stage", "non-adaptive", "lebm"]
-print(f"### Fashion-MNIST: every method ({fm_iters} iterations, {fm_limit} training images, batch 64, seed 1)\n")
+print(f"### Fashion-MNIST: every method ({fm_iters} iterations, {fm_limit} training images, batch 64, seed 1, {lrs})\n")
 print("| method | FD (classifier features, 1000 samples) | test MSE (500 images) | prior parameters | generator parameters |")
 print("|---|---|---|---|---|")
 acc = None
 for m in methods:
-    e = load(f"{out}/fmnist-{m}/eval.json")
+    e = load(f"{out}/fmnist{tag}-{m}/eval.json")
     prior = gen = "n/a"
     if e and "parameters" in e:
         prior, gen = e["parameters"]["prior"], e["parameters"]["generator"]
@@ -54,8 +57,8 @@ print("### Fashion-MNIST: stages used, adaptive vs non-adaptive (paper Table 3)\
 print("| stages | adaptive FD | adaptive MSE | non-adaptive FD | non-adaptive MSE |")
 print("|---|---|---|---|---|")
 for k in [0, 1, 2, 4]:
-    a = load(f"{out}/fmnist-adaptive-ce/eval-stages-{k}.json")
-    n = load(f"{out}/fmnist-non-adaptive/eval-stages-{k}.json")
+    a = load(f"{out}/fmnist{tag}-adaptive-ce/eval-stages-{k}.json")
+    n = load(f"{out}/fmnist{tag}-non-adaptive/eval-stages-{k}.json")
     print(f"| {k} | {val(a, 'fd_classifier', '{:.3f}')} | {val(a, 'reconstruction_mse', '{:.5f}')} | "
           f"{val(n, 'fd_classifier', '{:.3f}')} | {val(n, 'reconstruction_mse', '{:.5f}')} |")
 
@@ -66,7 +69,7 @@ print("|---|---|---|---|---|---|---|")
 for d in [1, 4, 5, 7, 9]:
     cells_p, cells_r = [], []
     for m in ["adaptive-ce", "lebm", "gaussian"]:
-        a = load(f"{out}/mnist-holdout-{d}-{m}/anomaly.json")
+        a = load(f"{out}/mnist{tag}-holdout-{d}-{m}/anomaly.json")
         if a is None:
             cells_p.append("n/a")
             cells_r.append("n/a")

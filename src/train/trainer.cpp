@@ -172,6 +172,8 @@ void Trainer::train(int64_t max_iterations) {
     StepStats s = update(batch, z_post, z_noise, grad_norm);
     if (s.diverged) {  // every rank is here, at the same t
       handle_divergence(t, s, batch, z_post, z_noise);
+      const bool skipped = iteration_ == t + 1;  // (a rollback moved it back instead)
+      if (skipped && (iteration_ % cfg_.log.checkpoint_every == 0 || iteration_ == end)) save();
       continue;
     }
     consecutive_skips_ = 0;
