@@ -14,42 +14,8 @@ SRC=$(readlink -f "$2")
 CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
 [[ -x "$BIN" ]] || { echo "not an executable: $BIN" >&2; exit 2; }
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/latentebm_eval.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
-MPIRUN=(mpirun --oversubscribe --allow-run-as-root --bind-to none -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING)
-LIMIT=300
+source "$SRC/tests/support/cli_lib.sh"
 
-step() { echo "== $*"; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-ok() {
-  local name=$1
-  shift
-  local rc=0
-  timeout "$LIMIT" "$@" >"$WORK/$name.out" 2>&1 || rc=$?
-  if [[ $rc -ne 0 ]]; then
-    cat "$WORK/$name.out" >&2
-    fail "$name exited with status $rc: $*"
-  fi
-}
-fails_with() {
-  local name=$1 message=$2
-  shift 2
-  local rc=0
-  timeout "$LIMIT" "$@" >"$WORK/$name.out" 2>&1 || rc=$?
-  [[ $rc -ne 0 ]] || { cat "$WORK/$name.out" >&2; fail "$name: expected a non-zero exit status, got 0"; }
-  [[ $rc -ne 124 ]] || { cat "$WORK/$name.out" >&2; fail "$name: hung for ${LIMIT}s instead of failing"; }
-  grep -qF -- "$message" "$WORK/$name.out" || { cat "$WORK/$name.out" >&2; fail "$name: no message containing: $message"; }
-  echo "   $name: exit $rc, says: $(grep -F -m1 -- "$message" "$WORK/$name.out" | sed 's/^.*\] //' | cut -c1-150)"
-}
-need_file() { [[ -s "$1" ]] || fail "missing or empty: $1"; }
-is_png() {
-  need_file "$1"
-  [[ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" == "89504e470d0a1a0a" ]] || fail "not a PNG file: $1"
-}
 # JSON number at a key path like .reconstruction_mse.value (flat grep: our own
 # eval.json is pretty-printed with one key per line).
 json_number() {
@@ -60,45 +26,20 @@ json_number() {
     inside && index($0, k) { v = $0; sub(/.*: */, "", v); sub(/,$/, "", v); print v; exit }' "$file"
 }
 
-# ---------------------------------------------------------------- tiny idx files
-be32() {
-  local v=$1
-  printf "\\x$(printf %02x $(((v >> 24) & 255)))\\x$(printf %02x $(((v >> 16) & 255)))"
-  printf "\\x$(printf %02x $(((v >> 8) & 255)))\\x$(printf %02x $((v & 255)))"
-}
-write_images() {
-  local path=$1 n=$2
-  { printf '\x00\x00\x08\x03'; be32 "$n"; be32 28; be32 28; head -c $((n * 28 * 28)) /dev/urandom; } >"$path"
-}
-write_labels() {
-  local path=$1 n=$2 i
-  {
-    printf '\x00\x00\x08\x01'
-    be32 "$n"
-    for ((i = 0; i < n; i++)); do printf "\\x$(printf %02x $((i % 10)))"; done
-  } >"$path"
-}
-
 step "prepare a tiny dataset"
-IDX="$WORK/idx"
-mkdir -p "$IDX"
-write_images "$IDX/train-images-idx3-ubyte" 64
-write_labels "$IDX/train-labels-idx1-ubyte" 64
-write_images "$IDX/t10k-images-idx3-ubyte" 20
-write_labels "$IDX/t10k-labels-idx1-ubyte" 20
 DATA="$WORK/data/tiny.h5"
-ok prepare "$BIN" prepare idx --dir "$IDX" --out "$DATA"
+make_tiny_data "$WORK/idx" "$DATA" 64 20
 
 step "train 4 iterations on 2 ranks"
 RUN="$WORK/run"
-ok train "${MPIRUN[@]}" -np 2 "$BIN" train --config "$CONFIG" --run-dir "$RUN" "data.path=$DATA" data.train_limit=0 \
+ok train "${MPIRUN_BASE[@]}" -np 2 "$BIN" train --config "$CONFIG" --run-dir "$RUN" "data.path=$DATA" data.train_limit=0 \
   train.iterations=4 train.batch_size=8 model.ngf=4 train.langevin_steps=2 log.checkpoint_every=4 sample.count=4 \
   sample.steps=5 --no-pictures
 
 # ---------------------------------------------------------------- eval
 EVAL=(eval --run-dir "$RUN" --samples 24 --batch-size 8 --classifier-epochs 1)
 step "eval on 2 ranks"
-ok eval2 "${MPIRUN[@]}" -np 2 "$BIN" "${EVAL[@]}" --out "$WORK/eval2.json"
+ok eval2 "${MPIRUN_BASE[@]}" -np 2 "$BIN" "${EVAL[@]}" --out "$WORK/eval2.json"
 need_file "$WORK/eval2.json"
 need_file "$DATA.classifier.h5"
 grep -qF "fid skipped: FID needs Inception weights" "$WORK/eval2.out" || { cat "$WORK/eval2.out" >&2; fail "eval does not say FID needs a model"; }
@@ -125,7 +66,7 @@ fails_with bad-fid "not found" "$BIN" "${EVAL[@]}" --fid-model "$WORK/none.pt"
 
 # ---------------------------------------------------------------- score
 step "score on 2 ranks"
-ok score "${MPIRUN[@]}" -np 2 "$BIN" score --run-dir "$RUN" --data "$DATA" --out "$WORK/scores.csv" --anomaly-label 3 --batch-size 8
+ok score "${MPIRUN_BASE[@]}" -np 2 "$BIN" score --run-dir "$RUN" --data "$DATA" --out "$WORK/scores.csv" --anomaly-label 3 --batch-size 8
 need_file "$WORK/scores.csv"
 [[ "$(head -1 "$WORK/scores.csv")" == "index,label,score" ]] || fail "scores.csv header is '$(head -1 "$WORK/scores.csv")'"
 [[ $(wc -l <"$WORK/scores.csv") -eq 21 ]] || fail "scores.csv should have 20 rows"

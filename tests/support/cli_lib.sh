@@ -5,7 +5,8 @@
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/latentebm_cli.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
-MPIRUN=(mpirun --oversubscribe --allow-run-as-root --bind-to none -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -np 2)
+MPIRUN_BASE=(mpirun --oversubscribe --allow-run-as-root --bind-to none -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING)
+MPIRUN=("${MPIRUN_BASE[@]}" -np 2)
 LIMIT=300  # seconds any single command may take (a hang fails the test)
 
 step() { echo "== $*"; }
