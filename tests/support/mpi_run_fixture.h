@@ -84,6 +84,8 @@ inline Config tiny_config(const std::string& data_path) {
 
 class MpiRunTest : public ::testing::Test {
  protected:
+  // Seeds of the random train and test images of the shared tiny dataset.
+  explicit MpiRunTest(uint32_t train_seed = 21, uint32_t test_seed = 22) : train_seed_(train_seed), test_seed_(test_seed) {}
   static void SetUpTestSuite() { spdlog::set_level(spdlog::level::warn); }
 
   void SetUp() override {
@@ -99,7 +101,7 @@ class MpiRunTest : public ::testing::Test {
     dir_ = buf;
     ASSERT_FALSE(dir_.empty()) << "mkdtemp failed on rank 0";
     data_path_ = (dir_ / "tiny.h5").string();
-    if (world_rank() == 0) data::write_dataset(data_path_, "tiny", "mpi test", random_images(64, 21), random_images(16, 22));
+    if (world_rank() == 0) data::write_dataset(data_path_, "tiny", "mpi test", random_images(64, train_seed_), random_images(16, test_seed_));
     MPI_Barrier(MPI_COMM_WORLD);
     comm_ = make_mpi_communicator();
   }
@@ -114,6 +116,7 @@ class MpiRunTest : public ::testing::Test {
 
   std::string run_dir(const std::string& name) const { return (dir_ / name).string(); }
 
+  uint32_t train_seed_, test_seed_;
   fs::path dir_;
   std::string data_path_;
   std::unique_ptr<Communicator> comm_;

@@ -31,22 +31,13 @@
 #include "train/memory_bank.h"
 #include "train/trainer.h"
 
+#include "support/mpi_run_fixture.h"
+
 namespace fs = std::filesystem;
 using namespace latentebm;
+using namespace latentebm::testing;
 
 namespace {
-
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-
-int world_size() {
-  int w = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &w);
-  return w;
-}
 
 // Every rank's value, in rank order.
 std::vector<uint64_t> allgather_u64(uint64_t mine) {
@@ -62,34 +53,9 @@ std::vector<int64_t> allgather_i64(const std::vector<int64_t>& mine) {
   return all;
 }
 
-// Concatenation over ranks (rank order) of float tensors of equal shape.
-torch::Tensor allgather_rows(const torch::Tensor& mine) {
-  auto c = mine.detach().to(torch::kCPU).contiguous();
-  std::vector<int64_t> shape(c.sizes().begin(), c.sizes().end());
-  shape[0] *= world_size();
-  auto all = torch::empty(shape, c.options());
-  MPI_Allgather(c.data_ptr<float>(), static_cast<int>(c.numel()), MPI_FLOAT, all.data_ptr<float>(), static_cast<int>(c.numel()),
-                MPI_FLOAT, MPI_COMM_WORLD);
-  return all;
-}
-
-// Random 28x28 grey images from a fixed seed (identical on every rank).
-data::ImageSet random_images(int64_t n, uint32_t seed) {
-  data::ImageSet s;
-  s.n = n;
-  s.c = 1;
-  s.h = 28;
-  s.w = 28;
-  std::mt19937 gen(seed);
-  s.pixels.resize(static_cast<size_t>(n * 28 * 28));
-  for (auto& p : s.pixels) p = static_cast<uint8_t>(gen() & 0xff);
-  for (int64_t i = 0; i < n; ++i) s.labels.push_back(i % 10);
-  return s;
-}
-
 // A small training setup: 64 + 16 random images, a narrow mnist28 generator,
 // 2 Langevin steps, K = 4 stages over 8 iterations (a stage every 2).
-Config tiny_config(const std::string& data_path) {
+Config dist_config(const std::string& data_path) {
   Config c;
   c.data.path = data_path;
   c.model.generator = "mnist28";
@@ -109,40 +75,10 @@ Config tiny_config(const std::string& data_path) {
   return c;
 }
 
-// One directory for all ranks: rank 0 creates it and broadcasts the path.
-class DistributedTest : public ::testing::Test {
+// One directory for all ranks, with the shared tiny dataset (seeds 11, 12).
+class DistributedTest : public MpiRunTest {
  protected:
-  static void SetUpTestSuite() { spdlog::set_level(spdlog::level::warn); }
-
-  void SetUp() override {
-    ASSERT_EQ(world_size(), 2) << "run this binary with mpirun -np 2";
-    char buf[4096] = {0};
-    if (world_rank() == 0) {
-      std::string tmpl = (fs::temp_directory_path() / "latentebm_mpi_dist_XXXXXX").string();
-      std::vector<char> t(tmpl.begin(), tmpl.end());
-      t.push_back('\0');
-      if (mkdtemp(t.data()) != nullptr) std::snprintf(buf, sizeof(buf), "%s", t.data());
-    }
-    MPI_Bcast(buf, sizeof(buf), MPI_CHAR, 0, MPI_COMM_WORLD);
-    dir_ = buf;
-    ASSERT_FALSE(dir_.empty()) << "mkdtemp failed on rank 0";
-    data_path_ = (dir_ / "tiny.h5").string();
-    if (world_rank() == 0) data::write_dataset(data_path_, "tiny", "mpi test", random_images(64, 11), random_images(16, 12));
-    MPI_Barrier(MPI_COMM_WORLD);
-    comm_ = make_mpi_communicator();
-  }
-
-  void TearDown() override {
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (world_rank() == 0 && !dir_.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
-
-  fs::path dir_;
-  std::string data_path_;
-  std::unique_ptr<Communicator> comm_;
+  DistributedTest() : MpiRunTest(11, 12) {}
 };
 
 std::vector<torch::Tensor> grads_of(const std::vector<torch::Tensor>& params) {
@@ -231,7 +167,7 @@ TEST_F(DistributedTest, AllReducedGradientEqualsUnionBatchGradient) {
 }
 
 TEST_F(DistributedTest, UpdateOnTwoRanksMatchesSingleProcessUpdate) {
-  const Config cfg = tiny_config(data_path_);
+  const Config cfg = dist_config(data_path_);
   Trainer dist(cfg, *comm_, (dir_ / "run-dist").string());
   auto single_comm = make_single_communicator();
   Trainer single(cfg, *single_comm, (dir_ / ("run-single-" + std::to_string(world_rank()))).string());
@@ -287,7 +223,7 @@ TEST_F(DistributedTest, UpdateOnTwoRanksMatchesSingleProcessUpdate) {
 // --- 2. stage transitions: bit-identical frozen networks
 
 TEST_F(DistributedTest, StageTransitionLeavesRankZerosFrozenNetworkOnEveryRank) {
-  const Config cfg = tiny_config(data_path_);
+  const Config cfg = dist_config(data_path_);
   Trainer trainer(cfg, *comm_, (dir_ / "run").string());
   trainer.train(2);  // the whole of stage 0 (stage length 2)
   ASSERT_EQ(trainer.iteration(), 2);
@@ -458,7 +394,7 @@ int64_t find_row(const torch::Tensor& table, const torch::Tensor& row) {
 }  // namespace
 
 TEST_F(DistributedTest, NoiseComesFromTheBankAsItStoodWhenTheStageBegan) {
-  const Config cfg = tiny_config(data_path_);
+  const Config cfg = dist_config(data_path_);
   Trainer trainer(cfg, *comm_, (dir_ / "run").string());
   auto& bank = trainer.bank();
   const auto& shard = bank.shard();
