@@ -101,12 +101,6 @@ nlohmann::json read_manifest(const std::string& ckpt_dir) {
   return m;
 }
 
-void write_tensor(h5::File& f, const std::string& name, const torch::Tensor& t) {
-  auto c = t.detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
-  std::vector<int64_t> shape(c.sizes().begin(), c.sizes().end());
-  if (shape.empty()) shape = {1};
-  f.write_f32(name, c.data_ptr<float>(), shape);
-}
 
 void read_tensor(const h5::File& f, const std::string& name, const torch::Tensor& into) {
   if (!f.has(name))
@@ -156,6 +150,13 @@ void read_adam(const h5::File& f, const std::string& group, torch::nn::Module& m
 }
 
 }  // namespace
+
+void write_tensor(h5::File& f, const std::string& name, const torch::Tensor& t) {
+  auto c = t.detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
+  std::vector<int64_t> shape(c.sizes().begin(), c.sizes().end());
+  if (shape.empty()) shape = {1};
+  f.write_f32(name, c.data_ptr<float>(), shape);
+}
 
 std::string save_checkpoint(Communicator& comm, const std::string& run_dir, const CheckpointMeta& meta,
                             TrainingState& s, uint64_t seed, int64_t keep) {

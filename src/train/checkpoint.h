@@ -69,6 +69,10 @@ struct TrainingState {
   MemoryBank& bank;
 };
 
+// A tensor as a float32 HDF5 dataset (copied to the CPU; a scalar gets shape
+// [1]). Checkpoints and the divergence guard's debug dumps write through it.
+void write_tensor(h5::File& f, const std::string& name, const torch::Tensor& t);
+
 // Collective: every rank calls it. Returns the checkpoint directory.
 std::string save_checkpoint(Communicator& comm, const std::string& run_dir, const CheckpointMeta& meta,
                             TrainingState& state, uint64_t seed, int64_t keep);

@@ -380,15 +380,9 @@ void Trainer::write_debug_dump(int64_t t, const Batch& batch, const torch::Tenso
     char name[64];
     std::snprintf(name, sizeof(name), "divergence-it%08lld-rank%05d.h5", static_cast<long long>(t), comm_.rank());
     h5::File f((dir / name).string(), h5::Mode::Truncate);
-    auto put = [&](const std::string& key, const torch::Tensor& x) {
-      auto c = x.detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
-      std::vector<int64_t> shape(c.sizes().begin(), c.sizes().end());
-      if (shape.empty()) shape = {1};
-      if (c.numel() > 0) f.write_f32(key, c.data_ptr<float>(), shape);
-    };
-    put("/x", batch.x);
-    put("/z_posterior", z_post);
-    put("/z_noise", z_noise);
+    write_tensor(f, "/x", batch.x);
+    write_tensor(f, "/z_posterior", z_post);
+    if (z_noise.numel() > 0) write_tensor(f, "/z_noise", z_noise);  // none with K = 0
     f.write_i64("/indices", batch.indices.data(), {static_cast<int64_t>(batch.indices.size())});
     f.set_attr("/", "iteration", t);
     f.set_attr("/", "stage", stage_);
@@ -429,18 +423,18 @@ std::pair<double, double> Trainer::evaluate_anomaly() {
   if (info.anomaly_label < 0)
     throw std::runtime_error("eval.anomaly_every is set but '" + cfg_.data.path +
                              "' is not an anomaly-detection split; prepare it with --holdout-label D");
-  if (!test_) test_ = std::make_unique<data::ShardData>(cfg_.data.path, "test", comm_.rank(), comm_.size(), cfg_.data.test_limit);
+  if (!test_) {  // first evaluation: this rank's test shard, and every test image's anomaly flag
+    test_ = std::make_unique<data::ShardData>(cfg_.data.path, "test", comm_.rank(), comm_.size(), cfg_.data.test_limit);
+    const std::vector<double> labels(test_->images().labels.begin(), test_->images().labels.end());
+    for (double l : gather_by_index(comm_, test_->split_size(), test_->shard().begin, labels, "anomaly labels"))
+      test_is_anomaly_.push_back(static_cast<int64_t>(l) == info.anomaly_label);
+  }
   torch::manual_seed(iteration_seed(cfg_.train.seed, comm_.rank(), -2 - iteration_));  // not training's stream
   const auto t0 = Clock::now();
   const auto local = score_images(g_, prior_, model_stages(), test_->images(), cfg_.model.sigma,
                                   {cfg_.train.langevin_steps, cfg_.train.langevin_delta}, local_batch_, device_);
-  std::vector<double> labels(test_->images().labels.begin(), test_->images().labels.end());
-  const int64_t n = test_->split_size(), begin = test_->shard().begin;
-  const auto scores = gather_by_index(comm_, n, begin, local, "anomaly scores");
-  const auto all_labels = gather_by_index(comm_, n, begin, labels, "anomaly labels");
-  std::vector<bool> is_anomaly;
-  for (double l : all_labels) is_anomaly.push_back(static_cast<int64_t>(l) == info.anomaly_label);
-  const auto m = anomaly_metrics(scores, is_anomaly);
+  const auto scores = gather_by_index(comm_, test_->split_size(), test_->shard().begin, local, "anomaly scores");
+  const auto m = anomaly_metrics(scores, test_is_anomaly_);
   spdlog::info("anomaly (label {} held out) at it {}: AUPRC {:.4f} AUROC {:.4f} over {} test images ({} anomalies), {:.1f} s",
                info.anomaly_label, iteration_, m.auprc, m.auroc, m.n, m.n_anomalous, seconds_since(t0));
   if (comm_.is_root()) {

@@ -143,6 +143,7 @@ class Trainer {
   torch::Device device_{torch::kCPU};
   std::unique_ptr<data::ShardData> data_;
   std::unique_ptr<data::ShardData> test_;  // loaded on first anomaly evaluation
+  std::vector<bool> test_is_anomaly_;      // every test image's flag, gathered then
   int64_t T_ = 0, S_ = 0, K_ = 0, local_batch_ = 0, iters_per_epoch_ = 0;
   int64_t iteration_ = 0, stage_ = 0;
   bool stopped_ = false;
