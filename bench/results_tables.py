@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""Markdown tables of bench/reproduce.sh's results (eval.json, anomaly.json).
-usage: results_tables.py OUT FM_ITERS FM_LIMIT AD_ITERS AD_LIMIT RANKS SECONDS [TAG [LR_SCALE]]"""
+"""Markdown tables of bench/reproduce.sh's results, mean +- std over seeds.
+usage: results_tables.py OUT ITERS RANKS "SEEDS"
+
+For each comparison with the row marked as ours, one sentence says whether the
+difference of the means exceeds the spread over seeds: Welch's t statistic
+|t| > 2 (at least 2 seeds on each side); otherwise "within the spread"."""
 import json
+import math
 import os
 import platform
 import subprocess
 import sys
 
-out, fm_iters, fm_limit, ad_iters, ad_limit, ranks, seconds = sys.argv[1:8]
-tag = sys.argv[8] if len(sys.argv) > 8 else ""
-lr_scale = sys.argv[9] if len(sys.argv) > 9 else "1"
-lrs = "paper learning rates" if lr_scale in ("1", "") else f"learning rates x {lr_scale}"
+out, iters, ranks, seeds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
 
 
 def load(path):
@@ -21,10 +23,45 @@ def load(path):
         return None
 
 
-def val(e, key, fmt="{:.4f}"):
+def value(e, key):
     if e is None or key not in e or "value" not in e[key]:
+        return None
+    return float(e[key]["value"])
+
+
+def stats(xs):
+    xs = [x for x in xs if x is not None and math.isfinite(x)]
+    if not xs:
+        return None
+    m = sum(xs) / len(xs)
+    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return m, s, len(xs)
+
+
+def fmt(st, digits=3):
+    if st is None:
         return "n/a"
-    return fmt.format(e[key]["value"])
+    m, s, n = st
+    return f"{m:.{digits}f} +- {s:.{digits}f} (n={n})"
+
+
+def verdict(a, b, lower_is_better=True):
+    """One sentence comparing a (ours) with b."""
+    if a is None or b is None:
+        return "not measured"
+    (ma, sa, na), (mb, sb, nb) = a, b
+    if na < 2 or nb < 2:
+        return "fewer than 2 seeds: no verdict"
+    se = math.sqrt(sa * sa / na + sb * sb / nb)
+    t = (ma - mb) / se if se > 0 else (math.inf if ma != mb else 0.0)
+    better = (ma < mb) == lower_is_better
+    if abs(t) > 2:
+        return f"{'better' if better else 'worse'} by more than the spread over seeds (Welch t = {t:.1f})"
+    return f"within the spread over seeds (Welch t = {t:.1f})"
+
+
+def per_seed(name, fn):
+    return [fn(load(f"{out}/{name}-s{s}/eval.json"), s) for s in seeds]
 
 
 cpu = "unknown CPU"
@@ -35,45 +72,77 @@ try:
 except OSError:
     pass
 print(f"Machine: {os.cpu_count()} x {cpu}, {platform.system()} {platform.release()}; {ranks} MPI ranks, 1 thread each; "
-      f"all runs took {int(seconds) // 60} min {int(seconds) % 60} s; {lrs}.\n")
+      f"{iters} iterations per Fashion-MNIST run; seeds {' '.join(seeds)}.\n")
 
-methods = ["adaptive-ce", "gaussian", "single-stage", "non-adaptive", "lebm"]
-print(f"### Fashion-MNIST: every method ({fm_iters} iterations, {fm_limit} training images, batch 64, seed 1, {lrs})\n")
-print("| method | FD (classifier features, 1000 samples) | test MSE (500 images) | prior parameters | generator parameters |")
-print("|---|---|---|---|---|")
-acc = None
-for m in methods:
-    e = load(f"{out}/fmnist{tag}-{m}/eval.json")
-    prior = gen = "n/a"
-    if e and "parameters" in e:
-        prior, gen = e["parameters"]["prior"], e["parameters"]["generator"]
-    if e and "fd_classifier" in e and "classifier_test_accuracy" in e["fd_classifier"]:
-        acc = e["fd_classifier"]["classifier_test_accuracy"]
-    print(f"| {m} | {val(e, 'fd_classifier', '{:.3f}')} | {val(e, 'reconstruction_mse', '{:.5f}')} | {prior} | {gen} |")
-if acc is not None:
-    print(f"\nFeature classifier test accuracy: {acc:.4f}.\n")
+fd = lambda e, s: value(e, "fd_classifier")
+mse = lambda e, s: value(e, "reconstruction_mse")
+
+
+def convergence(name):
+    """Test MSE at 80 %, 90 % and 100 % of training, over seeds."""
+    return [stats([value(load(f"{out}/{name}-s{s}/{f}"), "reconstruction_mse") for s in seeds])
+            for f in ("eval-80.json", "eval-90.json", "eval.json")]
+
+
+def table(title, rows, ours):
+    print(f"### {title}\n")
+    print("| run | FD (classifier features, 1000 samples) | test MSE (1000 images) | MSE at 80 % / 90 % of training |")
+    print("|---|---|---|---|")
+    results = {}
+    for name, label in rows:
+        f, m = stats(per_seed(name, fd)), stats(per_seed(name, mse))
+        c80, c90, _ = convergence(name)
+        results[name] = (f, m)
+        print(f"| {label} | {fmt(f, 2)} | {fmt(m, 5)} | {fmt(c80, 5)} / {fmt(c90, 5)} |")
+    print()
+    if ours in results:
+        for name, label in rows:
+            if name == ours:
+                continue
+            print(f"- FD, {dict(rows)[ours]} vs {label}: {verdict(results[ours][0], results[name][0])}.")
+        print()
+
+
+table("Fashion-MNIST: every method (paper Table 1)",
+      [("adaptive-ce", "adaptive-ce (main-job settings)"), ("gaussian", "gaussian"), ("single-stage", "single-stage"),
+       ("non-adaptive", "non-adaptive, same noise as adaptive-ce"),
+       ("non-adaptive-langevin", "non-adaptive, langevin noise"), ("lebm", "lebm, reference settings"),
+       ("lebm-our-elr", "lebm, our e_lr")],
+      "adaptive-ce")
+
+table("Fashion-MNIST: noise source and stage schedule of adaptive-ce",
+      [("noise-persistent", "persistent, fixed schedule"), ("noise-langevin", "langevin, fixed schedule"),
+       ("noise-persistent-langevin", "persistent-langevin, fixed schedule"),
+       ("schedule-adaptive", "main-job noise, adaptive schedule"), ("adaptive-ce", "main-job settings")],
+      "adaptive-ce")
 
 print("### Fashion-MNIST: stages used, adaptive vs non-adaptive (paper Table 3)\n")
-print("| stages | adaptive FD | adaptive MSE | non-adaptive FD | non-adaptive MSE |")
+print("| stages | adaptive FD | non-adaptive FD | adaptive MSE | non-adaptive MSE |")
 print("|---|---|---|---|---|")
 for k in [0, 1, 2, 4]:
-    a = load(f"{out}/fmnist{tag}-adaptive-ce/eval-stages-{k}.json")
-    n = load(f"{out}/fmnist{tag}-non-adaptive/eval-stages-{k}.json")
-    print(f"| {k} | {val(a, 'fd_classifier', '{:.3f}')} | {val(a, 'reconstruction_mse', '{:.5f}')} | "
-          f"{val(n, 'fd_classifier', '{:.3f}')} | {val(n, 'reconstruction_mse', '{:.5f}')} |")
+    cells = []
+    for key in ("fd_classifier", "reconstruction_mse"):
+        for m in ("adaptive-ce", "non-adaptive"):
+            st = stats([value(load(f"{out}/{m}-s{s}/eval-stages-{k}.json"), key) for s in seeds])
+            cells.append(fmt(st, 2 if key == "fd_classifier" else 5))
+    print(f"| {k} | " + " | ".join(cells) + " |")
+print()
 
-print(f"\n### MNIST subset: anomaly detection (paper Table 2; {ad_iters} iterations, {ad_limit} training images, "
-      "1000 test images, mean +- std over the last evaluations)\n")
-print("| held-out digit | adaptive-ce AUPRC | lebm AUPRC | gaussian AUPRC | adaptive-ce AUROC | lebm AUROC | gaussian AUROC |")
-print("|---|---|---|---|---|---|---|")
+rows = []
 for d in [1, 4, 5, 7, 9]:
-    cells_p, cells_r = [], []
+    cells = []
     for m in ["adaptive-ce", "lebm", "gaussian"]:
-        a = load(f"{out}/mnist{tag}-holdout-{d}-{m}/anomaly.json")
-        if a is None:
-            cells_p.append("n/a")
-            cells_r.append("n/a")
-        else:
-            cells_p.append(f"{a['auprc_mean']:.3f} +- {a['auprc_std']:.3f} (n={a['window']})")
-            cells_r.append(f"{a['auroc_mean']:.3f} +- {a['auroc_std']:.3f}")
-    print(f"| {d} | " + " | ".join(cells_p + cells_r) + " |")
+        a = [load(f"{out}/anomaly-{d}-{m}-s{s}/anomaly.json") for s in seeds]
+        cells.append(fmt(stats([x["auprc_mean"] if x else None for x in a]), 3))
+    rows.append(f"| {d} | " + " | ".join(cells) + " |")
+if any("n/a" not in r for r in rows):
+    print("### MNIST subset: anomaly detection, AUPRC (paper Table 2; per seed the mean of the last 5 evaluations)\n")
+    print("| held-out digit | adaptive-ce | lebm | gaussian |")
+    print("|---|---|---|---|")
+    print("\n".join(rows))
+    print()
+
+mech = f"{out}/mechanism.md"
+if os.path.exists(mech):
+    print("### Mechanism study without a generator\n")
+    print(open(mech).read())

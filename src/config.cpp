@@ -14,7 +14,22 @@ namespace {
 
 // One registry of every key: the YAML reader, the overrides, the dumper and
 // the "unknown key" check all walk it, so a new setting is added in one line.
-using FieldPtr = std::variant<std::string*, int64_t*, uint64_t*, double*>;
+// An enum-valued key: read and written through its name table (method.h).
+struct EnumRef {
+  std::function<std::string()> get;
+  std::function<bool(const std::string&)> set;  // false: not one of the names
+  std::string choices;
+};
+template <class E> EnumRef enum_ref(E* p) {
+  return {[p] { return std::string(enum_name(*p)); },
+          [p](const std::string& v) {
+            auto e = parse_enum<E>(v);
+            if (e) *p = *e;
+            return e.has_value();
+          },
+          enum_choices<E>()};
+}
+using FieldPtr = std::variant<std::string*, int64_t*, uint64_t*, double*, EnumRef>;
 struct Field {
   std::string key;  // "section.name"
   FieldPtr ptr;
@@ -30,7 +45,7 @@ std::vector<Field> fields(Config& c) {
       {"model.ngf", &c.model.ngf},
       {"model.sigma", &c.model.sigma},
       {"model.ratio_hidden", &c.model.ratio_hidden},
-      {"train.method", &c.train.method},
+      {"train.method", enum_ref(&c.train.method)},
       {"train.stages", &c.train.stages},
       {"train.iterations", &c.train.iterations},
       {"train.epochs", &c.train.epochs},
@@ -41,11 +56,18 @@ std::vector<Field> fields(Config& c) {
       {"train.e_lr", &c.train.e_lr},
       {"train.beta1", &c.train.beta1},
       {"train.beta2", &c.train.beta2},
-      {"train.prior_samples", &c.train.prior_samples},
+      {"train.prior_samples", enum_ref(&c.train.prior_samples)},
       {"train.prior_langevin_steps", &c.train.prior_langevin_steps},
       {"train.prior_langevin_delta", &c.train.prior_langevin_delta},
+      {"train.bank_langevin_steps", &c.train.bank_langevin_steps},
+      {"train.stage_schedule", enum_ref(&c.train.stage_schedule)},
+      {"train.plateau_window", &c.train.plateau_window},
+      {"train.plateau_patience", &c.train.plateau_patience},
+      {"train.plateau_tolerance", &c.train.plateau_tolerance},
+      {"train.min_stage_iterations", &c.train.min_stage_iterations},
+      {"train.max_stage_iterations", &c.train.max_stage_iterations},
       {"train.seed", &c.train.seed},
-      {"train.on_divergence", &c.train.on_divergence},
+      {"train.on_divergence", enum_ref(&c.train.on_divergence)},
       {"train.max_rollbacks", &c.train.max_rollbacks},
       {"train.rollback_delta_factor", &c.train.rollback_delta_factor},
       {"train.max_skips", &c.train.max_skips},
@@ -53,7 +75,10 @@ std::vector<Field> fields(Config& c) {
       {"log.log_every", &c.log.log_every},
       {"log.checkpoint_every", &c.log.checkpoint_every},
       {"log.keep_checkpoints", &c.log.keep_checkpoints},
-      {"sample.method", &c.sample.method},
+      {"log.noise_reference_samples", &c.log.noise_reference_samples},
+      {"log.noise_reference_steps", &c.log.noise_reference_steps},
+      {"log.noise_reference_delta", &c.log.noise_reference_delta},
+      {"sample.method", enum_ref(&c.sample.method)},
       {"sample.steps", &c.sample.steps},
       {"sample.delta", &c.sample.delta},
       {"sample.sir_proposals", &c.sample.sir_proposals},
@@ -70,10 +95,15 @@ void set_from_string(const Field& f, const std::string& value, const std::string
   auto fail = [&](const char* what) {
     throw std::runtime_error(origin + ": " + f.key + " = '" + value + "' is not " + what);
   };
+  if (const auto* e = std::get_if<EnumRef>(&f.ptr)) {
+    if (!e->set(value)) throw std::runtime_error(origin + ": " + f.key + " = '" + value + "' is not one of " + e->choices);
+    return;
+  }
   std::visit(
-      [&](auto* p) {
+      [&](auto p) {
         using T = std::remove_pointer_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, std::string>) {
+        if constexpr (std::is_same_v<decltype(p), EnumRef>) {
+        } else if constexpr (std::is_same_v<T, std::string>) {
           *p = value;
         } else {
           size_t used = 0;
@@ -100,9 +130,11 @@ void set_from_string(const Field& f, const std::string& value, const std::string
 
 std::string to_string(const Field& f) {
   return std::visit(
-      [](auto* p) -> std::string {
-        using T = std::remove_pointer_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, std::string>) {
+      [](const auto& p) -> std::string {
+        using T = std::remove_pointer_t<std::decay_t<decltype(p)>>;
+        if constexpr (std::is_same_v<std::decay_t<decltype(p)>, EnumRef>) {
+          return p.get();
+        } else if constexpr (std::is_same_v<T, std::string>) {
           return *p;
         } else if constexpr (std::is_same_v<T, double>) {
           std::ostringstream os;
@@ -134,8 +166,10 @@ Config from_node(const YAML::Node& root, const std::string& origin) {
       if (!kv.second.IsScalar())
         throw std::runtime_error(origin + ": " + key + " must be a single value");
       set_from_string(*it, kv.second.Scalar(), origin);
+      cfg.origins.file.insert(key);
     }
   }
+  cfg.origins.file_method = cfg.train.method;
   return cfg;
 }
 
@@ -167,6 +201,7 @@ void apply_overrides(Config& cfg, const std::vector<std::string>& overrides) {
     auto it = std::find_if(all.begin(), all.end(), [&](const Field& f) { return f.key == key; });
     if (it == all.end()) throw std::runtime_error("override '" + ov + "': unknown config key '" + key + "'");
     set_from_string(*it, value, "command line");
+    cfg.origins.cmdline.insert(key);
   }
 }
 
@@ -182,7 +217,7 @@ std::string to_yaml(const Config& cfg_in) {
       section = s;
     }
     std::string v = to_string(f);
-    if (std::holds_alternative<std::string*>(f.ptr)) v = "\"" + v + "\"";
+    if (std::holds_alternative<std::string*>(f.ptr) || std::holds_alternative<EnumRef>(f.ptr)) v = "\"" + v + "\"";
     os << "  " << f.key.substr(dot + 1) << ": " << v << "\n";
   }
   return os.str();
@@ -190,18 +225,33 @@ std::string to_yaml(const Config& cfg_in) {
 
 std::vector<std::string> resolve_method(Config& c) {
   std::vector<std::string> notes;
-  const auto& m = c.train.method;
-  auto set_stages = [&](int64_t k) {
-    if (c.train.stages == k) return;
-    notes.push_back("train.method = " + m + ": train.stages " + std::to_string(c.train.stages) + " -> " + std::to_string(k));
-    c.train.stages = k;
-  };
-  if (m == "gaussian") set_stages(0);
-  if (m == "single-stage" || m == "lebm") set_stages(1);
-  if ((m == "lebm" || m == "non-adaptive") && c.train.prior_samples != "langevin") {
-    notes.push_back("train.method = " + m + ": train.prior_samples " + c.train.prior_samples + " -> langevin");
-    c.train.prior_samples = "langevin";
+  const MethodTraits& tr = traits(c.train.method);
+  const std::string m = tr.name;
+  if (tr.fixed_stages >= 0 && c.train.stages != tr.fixed_stages) {
+    notes.push_back("train.method = " + m + ": train.stages " + std::to_string(c.train.stages) + " -> " +
+                    std::to_string(tr.fixed_stages));
+    c.train.stages = tr.fixed_stages;
   }
+  if (tr.required_noise && c.train.prior_samples != *tr.required_noise) {
+    notes.push_back("train.method = " + m + ": train.prior_samples " + enum_name(c.train.prior_samples) + " -> " +
+                    enum_name(*tr.required_noise));
+    c.train.prior_samples = *tr.required_noise;
+  }
+  auto all = fields(c);
+  for (const auto& [key, value] : tr.reference_settings) {
+    const bool pinned =
+        c.origins.cmdline.count(key) > 0 || (c.origins.file.count(key) > 0 && c.origins.file_method == c.train.method);
+    if (pinned) continue;
+    auto it = std::find_if(all.begin(), all.end(), [&](const Field& f) { return f.key == key; });
+    const std::string before = to_string(*it);
+    set_from_string(*it, value, "train.method = " + m);
+    const std::string after = to_string(*it);
+    if (before != after) notes.push_back("train.method = " + m + " (reference setting): " + key + " " + before + " -> " + after);
+  }
+  if (c.train.method == Method::kNonAdaptive && c.train.prior_samples != NoiseSource::kLangevin && c.train.stages > 1)
+    notes.push_back("train.method = non-adaptive with train.prior_samples = " + std::string(enum_name(c.train.prior_samples)) +
+                    ": the bank holds posterior samples under N(0, I), which never sample p_k for k >= 1 "
+                    "(docs/RESULTS.md runs both variants)");
   return notes;
 }
 
@@ -217,15 +267,13 @@ void validate(const Config& c) {
   need(c.model.ngf >= 1, "model.ngf must be >= 1");
   need(c.model.sigma > 0 && std::isfinite(c.model.sigma), "model.sigma must be a positive number");
   need(c.model.ratio_hidden >= 1, "model.ratio_hidden must be >= 1");
-  const auto& methods = {"adaptive-ce", "gaussian", "single-stage", "non-adaptive", "lebm"};
-  need(std::find(methods.begin(), methods.end(), c.train.method) != methods.end(),
-       "train.method must be adaptive-ce, gaussian, single-stage, non-adaptive or lebm (got '" + c.train.method + "')");
-  need(c.train.method != "gaussian" || c.train.stages == 0, "train.method = gaussian needs train.stages = 0");
-  need((c.train.method != "single-stage" && c.train.method != "lebm") || c.train.stages == 1,
-       "train.method = " + c.train.method + " needs train.stages = 1");
-  need(c.train.method != "non-adaptive" || c.train.stages >= 1, "train.method = non-adaptive needs train.stages >= 1");
-  need((c.train.method != "lebm" && c.train.method != "non-adaptive") || c.train.prior_samples == "langevin",
-       "train.method = " + c.train.method + " draws prior samples by Langevin: set train.prior_samples = langevin");
+  const MethodTraits& tr = traits(c.train.method);
+  need(tr.fixed_stages < 0 || c.train.stages == tr.fixed_stages,
+       "train.method = " + std::string(tr.name) + " needs train.stages = " + std::to_string(tr.fixed_stages));
+  need(c.train.method != Method::kNonAdaptive || c.train.stages >= 1, "train.method = non-adaptive needs train.stages >= 1");
+  need(!tr.required_noise || c.train.prior_samples == *tr.required_noise,
+       "train.method = " + std::string(tr.name) + " draws prior samples by " +
+           (tr.required_noise ? enum_name(*tr.required_noise) : "") + ": set train.prior_samples accordingly");
   need(c.train.stages >= 0, "train.stages (K) must be >= 0 (0 = Gaussian prior)");
   need(c.train.iterations >= 0, "train.iterations must be >= 0 (0 = use train.epochs)");
   need(c.train.iterations > 0 || c.train.epochs > 0, "train.epochs must be > 0 when train.iterations is 0");
@@ -236,12 +284,18 @@ void validate(const Config& c) {
   need(c.train.e_lr > 0, "train.e_lr must be > 0");
   need(c.train.beta1 >= 0 && c.train.beta1 < 1, "train.beta1 must be in [0, 1)");
   need(c.train.beta2 >= 0 && c.train.beta2 < 1, "train.beta2 must be in [0, 1)");
-  need(c.train.prior_samples == "persistent" || c.train.prior_samples == "langevin",
-       "train.prior_samples must be persistent or langevin");
   need(c.train.prior_langevin_steps >= 1, "train.prior_langevin_steps must be >= 1");
   need(c.train.prior_langevin_delta > 0, "train.prior_langevin_delta must be > 0");
-  need(c.train.on_divergence == "rollback" || c.train.on_divergence == "skip" || c.train.on_divergence == "stop",
-       "train.on_divergence must be rollback, skip or stop (got '" + c.train.on_divergence + "')");
+  need(c.train.bank_langevin_steps >= 0, "train.bank_langevin_steps must be >= 0");
+  need(c.train.plateau_window >= 1, "train.plateau_window must be >= 1 iteration");
+  need(c.train.plateau_patience >= 1, "train.plateau_patience must be >= 1 window");
+  need(c.train.plateau_tolerance >= 0 && std::isfinite(c.train.plateau_tolerance), "train.plateau_tolerance must be >= 0");
+  need(c.train.min_stage_iterations >= 1, "train.min_stage_iterations must be >= 1");
+  need(c.train.max_stage_iterations == 0 || c.train.max_stage_iterations >= c.train.min_stage_iterations,
+       "train.max_stage_iterations must be 0 (no maximum) or >= train.min_stage_iterations");
+  need(c.log.noise_reference_samples >= 0, "log.noise_reference_samples must be >= 0 (0 = no noise diagnostics)");
+  need(c.log.noise_reference_steps >= 0, "log.noise_reference_steps must be >= 0");
+  need(c.log.noise_reference_delta > 0, "log.noise_reference_delta must be > 0");
   need(c.train.max_rollbacks >= 0, "train.max_rollbacks must be >= 0");
   need(c.train.rollback_delta_factor > 0 && c.train.rollback_delta_factor < 1, "train.rollback_delta_factor must be in (0, 1)");
   need(c.train.max_skips >= 0, "train.max_skips must be >= 0");
@@ -253,7 +307,6 @@ void validate(const Config& c) {
   need(c.log.log_every >= 1, "log.log_every must be >= 1");
   need(c.log.checkpoint_every >= 1, "log.checkpoint_every must be >= 1");
   need(c.log.keep_checkpoints >= 1, "log.keep_checkpoints must be >= 1");
-  need(c.sample.method == "langevin" || c.sample.method == "sir", "sample.method must be langevin or sir");
   need(c.sample.steps >= 0, "sample.steps must be >= 0");
   need(c.sample.delta > 0, "sample.delta must be > 0");
   need(c.sample.sir_proposals >= 1, "sample.sir_proposals must be >= 1");

@@ -5,8 +5,11 @@
 // config is validated once, before any rank starts work. The resolved config
 // is written to <run_dir>/config.yaml.
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
+
+#include "method.h"
 
 namespace latentebm {
 
@@ -26,13 +29,10 @@ struct ModelConfig {
 };
 
 struct TrainConfig {
-  // adaptive-ce: K stages of NCE, posterior under the current prior (the paper)
-  // gaussian: no prior model (K = 0); single-stage: K = 1
-  // non-adaptive: K stacked ratios, posterior always under N(0, I), noise of
-  //   stage k >= 1 by short-run Langevin on p_k (paper Table 3 right half)
-  // lebm: one energy MLP by maximum likelihood, prior short-run Langevin
-  //   (Pang et al. 2020; K = 1). resolve_method() sets what a method implies.
-  std::string method = "adaptive-ce";
+  // What each method implies (stages, posterior prior, objective, noise,
+  // reference settings) is its MethodTraits in method.h; resolve_method()
+  // applies it.
+  Method method = Method::kAdaptiveCe;
   int64_t stages = 4;                  // K
   int64_t iterations = 0;              // T; 0 = epochs * iterations per epoch
   double epochs = 100;                 // used when iterations == 0
@@ -43,9 +43,23 @@ struct TrainConfig {
   double e_lr = 5e-5;                  // ratio-estimator Adam learning rate
   double beta1 = 0.5;                  // Adam betas (LEBM reference code)
   double beta2 = 0.999;
-  std::string prior_samples = "persistent";  // persistent | langevin
-  int64_t prior_langevin_steps = 60;
-  double prior_langevin_delta = 0.4;
+  // Noise of stage k >= 1: persistent | langevin | persistent-langevin (method.h).
+  NoiseSource prior_samples = NoiseSource::kPersistent;
+  int64_t prior_langevin_steps = 60;   // langevin noise (and LEBM): steps from N(0, I)
+  double prior_langevin_delta = 0.4;   // step of every prior Langevin chain in training
+  int64_t bank_langevin_steps = 20;    // persistent-langevin: M steps on p_k from a bank draw
+  // Stage schedule: fixed (a stage every T/K iterations) or adaptive (the
+  // next stage begins when the active stage's all-reduced NCE loss has not
+  // improved by plateau_tolerance over its best window mean for
+  // plateau_patience consecutive windows of plateau_window iterations; never
+  // before min_stage_iterations, always at max_stage_iterations (0 = no
+  // maximum); K stays the cap and the last stage runs to T).
+  StageSchedule stage_schedule = StageSchedule::kFixed;
+  int64_t plateau_window = 40;
+  int64_t plateau_patience = 2;
+  double plateau_tolerance = 0.01;
+  int64_t min_stage_iterations = 120;
+  int64_t max_stage_iterations = 0;
   uint64_t seed = 1;
   // Divergence guard: what every rank does, together, when a loss, a gradient
   // or a Langevin state is non-finite. rollback: reload the latest checkpoint
@@ -54,7 +68,7 @@ struct TrainConfig {
   // a row, then stop); stop: write a debug dump under <run_dir>/debug/ and stop.
   // A Langevin state with any |z_i| above divergence_z_limit counts as
   // diverged too (latents of an N(0, I)-based prior live within a few units).
-  std::string on_divergence = "rollback";
+  DivergencePolicy on_divergence = DivergencePolicy::kRollback;
   double divergence_z_limit = 1e4;
   int64_t max_rollbacks = 3;
   double rollback_delta_factor = 0.5;
@@ -65,10 +79,17 @@ struct LogConfig {
   int64_t log_every = 10;          // iterations between progress lines / metrics.jsonl rows
   int64_t checkpoint_every = 500;  // iterations between checkpoints (and one at the end)
   int64_t keep_checkpoints = 3;
+  // Noise diagnostics: at each stage start, every rank draws this many
+  // reference samples of p_k by long-run prior Langevin (noise_reference_steps
+  // at noise_reference_delta from N(0, I)); every logged row then compares the
+  // stage's noise with them (MMD, mean log p_k, mean f_k). 0 samples = off.
+  int64_t noise_reference_samples = 256;
+  int64_t noise_reference_steps = 500;
+  double noise_reference_delta = 0.2;
 };
 
 struct SampleConfig {
-  std::string method = "langevin";  // langevin | sir
+  SampleMethod method = SampleMethod::kLangevin;  // langevin | sir
   int64_t steps = 100;               // test-time prior Langevin
   double delta = 0.1;
   int64_t sir_proposals = 100;       // proposals per kept sample
@@ -91,6 +112,14 @@ struct RuntimeConfig {
   double collective_timeout_s = 900;
 };
 
+// Where each key's value came from, so that resolve_method() knows which
+// keys the user pinned (see there). Not part of the YAML.
+struct KeyOrigins {
+  std::set<std::string> file;     // keys set by the config file
+  std::set<std::string> cmdline;  // keys set by command-line overrides
+  Method file_method = Method::kAdaptiveCe;  // the method the file is written for
+};
+
 struct Config {
   DataConfig data;
   ModelConfig model;
@@ -99,6 +128,7 @@ struct Config {
   SampleConfig sample;
   EvalConfig eval;
   RuntimeConfig runtime;
+  KeyOrigins origins;
 };
 
 // Read a YAML file (keys absent from the file keep their defaults).
@@ -109,9 +139,15 @@ Config parse_config(const std::string& yaml_text, const std::string& origin = "<
 void apply_overrides(Config& cfg, const std::vector<std::string>& overrides);
 // Dump the full resolved config as YAML.
 std::string to_yaml(const Config& cfg);
-// Sets what `train.method` implies (gaussian: stages 0; single-stage and
-// lebm: stages 1; lebm and non-adaptive: prior_samples langevin) and returns
-// a note per value it changed, for the log. Call before validate().
+// Applies what `train.method` implies (its MethodTraits): the method's K
+// (gaussian 0, single-stage and lebm 1), a required noise source (lebm:
+// langevin), and its reference settings (lebm: e_lr 2e-5, 20 posterior
+// steps, 60 prior steps at delta 0.4) for every key the user did not pin. A
+// key is pinned when a command-line override sets it, or when the config file
+// sets it and the file is written for this same method (its train.method, or
+// adaptive-ce when it names none): switching a preset's method on the command
+// line brings the new method's reference settings. Returns a note per value
+// changed, for the log. Call before validate().
 std::vector<std::string> resolve_method(Config& cfg);
 // Checks every value that can be checked without the data; throws one
 // exception listing every problem found.

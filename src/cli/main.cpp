@@ -593,9 +593,12 @@ int cmd_sample(const Args& a) {
     return 0;
   }
   SampleConfig opt = r.cfg.sample;
-  if (a.has("method")) opt.method = a.get("method");
+  if (a.has("method")) {
+    const auto m = parse_enum<SampleMethod>(a.get("method"));
+    if (!m) throw std::runtime_error("--method must be " + enum_choices<SampleMethod>());
+    opt.method = *m;
+  }
   opt.steps = a.get_int("steps", opt.steps);
-  if (opt.method != "langevin" && opt.method != "sir") throw std::runtime_error("--method must be langevin or sir");
   const int64_t n = a.get_int("count", 64);
   if (n < 1) throw std::runtime_error("--count must be >= 1");
   const auto z = sample_latents(r.prior, r.cfg.train.stages, opt, n, r.device);
@@ -604,7 +607,7 @@ int cmd_sample(const Args& a) {
     torch::NoGradGuard no_grad;
     images = r.g->forward(z);
   }
-  const std::string out = a.get("out", default_out(a, "samples-" + opt.method + "." + format));
+  const std::string out = a.get("out", default_out(a, std::string("samples-") + enum_name(opt.method) + "." + format));
   if (format == "npz") {
     npz::Array samples{"samples", "|u1", {images.size(0), images.size(1), images.size(2), images.size(3)}, to_bytes(images)};
     auto zc = z.detach().to(torch::kCPU, torch::kFloat32).contiguous();
@@ -615,7 +618,7 @@ int cmd_sample(const Args& a) {
   } else {
     save_grid(out, images, a.get_int("columns", 8));
   }
-  spdlog::info("wrote {} ({} samples from the {}-stage prior by {}, checkpoint {})", out, n, r.cfg.train.stages, opt.method, r.ckpt);
+  spdlog::info("wrote {} ({} samples from the {}-stage prior by {}, checkpoint {})", out, n, r.cfg.train.stages, enum_name(opt.method), r.ckpt);
   return 0;
 }
 
@@ -631,7 +634,7 @@ int cmd_reconstruct(const Args& a) {
   auto x = to_unit_range(torch::from_blob(const_cast<uint8_t*>(imgs.pixels.data()), {imgs.n, imgs.c, imgs.h, imgs.w}, torch::kUInt8).clone())
                .to(r.device);
   torch::manual_seed(static_cast<uint64_t>(a.get_int("seed", 1)));
-  auto recon = reconstruct_images(r.g, r.prior, r.cfg.train.stages, x, r.cfg.model.sigma,
+  auto recon = reconstruct_images(r.g, r.prior, traits(r.cfg.train.method).test_posterior_stages(r.cfg.train.stages), x, r.cfg.model.sigma,
                                   {r.cfg.train.langevin_steps, r.cfg.train.langevin_delta});
   const double mse = (recon - x).pow(2).mean().item<double>();
   std::vector<torch::Tensor> rows;

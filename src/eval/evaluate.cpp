@@ -131,7 +131,11 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t limit = opt.test_limit >= 0 ? opt.test_limit : cfg.data.test_limit;
     const LangevinOptions lopt{cfg.train.langevin_steps, cfg.train.langevin_delta};
-    const auto mse = reconstruction_mse(comm, g, prior, stages, cfg.data.path, "test", limit, cfg.model.sigma, lopt,
+    // Posterior sampling under the prior the generator was trained with
+    // (N(0, I) for non-adaptive and gaussian).
+    const int64_t posterior_stages = std::min(stages, traits(cfg.train.method).test_posterior_stages(stages));
+    out["posterior_stages"] = posterior_stages;
+    const auto mse = reconstruction_mse(comm, g, prior, posterior_stages, cfg.data.path, "test", limit, cfg.model.sigma, lopt,
                                         opt.batch_size, opt.seed, device);
     if (mse.images == 0) {
       out["reconstruction_mse"] = {{"skipped", "the dataset has no test images"}};
@@ -191,7 +195,7 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
         fid_stats.add(f);
       }
     }
-    const std::string sampler = cfg.sample.method == "sir"
+    const std::string sampler = cfg.sample.method == SampleMethod::kSir
                                     ? fmt::format("sir ({} proposals)", cfg.sample.sir_proposals)
                                     : fmt::format("langevin ({} steps, delta {})", cfg.sample.steps, cfg.sample.delta);
     if (classifier) {

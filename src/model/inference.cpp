@@ -7,7 +7,7 @@ namespace latentebm {
 torch::Tensor sample_latents(MultiStagePrior& prior, int64_t stages, const SampleConfig& opt, int64_t n,
                              torch::Device device) {
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-  if (opt.method == "sir") return sir_sample(prior, stages, n, opt.sir_proposals, options);
+  if (opt.method == SampleMethod::kSir) return sir_sample(prior, stages, n, opt.sir_proposals, options);
   return prior_langevin(prior, stages, torch::randn({n, prior->nz}, options), {opt.steps, opt.delta});
 }
 

@@ -259,6 +259,7 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
                           {"config_fingerprint", structure_crc.hex()},
                           {"dataset_fingerprint", meta.dataset_fingerprint},
                           {"config", meta.config_yaml},
+                          {"schedule", nlohmann::json::parse(meta.schedule_json)},
                           {"files", files}};
       write_file_durably(tmp_dir / "manifest.json", m.dump(2) + "\n");
       fault_point("checkpoint.manifest-written", comm.rank());
@@ -327,6 +328,7 @@ CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir) {
   meta.world_size = m.at("world_size").get<int64_t>();
   meta.config_yaml = m.at("config").get<std::string>();
   meta.dataset_fingerprint = m.value("dataset_fingerprint", "");
+  meta.schedule_json = m.contains("schedule") ? m.at("schedule").dump() : "{}";
   return meta;
 }
 
@@ -358,14 +360,24 @@ std::string structural_config(const Config& c) {
      << "model.ngf: " << c.model.ngf << "\n"
      << "model.sigma: " << c.model.sigma << "\n"
      << "model.ratio_hidden: " << c.model.ratio_hidden << "\n"
-     << "train.method: " << c.train.method << "\n"
+     << "train.method: " << enum_name(c.train.method) << "\n"
      << "train.stages: " << c.train.stages << "\n"
      << "train.iterations: " << c.train.iterations << "\n"
      << "train.epochs: " << c.train.epochs << "\n"
      << "train.batch_size: " << c.train.batch_size << "\n"
-     << "train.prior_samples: " << c.train.prior_samples << "\n"
+     << "train.prior_samples: " << enum_name(c.train.prior_samples) << "\n"
      << "train.seed: " << c.train.seed << "\n"
      << "data.train_limit: " << c.data.train_limit << "\n";
+  if (c.train.prior_samples == NoiseSource::kPersistentLangevin) os << "train.bank_langevin_steps: " << c.train.bank_langevin_steps << "\n";
+  // Listed only when adaptive, so that fixed-schedule checkpoints keep the
+  // fingerprint they had before the adaptive schedule existed.
+  if (c.train.stage_schedule == StageSchedule::kAdaptive)
+    os << "train.stage_schedule: adaptive\n"
+       << "train.plateau_window: " << c.train.plateau_window << "\n"
+       << "train.plateau_patience: " << c.train.plateau_patience << "\n"
+       << "train.plateau_tolerance: " << c.train.plateau_tolerance << "\n"
+       << "train.min_stage_iterations: " << c.train.min_stage_iterations << "\n"
+       << "train.max_stage_iterations: " << c.train.max_stage_iterations << "\n";
   return os.str();
 }
 

@@ -8,7 +8,8 @@
 //           format "latentebm-checkpoint", version 2, iteration (the next
 //           to run), stage, world_size, structure (the config fields a
 //           resume may not change) and config_fingerprint (its CRC-32),
-//           dataset_fingerprint, config (resolved YAML), and files: every
+//           dataset_fingerprint, config (resolved YAML), schedule (stage
+//           starts and the adaptive schedule's state), and files: every
 //           other file of the directory with its size in bytes and CRC-32.
 //       model.h5          written once, by rank 0 (replicated state)
 //           /             attrs: format, version, iteration, stage,
@@ -19,6 +20,7 @@
 //           /optimizer/ratio/<name>/{exp_avg,exp_avg_sq}      attrs steps, stage
 //       shard-00000.h5    one per rank
 //           /memory, /snapshot   float32 [rows, nz]; attrs begin, end, n_total
+//           /written_at          int64 [rows]: iteration of each row's last write
 //           /            attrs: rank, world_size, iteration, rng_seed, rng_scheme
 //
 // Protocol (save_checkpoint, a collective):
@@ -58,6 +60,10 @@ struct CheckpointMeta {
   int64_t world_size = 1;
   std::string config_yaml;
   std::string dataset_fingerprint;  // data::dataset_fingerprint of the training data
+  // The stage schedule's state (JSON object as text; "{}" when absent):
+  // stage_starts (iteration each stage began), the plateau rule's state and
+  // a pending stage-switch vote (train/schedule.h).
+  std::string schedule_json = "{}";
 };
 
 // The pieces of training state a checkpoint holds (references, not copies).

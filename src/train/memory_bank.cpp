@@ -20,18 +20,26 @@ MemoryBank::MemoryBank(const data::Shard& shard, int64_t n_total, int64_t nz, ui
   }
   rows_ = cpu.to(device);
   snapshot_ = rows_.clone();
+  written_at_.assign(static_cast<size_t>(shard.size()), -1);
 }
 
-void MemoryBank::write(const std::vector<int64_t>& global_indices, const torch::Tensor& z) {
+void MemoryBank::write(const std::vector<int64_t>& global_indices, const torch::Tensor& z, int64_t iteration) {
   std::vector<int64_t> local(global_indices.size());
   for (size_t i = 0; i < local.size(); ++i) {
     if (!shard_.contains(global_indices[i]))
       throw std::logic_error("memory bank: example " + std::to_string(global_indices[i]) + " is not in this rank's shard");
     local[i] = global_indices[i] - shard_.begin;
   }
+  for (int64_t r : local) written_at_[static_cast<size_t>(r)] = iteration;
   auto idx = torch::tensor(local, torch::TensorOptions().dtype(torch::kLong)).to(rows_.device());
   torch::NoGradGuard no_grad;
   rows_.index_copy_(0, idx, z.detach().to(rows_.dtype()));
+}
+
+int64_t MemoryBank::rows_written_since(int64_t since) const {
+  int64_t n = 0;
+  for (int64_t w : written_at_) n += w >= since ? 1 : 0;
+  return n;
 }
 
 void MemoryBank::snapshot() { snapshot_ = rows_.clone(); }
@@ -49,11 +57,13 @@ void MemoryBank::save(h5::File& file) const {
   file.set_attr("/memory", "begin", shard_.begin);
   file.set_attr("/memory", "end", shard_.end);
   file.set_attr("/memory", "n_total", n_total_);
+  file.write_i64("/written_at", written_at_.data(), {static_cast<int64_t>(written_at_.size())});
 }
 
 void MemoryBank::load(const std::vector<std::string>& shard_paths) {
   auto m = torch::empty({shard_.size(), nz_});
   auto s = torch::empty({shard_.size(), nz_});
+  std::vector<int64_t> written(static_cast<size_t>(shard_.size()), -1);
   int64_t filled = 0;
   for (const auto& path : shard_paths) {
     h5::File f(path, h5::Mode::Read);
@@ -71,6 +81,10 @@ void MemoryBank::load(const std::vector<std::string>& shard_paths) {
     auto snap = f.read_f32_rows("/snapshot", lo - b, hi - b);
     m.narrow(0, lo - shard_.begin, hi - lo).copy_(torch::from_blob(rows.data(), {hi - lo, nz_}));
     s.narrow(0, lo - shard_.begin, hi - lo).copy_(torch::from_blob(snap.data(), {hi - lo, nz_}));
+    if (f.has("/written_at")) {  // absent in checkpoints of earlier versions: rows count as never written
+      const auto w = f.read_i64_rows("/written_at", lo - b, hi - b);
+      std::copy(w.begin(), w.end(), written.begin() + (lo - shard_.begin));
+    }
     filled += hi - lo;
   }
   if (filled != shard_.size())
@@ -78,6 +92,7 @@ void MemoryBank::load(const std::vector<std::string>& shard_paths) {
                              " rows: a shard file is missing from the checkpoint");
   rows_ = m.to(rows_.defined() ? rows_.device() : torch::Device(torch::kCPU));
   snapshot_ = s.to(rows_.device());
+  written_at_ = std::move(written);
 }
 
 }  // namespace latentebm

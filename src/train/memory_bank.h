@@ -29,8 +29,11 @@ class MemoryBank {
   int64_t n_total() const { return n_total_; }
   int64_t nz() const { return nz_; }
 
-  // Store z (rows aligned with global_indices, all inside this shard).
-  void write(const std::vector<int64_t>& global_indices, const torch::Tensor& z);
+  // Store z (rows aligned with global_indices, all inside this shard),
+  // written at training iteration `iteration` (kept per row for diagnostics).
+  void write(const std::vector<int64_t>& global_indices, const torch::Tensor& z, int64_t iteration = -1);
+  // Rows of this shard last written at an iteration >= `since`.
+  int64_t rows_written_since(int64_t since) const;
   // Freeze a copy of M as the bank read during the stage that is starting.
   void snapshot();
   // `count` rows drawn uniformly (with replacement) from the snapshot.
@@ -39,7 +42,7 @@ class MemoryBank {
   const torch::Tensor& rows() const { return rows_; }
   const torch::Tensor& snapshot_rows() const { return snapshot_; }
 
-  // Write this rank's rows to /memory and /snapshot of an open shard file.
+  // Write this rank's rows to /memory, /snapshot and /written_at of an open shard file.
   void save(h5::File& file) const;
   // Fill this rank's rows from shard files written by any number of ranks
   // (each carries its own [begin, end) range): resharding by example index.
@@ -49,6 +52,7 @@ class MemoryBank {
   data::Shard shard_;
   int64_t n_total_ = 0, nz_ = 0;
   torch::Tensor rows_, snapshot_;  // [shard size, nz]
+  std::vector<int64_t> written_at_;  // per row: iteration of the last write, -1 = the initial N(0, I) draw
 };
 
 }  // namespace latentebm

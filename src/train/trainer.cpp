@@ -76,7 +76,7 @@ torch::Tensor accumulate_gradients(Generator& g, RatioNet* active, const torch::
 
 Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_dir,
                  const std::optional<std::string>& resume_from)
-    : cfg_(cfg), comm_(comm), run_dir_(run_dir), start_time_(Clock::now()) {
+    : cfg_(cfg), traits_(traits(cfg.train.method)), comm_(comm), run_dir_(run_dir), start_time_(Clock::now()) {
   // The node-local rank is an MPI collective: only ask when a GPU is wanted,
   // and only of a communicator spanning the MPI job.
   device_ = resolve_device(cfg.runtime.device,
@@ -99,6 +99,8 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
   prior_->to(device_);
   g_opt_ = Adam(parameter_list(*g_), cfg.train.g_lr, cfg.train.beta1, cfg.train.beta2);
   bank_ = MemoryBank(data_->shard(), n, cfg.model.nz, cfg.train.seed, device_);
+  plateau_ = PlateauRule({cfg.train.plateau_window, cfg.train.plateau_patience, cfg.train.plateau_tolerance,
+                          cfg.train.min_stage_iterations, cfg.train.max_stage_iterations});
 
   stage_ = 0;
   if (resume_from) {
@@ -108,6 +110,7 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
     TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
     load_checkpoint(*resume_from, state);
     iteration_ = meta.iteration;
+    restore_schedule(meta.schedule_json);
     spdlog::info("resumed from {} at iteration {} (stage {}, written by {} rank(s))", *resume_from, iteration_, stage_,
                  meta.world_size);
   } else {
@@ -121,21 +124,62 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
   for (auto& p : parameter_list(*prior_)) all.push_back(p);
   if (!identical_on_all_ranks(comm_, all, "initial parameters checksum"))
     throw std::runtime_error("ranks hold different parameters after start-up; a checkpoint shard may be corrupt");
+  draw_reference();
 }
 
 int64_t Trainer::stage_for(int64_t t) const { return K_ == 0 ? 0 : std::min(t / S_, K_ - 1); }
 
+bool Trainer::stage_ends_before(int64_t t) const {
+  if (stage_ + 1 >= K_) return false;  // K is the cap: the last stage runs to T
+  if (cfg_.train.stage_schedule == StageSchedule::kAdaptive) return advance_;
+  return stage_ < stage_for(t);
+}
+
 int64_t Trainer::model_stages() const {
-  if (cfg_.train.method == "gaussian") return 0;
-  if (cfg_.train.method == "lebm") return 1;
+  if (traits_.posterior == PosteriorPrior::kBase && K_ == 0) return 0;
   return std::min(stage_ + 1, K_);
 }
 
-int64_t Trainer::posterior_stages() const {
-  const auto& m = cfg_.train.method;
-  if (m == "gaussian" || m == "non-adaptive") return 0;
-  if (m == "lebm") return 1;
-  return stage_;
+int64_t Trainer::posterior_stages() const { return traits_.posterior_stages(stage_); }
+
+std::string Trainer::schedule_json() const {
+  nlohmann::json j = {{"stage_starts", stage_starts_},
+                      {"plateau", nlohmann::json::parse(plateau_.to_json())},
+                      {"vote_pending", vote_pending_},
+                      {"advance", advance_}};
+  return j.dump();
+}
+
+void Trainer::restore_schedule(const std::string& text) {
+  const auto j = nlohmann::json::parse(text);
+  // Checkpoints from before the schedule was recorded: stages began every S.
+  stage_starts_.clear();
+  if (j.contains("stage_starts")) {
+    stage_starts_ = j.at("stage_starts").get<std::vector<int64_t>>();
+  } else {
+    for (int64_t k = 0; k <= stage_; ++k) stage_starts_.push_back(k * S_);
+  }
+  if (static_cast<int64_t>(stage_starts_.size()) != stage_ + 1)
+    throw std::runtime_error("checkpoint schedule lists " + std::to_string(stage_starts_.size()) + " stage starts for stage " +
+                             std::to_string(stage_) + "; the checkpoint is inconsistent (resume from an earlier one)");
+  plateau_.reset();
+  if (j.contains("plateau")) plateau_.from_json(j.at("plateau").dump());
+  vote_pending_ = j.value("vote_pending", false);
+  advance_ = j.value("advance", false);
+}
+
+void Trainer::draw_reference() {
+  reference_ = NoiseReference{};
+  if (K_ == 0 || cfg_.log.noise_reference_samples == 0 || traits_.objective != PriorObjective::kNce) return;
+  // Its own stream: the same reference on resume, training's stream untouched.
+  torch::manual_seed(iteration_seed(cfg_.train.seed, comm_.rank(), -1000 - stage_));
+  const auto t0 = Clock::now();
+  reference_ = draw_noise_reference(prior_, stage_, cfg_.log.noise_reference_samples,
+                                    {cfg_.log.noise_reference_steps, cfg_.log.noise_reference_delta},
+                                    torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+  spdlog::debug("noise reference for stage {}: {} samples of p_{} ({} prior Langevin steps), bandwidth {:.3f}, {:.1f} s",
+                stage_, cfg_.log.noise_reference_samples, stage_, stage_ == 0 ? 0 : cfg_.log.noise_reference_steps,
+                reference_.bandwidth, seconds_since(t0));
 }
 
 void Trainer::seed_iteration(int64_t t) { torch::manual_seed(iteration_seed(cfg_.train.seed, comm_.rank(), t)); }
@@ -151,8 +195,9 @@ void Trainer::train(int64_t max_iterations) {
   auto window_start = Clock::now();
   while (iteration_ < end) {
     const int64_t t = iteration_;
-    // 5. Stage transition: a new stage every T/K iterations (f_k frozen into the prior).
-    while (stage_ < stage_for(t)) enter_stage(stage_ + 1);
+    // 5. Stage transition: every T/K iterations, or when the active stage's
+    //    NCE loss has plateaued (train.stage_schedule); f_k frozen into the prior.
+    while (stage_ends_before(t)) enter_stage(stage_ + 1);
     seed_iteration(t);
     fault_point("train.iteration", comm_.rank());
 
@@ -169,7 +214,8 @@ void Trainer::train(int64_t max_iterations) {
     const auto z_noise = sample_noise(static_cast<int64_t>(batch.indices.size()));
 
     // 3 + 4. One Adam step on f_k (NCE) and one on the generator, one all-reduce.
-    StepStats s = update(batch, z_post, z_noise, grad_norm);
+    const bool diagnose = (t + 1) % cfg_.log.log_every == 0 || t + 1 == end;
+    StepStats s = update(batch, z_post, z_noise, grad_norm, diagnose);
     if (s.diverged) {  // every rank is here, at the same t
       handle_divergence(t, s, batch, z_post, z_noise);
       const bool skipped = iteration_ == t + 1;  // (a rollback moved it back instead)
@@ -177,13 +223,22 @@ void Trainer::train(int64_t max_iterations) {
       continue;
     }
     consecutive_skips_ = 0;
-    bank_.write(batch.indices, z_post);  // the memory matrix keeps each example's latest sample
+    bank_.write(batch.indices, z_post, t);  // the memory matrix keeps each example's latest sample
+    // Adaptive schedule: rank 0's vote came back in this all-reduce; the
+    // plateau rule sees this iteration's all-reduced loss.
+    if (s.advance_stage) advance_ = true;
+    if (cfg_.train.stage_schedule == StageSchedule::kAdaptive && stage_ + 1 < K_ && !advance_ && !vote_pending_ &&
+        plateau_.observe(s.nce_loss))
+      vote_pending_ = comm_.is_root();
     s.t_langevin = t_langevin;
     iteration_ = t + 1;
 
     window.gen_loss += s.gen_loss, window.nce_loss += s.nce_loss, window.nce_acc += s.nce_acc;
     window.langevin_grad_norm += s.langevin_grad_norm;
     window.t_langevin += s.t_langevin, window.t_update += s.t_update, window.t_allreduce += s.t_allreduce;
+    window.diag_mmd2 += s.diag_mmd2, window.diag_logp_noise += s.diag_logp_noise, window.diag_logp_ref += s.diag_logp_ref;
+    window.diag_logp_post += s.diag_logp_post, window.diag_f_noise += s.diag_f_noise, window.diag_f_ref += s.diag_f_ref;
+    window.diag_count += s.diag_count;
     ++in_window;
     if (iteration_ % cfg_.log.log_every == 0 || iteration_ == end || s.stop_requested) {
       log_progress(iteration_, window, in_window, seconds_since(window_start));
@@ -211,12 +266,27 @@ void Trainer::enter_stage(int64_t k) {
   broadcast_tensors(comm_, frozen, 0, "stage transition: frozen ratio network");
   if (!identical_on_all_ranks(comm_, frozen, "stage transition: checksum"))
     throw std::runtime_error("stage transition " + std::to_string(k) + ": ranks hold different frozen ratio networks");
+  // How much of the memory matrix stage k-1 refreshed (all ranks' rows).
+  auto counts = torch::tensor({static_cast<float>(bank_.rows_written_since(stage_starts_.back())),
+                               static_cast<float>(bank_.shard().size())});  // exact below 2^24 rows
+  allreduce_sum(comm_, counts, "stage transition: memory rows refreshed");
+  const double refreshed = counts[0].item<double>() / std::max(1.0, counts[1].item<double>());
   // The bank read in stage k is what the memory matrix holds now.
-  if (cfg_.train.prior_samples == "persistent") bank_.snapshot();
+  if (cfg_.train.prior_samples != NoiseSource::kLangevin) bank_.snapshot();
   stage_ = k;
+  stage_starts_.push_back(iteration_);
+  plateau_.reset();
+  advance_ = vote_pending_ = false;
   e_opt_ = Adam(parameter_list(*prior_->ratio(k)), cfg_.train.e_lr, cfg_.train.beta1, cfg_.train.beta2);
-  spdlog::info("stage {} of {} begins at iteration {} (f_{} frozen, checksum verified on {} rank(s))", k, K_, iteration_, k - 1,
-               comm_.size());
+  draw_reference();
+  spdlog::info("stage {} of {} begins at iteration {} (f_{} frozen, checksum verified on {} rank(s)); stage {} refreshed {:.1f}% "
+               "of the memory matrix",
+               k, K_, iteration_, k - 1, comm_.size(), k - 1, 100.0 * refreshed);
+  if (comm_.is_root()) {
+    nlohmann::json row = {{"iteration", iteration_},  {"stage_start", k},           {"stage", k},
+                          {"stage_starts", stage_starts_}, {"bank_refreshed_fraction", refreshed}};
+    std::ofstream(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app) << row.dump() << "\n";
+  }
 }
 
 Batch Trainer::load_batch(int64_t t) {
@@ -246,22 +316,23 @@ torch::Tensor Trainer::sample_noise(int64_t count) {
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
   if (K_ == 0) return torch::empty({0, cfg_.model.nz}, options);
   const LangevinOptions short_run{cfg_.train.prior_langevin_steps, cfg_.train.prior_langevin_delta};
-  // LEBM: short-run samples of the current energy-based prior.
-  if (cfg_.train.method == "lebm") return prior_langevin(prior_, 1, torch::randn({count, cfg_.model.nz}, options), short_run);
-  if (stage_ == 0) return torch::randn({count, cfg_.model.nz}, options);  // exact draws of p_0 = N(0, I)
-  if (cfg_.train.prior_samples == "persistent") return bank_.draw(count);  // q_{k-1} stands in for p_k
-  return prior_langevin(prior_, stage_, torch::randn({count, cfg_.model.nz}, options), short_run);
+  // Maximum likelihood (LEBM): short-run samples of the current energy-based prior.
+  if (traits_.objective == PriorObjective::kMaximumLikelihood)
+    return prior_langevin(prior_, stage_ + 1, torch::randn({count, cfg_.model.nz}, options), short_run);
+  const NoiseOptions opt{cfg_.train.prior_samples, short_run, cfg_.train.bank_langevin_steps};
+  const bool uses_bank = stage_ > 0 && cfg_.train.prior_samples != NoiseSource::kLangevin;
+  return stage_noise(prior_, stage_, opt, count, uses_bank ? bank_.draw(count) : torch::Tensor(), options);
 }
 
 StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
-                          const torch::Tensor& langevin_grad_norm) {
+                          const torch::Tensor& langevin_grad_norm, bool diagnose) {
   StepStats s;
   auto t0 = Clock::now();
   RatioNet* active = K_ > 0 ? &prior_->ratio(stage_) : nullptr;
   g_opt_.zero_grad();
   if (active) e_opt_.zero_grad();
-  const auto objective = cfg_.train.method == "lebm" ? PriorObjective::kMaximumLikelihood : PriorObjective::kNce;
-  auto local = accumulate_gradients(g_, active, batch.x, z_post, z_noise, cfg_.model.sigma, cfg_.train.batch_size, objective);
+  auto local = accumulate_gradients(g_, active, batch.x, z_post, z_noise, cfg_.model.sigma, cfg_.train.batch_size,
+                                    traits_.objective);
   auto grad_norm = langevin_grad_norm.defined() ? langevin_grad_norm.reshape({1}) : torch::zeros({1}, local.options());
   // Guard flags, summed over ranks: non-finite posterior / noise samples, and
   // a pending stop signal.
@@ -270,9 +341,24 @@ StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const
     if (z.numel() == 0) return torch::zeros({}, torch::TensorOptions().dtype(torch::kBool).device(z.device()));
     return torch::isfinite(z).all().logical_not().logical_or(z.abs().max() > limit);
   };
-  auto flags = torch::stack({bad(z_post), bad(z_noise), torch::full({}, stop_requested(), torch::kBool).to(z_post.device())})
+  auto flags = torch::stack({bad(z_post), bad(z_noise), torch::full({}, stop_requested(), torch::kBool).to(z_post.device()),
+                             torch::full({}, vote_pending_, torch::kBool).to(z_post.device())})
                    .to(local.dtype());
-  local = torch::cat({local, grad_norm / static_cast<double>(comm_.size()), flags});
+  vote_pending_ = false;  // sent
+  // Noise diagnostics, as rank means: [count, mmd2, log p_k on noise, on the
+  // reference, on posterior samples, f_k on noise, on the reference].
+  auto diag = torch::zeros({7}, local.options());
+  if (diagnose && active && reference_.z.defined() && z_noise.numel() > 0) {
+    torch::NoGradGuard no_grad;
+    const double w = static_cast<double>(comm_.size());
+    diag = torch::stack({torch::ones({}, local.options()), mmd2(z_noise, reference_.z, reference_.bandwidth),
+                         prior_->log_density(z_noise, stage_).mean(), reference_.log_p.mean(),
+                         prior_->log_density(z_post, stage_).mean(), (*active)->forward(z_noise).mean(),
+                         (*active)->forward(reference_.z).mean()})
+               .to(local.dtype()) /
+           w;
+  }
+  local = torch::cat({local, grad_norm / static_cast<double>(comm_.size()), flags, diag});
 
   // One flat buffer in a fixed order: generator grads, active ratio grads, then the loss terms.
   std::vector<torch::Tensor> parts;
@@ -293,6 +379,16 @@ StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const
   s.nce_acc = terms[2].item<double>();
   s.langevin_grad_norm = terms[3].item<double>();
   s.stop_requested = terms[6].item<double>() > 0;
+  s.advance_stage = terms[7].item<double>() > 0;
+  if (terms[8].item<double>() > 0.5) {  // diagnostics were computed (on every rank alike)
+    s.diag_count = 1;
+    s.diag_mmd2 = terms[9].item<double>();
+    s.diag_logp_noise = terms[10].item<double>();
+    s.diag_logp_ref = terms[11].item<double>();
+    s.diag_logp_post = terms[12].item<double>();
+    s.diag_f_noise = terms[13].item<double>();
+    s.diag_f_ref = terms[14].item<double>();
+  }
   // Every rank sees the same summed values, so every rank decides alike.
   const double bad_post = terms[4].item<double>(), bad_noise = terms[5].item<double>();
   if (bad_post > 0 || bad_noise > 0) {
@@ -318,6 +414,7 @@ std::string Trainer::save() {
   meta.world_size = comm_.size();
   meta.config_yaml = to_yaml(cfg_);
   meta.dataset_fingerprint = dataset_fingerprint_;
+  meta.schedule_json = schedule_json();
   TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
   auto dir = save_checkpoint(comm_, run_dir_, meta, state, cfg_.train.seed, cfg_.log.keep_checkpoints);
   spdlog::debug("checkpoint written: {}", dir);
@@ -326,17 +423,17 @@ std::string Trainer::save() {
 
 void Trainer::handle_divergence(int64_t t, const StepStats& s, const Batch& batch, const torch::Tensor& z_post,
                                 const torch::Tensor& z_noise) {
-  const auto& policy = cfg_.train.on_divergence;
+  const auto policy = cfg_.train.on_divergence;
   spdlog::warn("divergence guard: {} at iteration {} (stage {}, langevin_delta {}); policy '{}'", s.divergence, t,
-               stage_, cfg_.train.langevin_delta, policy);
-  if (policy == "skip" && consecutive_skips_ < cfg_.train.max_skips) {
+               stage_, cfg_.train.langevin_delta, enum_name(policy));
+  if (policy == DivergencePolicy::kSkip && consecutive_skips_ < cfg_.train.max_skips) {
     ++consecutive_skips_, ++skipped_;
     iteration_ = t + 1;  // the step is dropped; the memory matrix keeps its old rows
     spdlog::warn("divergence guard: iteration {} skipped ({} in a row, at most train.max_skips = {})", t, consecutive_skips_,
                  cfg_.train.max_skips);
     return;
   }
-  if (policy == "rollback" && rollbacks_ < cfg_.train.max_rollbacks) {
+  if (policy == DivergencePolicy::kRollback && rollbacks_ < cfg_.train.max_rollbacks) {
     if (auto ckpt = latest_checkpoint(run_dir_)) {
       rollback(*ckpt);
       return;
@@ -344,8 +441,8 @@ void Trainer::handle_divergence(int64_t t, const StepStats& s, const Batch& batc
     spdlog::warn("divergence guard: no checkpoint to roll back to");
   }
   write_debug_dump(t, batch, z_post, z_noise);
-  std::string why = policy == "stop" ? "train.on_divergence = stop"
-                    : policy == "skip" ? std::to_string(consecutive_skips_) + " skipped steps in a row (train.max_skips)"
+  std::string why = policy == DivergencePolicy::kStop ? "train.on_divergence = stop"
+                    : policy == DivergencePolicy::kSkip ? std::to_string(consecutive_skips_) + " skipped steps in a row (train.max_skips)"
                                        : std::to_string(rollbacks_) + " rollbacks (train.max_rollbacks) or no checkpoint";
   comm_.barrier("divergence guard: debug dumps written");
   throw DivergenceError(t, "training diverged at iteration " + std::to_string(t) + ": " + s.divergence +
@@ -364,6 +461,8 @@ void Trainer::rollback(const std::string& ckpt_dir) {
   load_checkpoint(ckpt_dir, state);
   const int64_t from = iteration_;
   iteration_ = meta.iteration;
+  restore_schedule(meta.schedule_json);
+  draw_reference();
   cached_epoch_ = -1;
   ++rollbacks_;
   const double old_delta = cfg_.train.langevin_delta;
@@ -399,8 +498,13 @@ void Trainer::log_progress(int64_t t, const StepStats& sum, int64_t count, doubl
   const double c = static_cast<double>(std::max<int64_t>(1, count));
   const double it_per_s = window_s > 0 ? c / window_s : 0.0;
   const double eta = it_per_s > 0 ? static_cast<double>(T_ - t) / it_per_s : 0.0;
-  spdlog::info("it {}/{} | stage {} | gen {:.3f} | nce {:.4f} acc {:.3f} | |grad z| {:.3f} | {:.2f} it/s | ETA {}", t, T_,
-               stage_, sum.gen_loss / c, sum.nce_loss / c, sum.nce_acc / c, sum.langevin_grad_norm / c, it_per_s,
+  const double dc = static_cast<double>(sum.diag_count);
+  const std::string noise =
+      sum.diag_count > 0 ? fmt::format(" | noise MMD2 {:.4f} log p_k {:.2f} vs ref {:.2f}", sum.diag_mmd2 / dc,
+                                       sum.diag_logp_noise / dc, sum.diag_logp_ref / dc)
+                         : "";
+  spdlog::info("it {}/{} | stage {}/{} | gen {:.3f} | nce {:.4f} acc {:.3f}{} | |grad z| {:.3f} | {:.2f} it/s | ETA {}", t, T_,
+               stage_, K_, sum.gen_loss / c, sum.nce_loss / c, sum.nce_acc / c, noise, sum.langevin_grad_norm / c, it_per_s,
                format_duration(eta));
   if (!comm_.is_root()) return;
   nlohmann::json row = {{"iteration", t},
@@ -414,6 +518,14 @@ void Trainer::log_progress(int64_t t, const StepStats& sum, int64_t count, doubl
                         {"time_update_s", sum.t_update / c},
                         {"time_allreduce_s", sum.t_allreduce / c},
                         {"elapsed_s", seconds_since(start_time_)}};
+  if (sum.diag_count > 0) {
+    row["noise_mmd2"] = sum.diag_mmd2 / dc;
+    row["noise_logp"] = sum.diag_logp_noise / dc;
+    row["reference_logp"] = sum.diag_logp_ref / dc;
+    row["posterior_logp"] = sum.diag_logp_post / dc;
+    row["noise_f"] = sum.diag_f_noise / dc;
+    row["reference_f"] = sum.diag_f_ref / dc;
+  }
   std::ofstream out(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app);
   out << row.dump() << "\n";
 }
@@ -487,7 +599,7 @@ void Trainer::write_anomaly_summary() {
   const auto [pm, ps] = mean_std(last_p);
   const auto [rm, rs] = mean_std(last_r);
   nlohmann::json out = {{"anomaly_label", data_->info().anomaly_label},
-                        {"method", cfg_.train.method},
+                        {"method", enum_name(cfg_.train.method)},
                         {"evaluations", auprc.size()},
                         {"window", w},
                         {"auprc_mean", pm},
@@ -514,7 +626,7 @@ void Trainer::write_pictures() {
                                           torch::kUInt8)
                              .clone())
                .to(device_);
-  auto recon = reconstruct_images(g_, prior_, K_, x, cfg_.model.sigma, {cfg_.train.langevin_steps, cfg_.train.langevin_delta});
+  auto recon = reconstruct_images(g_, prior_, traits_.test_posterior_stages(K_), x, cfg_.model.sigma, {cfg_.train.langevin_steps, cfg_.train.langevin_delta});
   const double mse = (recon - x).pow(2).mean().item<double>();
   // Rows alternate: 8 test images, then their reconstructions.
   std::vector<torch::Tensor> rows;
@@ -526,7 +638,7 @@ void Trainer::write_pictures() {
   const auto recon_path = (std::filesystem::path(run_dir_) / "reconstructions.png").string();
   save_grid(recon_path, torch::cat(rows), cols);
   spdlog::info("wrote {} (prior samples, {}) and {} (test reconstruction MSE {:.5f} over {} images)", samples_path,
-               cfg_.sample.method, recon_path, mse, x.size(0));
+               enum_name(cfg_.sample.method), recon_path, mse, x.size(0));
   nlohmann::json row = {{"iteration", iteration_}, {"final", true}, {"recon_mse", mse}, {"recon_images", x.size(0)}};
   std::ofstream(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app) << row.dump() << "\n";
 
@@ -538,7 +650,7 @@ void Trainer::write_pictures() {
     spdlog::warn("gnuplot not found: nce_loss.png not drawn (apt-get install gnuplot-nox)");
     return;
   }
-  std::vector<PlotSeries> loss, auprc(1);
+  std::vector<PlotSeries> loss, mmd, auprc(1);
   auprc[0].name = "AUPRC";
   for (const auto& r : read_metrics(run_dir_)) {
     if (r.contains("nce_loss") && r.contains("stage")) {
@@ -546,16 +658,26 @@ void Trainer::write_pictures() {
       while (loss.size() <= k) loss.push_back(PlotSeries{"stage " + std::to_string(loss.size()), {}, {}});
       loss[k].xs.push_back(static_cast<double>(r["iteration"].get<int64_t>()));
       loss[k].ys.push_back(r["nce_loss"].get<double>());
+      if (r.contains("noise_mmd2")) {
+        while (mmd.size() <= k) mmd.push_back(PlotSeries{"stage " + std::to_string(mmd.size()), {}, {}});
+        mmd[k].xs.push_back(static_cast<double>(r["iteration"].get<int64_t>()));
+        mmd[k].ys.push_back(r["noise_mmd2"].get<double>());
+      }
     }
     if (r.contains("auprc")) {
       auprc[0].xs.push_back(static_cast<double>(r["iteration"].get<int64_t>()));
       auprc[0].ys.push_back(r["auprc"].get<double>());
     }
   }
-  const std::string objective = cfg_.train.method == "lebm" ? "energy ML loss" : "NCE loss";
+  const std::string objective = traits_.objective == PriorObjective::kMaximumLikelihood ? "energy ML loss" : "NCE loss";
   if (K_ > 0 && !loss.empty())
-    plot_lines((std::filesystem::path(run_dir_) / "nce_loss.png").string(), objective + " per stage (" + cfg_.train.method + ")",
+    plot_lines((std::filesystem::path(run_dir_) / "nce_loss.png").string(),
+               objective + " per stage (" + traits_.name + ")",
                "iteration", objective, loss);
+  if (!mmd.empty())
+    plot_lines((std::filesystem::path(run_dir_) / "noise_mmd2.png").string(),
+               std::string("MMD^2 of stage noise (") + enum_name(cfg_.train.prior_samples) + ") to samples of p_k", "iteration",
+               "MMD^2", mmd);
   if (!auprc[0].xs.empty())
     plot_lines((std::filesystem::path(run_dir_) / "auprc.png").string(),
                "anomaly detection, label " + std::to_string(data_->info().anomaly_label) + " held out", "iteration", "AUPRC",

@@ -15,9 +15,11 @@
 #include "data/dataset.h"
 #include "distributed/communicator.h"
 #include "model/generator.h"
+#include "model/noise.h"
 #include "model/prior.h"
 #include "train/adam.h"
 #include "train/memory_bank.h"
+#include "train/schedule.h"
 
 namespace latentebm {
 
@@ -31,6 +33,13 @@ struct Batch {
 // batch where they are means).
 struct StepStats {
   double gen_loss = 0, nce_loss = 0, nce_acc = 0, langevin_grad_norm = 0;
+  // Noise diagnostics (only on iterations that compute them, see
+  // Trainer::update; rank means): squared MMD between the noise batch and the
+  // stage's reference samples of p_k, mean log p_k (unnormalised) on noise,
+  // reference and posterior samples, mean f_k (active) on noise and reference.
+  double diag_mmd2 = 0, diag_logp_noise = 0, diag_logp_ref = 0, diag_logp_post = 0, diag_f_noise = 0, diag_f_ref = 0;
+  int64_t diag_count = 0;  // iterations summed into the diag_* fields
+  bool advance_stage = false;  // rank 0's plateau vote (adaptive schedule), seen by every rank
   double t_langevin = 0, t_update = 0, t_allreduce = 0;  // seconds, this rank
   // Decisions every rank reads from the same all-reduced values:
   bool diverged = false;        // some rank saw a non-finite loss, gradient or Langevin state
@@ -43,12 +52,6 @@ struct StepStats {
 struct DivergenceError : std::runtime_error {
   DivergenceError(int64_t it, const std::string& msg) : std::runtime_error(msg), iteration(it) {}
   int64_t iteration;
-};
-
-// How the active prior network learns.
-enum class PriorObjective {
-  kNce,              // logistic NCE of q_k against p_k (every method but lebm)
-  kMaximumLikelihood  // LEBM: the energy's log-likelihood gradient
 };
 
 // The local share of the global-batch losses, backpropagated into .grad:
@@ -103,7 +106,10 @@ class Trainer {
   int64_t iteration() const { return iteration_; }
   int64_t stage() const { return stage_; }
   int64_t total_iterations() const { return T_; }
-  int64_t stage_length() const { return S_; }
+  int64_t stage_length() const { return S_; }  // the fixed schedule's T/K
+  // Iteration at which each stage so far began (stage_starts()[0] = 0).
+  const std::vector<int64_t>& stage_starts() const { return stage_starts_; }
+  const PlateauRule& plateau_rule() const { return plateau_; }
   Generator& generator() { return g_; }
   MultiStagePrior& prior() { return prior_; }
   MemoryBank& bank() { return bank_; }
@@ -116,8 +122,10 @@ class Trainer {
   Batch load_batch(int64_t t);  // step 1
   torch::Tensor sample_posterior(const torch::Tensor& x, torch::Tensor* grad_norm = nullptr);  // step 2
   torch::Tensor sample_noise(int64_t count);  // prior samples for the NCE of the active stage
+  // Reference samples of p_k for the noise diagnostics (drawn at each stage start).
+  const NoiseReference& noise_reference() const { return reference_; }
   StepStats update(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
-                   const torch::Tensor& langevin_grad_norm = {});  // steps 3 + 4
+                   const torch::Tensor& langevin_grad_norm = {}, bool diagnose = false);  // steps 3 + 4
   std::string save();
 
  private:
@@ -130,6 +138,11 @@ class Trainer {
   // evaluation during training scores with.
   int64_t model_stages() const;
   void seed_iteration(int64_t t);
+  // Whether stage k+1 begins at the top of iteration t (the schedule).
+  bool stage_ends_before(int64_t t) const;
+  void draw_reference();
+  std::string schedule_json() const;
+  void restore_schedule(const std::string& json);
   void log_progress(int64_t t, const StepStats& sum, int64_t count, double window_s);
   // The divergence guard's decision (identical on every rank).
   void handle_divergence(int64_t t, const StepStats& s, const Batch& batch, const torch::Tensor& z_post,
@@ -138,6 +151,7 @@ class Trainer {
   void write_debug_dump(int64_t t, const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise);
 
   Config cfg_;
+  const MethodTraits& traits_;
   Communicator& comm_;
   std::string run_dir_;
   torch::Device device_{torch::kCPU};
@@ -149,6 +163,12 @@ class Trainer {
   bool stopped_ = false;
   int64_t rollbacks_ = 0, skipped_ = 0, consecutive_skips_ = 0;
   std::string dataset_fingerprint_;
+  // Stage schedule: where each stage began; the adaptive rule, rank 0's vote
+  // waiting for the next all-reduce, and a decided switch for the next iteration.
+  std::vector<int64_t> stage_starts_{0};
+  PlateauRule plateau_;
+  bool vote_pending_ = false, advance_ = false;
+  NoiseReference reference_;
 
   Generator g_{nullptr};
   MultiStagePrior prior_{nullptr};

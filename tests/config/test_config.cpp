@@ -27,7 +27,8 @@ TEST(Config, DefaultsAreThePapersSettings) {
   EXPECT_DOUBLE_EQ(c.train.g_lr, 1e-4);
   EXPECT_DOUBLE_EQ(c.train.e_lr, 5e-5);
   EXPECT_EQ(c.model.ratio_hidden, 200);
-  EXPECT_EQ(c.train.prior_samples, "persistent");
+  EXPECT_EQ(c.train.prior_samples, NoiseSource::kPersistent);
+  EXPECT_EQ(c.train.stage_schedule, StageSchedule::kFixed);
   EXPECT_NO_THROW(validate(c));
 }
 
@@ -63,25 +64,81 @@ TEST(Config, ValidationListsEveryProblem) {
   Config c;
   c.train.langevin_delta = -1;
   c.model.sigma = 0;
-  c.train.prior_samples = "sometimes";
+  c.train.plateau_window = 0;
   const std::string msg = message_of([&] { validate(c); });
   EXPECT_NE(msg.find("train.langevin_delta"), std::string::npos) << msg;
   EXPECT_NE(msg.find("model.sigma"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("train.prior_samples"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("train.plateau_window"), std::string::npos) << msg;
+}
+
+TEST(Config, EnumKeysAreParsedOnceAndListTheirChoices) {
+  Config c;
+  const std::string msg = message_of([&] { apply_overrides(c, {"train.prior_samples=sometimes"}); });
+  EXPECT_NE(msg.find("train.prior_samples = 'sometimes' is not one of persistent | langevin | persistent-langevin"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(message_of([] { parse_config("train:\n  method: lebn\n"); }).find("adaptive-ce | gaussian"), std::string::npos);
+  apply_overrides(c, {"train.prior_samples=persistent-langevin", "train.stage_schedule=adaptive", "sample.method=sir"});
+  EXPECT_EQ(c.train.prior_samples, NoiseSource::kPersistentLangevin);
+  EXPECT_EQ(c.train.stage_schedule, StageSchedule::kAdaptive);
+  EXPECT_EQ(c.sample.method, SampleMethod::kSir);
+  // The dump names them and reads back.
+  const std::string yaml = to_yaml(c);
+  EXPECT_NE(yaml.find("prior_samples: \"persistent-langevin\""), std::string::npos) << yaml;
+  EXPECT_EQ(to_yaml(parse_config(yaml)), yaml);
+}
+
+TEST(Config, LebmBringsItsReferenceSettingsUnlessTheUserPinsAKey) {
+  // A preset written for adaptive-ce, switched to lebm on the command line:
+  // every reference setting of LEBM applies, and config.yaml shows them.
+  const std::string preset = "train:\n  method: adaptive-ce\n  e_lr: 5.0e-5\n  langevin_steps: 30\n  prior_langevin_steps: 10\n";
+  Config c = parse_config(preset);
+  apply_overrides(c, {"train.method=lebm"});
+  const auto notes = resolve_method(c);
+  EXPECT_DOUBLE_EQ(c.train.e_lr, 2e-5);
+  EXPECT_EQ(c.train.langevin_steps, 20);
+  EXPECT_DOUBLE_EQ(c.train.langevin_delta, 0.1);
+  EXPECT_EQ(c.train.prior_langevin_steps, 60);
+  EXPECT_DOUBLE_EQ(c.train.prior_langevin_delta, 0.4);
+  EXPECT_EQ(c.train.stages, 1);
+  EXPECT_EQ(c.train.prior_samples, NoiseSource::kLangevin);
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_NE(to_yaml(c).find("e_lr: 2.0000000000000002e-05"), std::string::npos) << to_yaml(c);
+  EXPECT_GE(notes.size(), 4u);
+  // An override on the command line wins over the reference setting.
+  Config o = parse_config(preset);
+  apply_overrides(o, {"train.method=lebm", "train.e_lr=5e-5"});
+  resolve_method(o);
+  EXPECT_DOUBLE_EQ(o.train.e_lr, 5e-5);
+  EXPECT_EQ(o.train.prior_langevin_steps, 60);
+  // So does a key of a file written for lebm itself.
+  Config f = parse_config("train:\n  method: lebm\n  prior_langevin_steps: 40\n");
+  resolve_method(f);
+  EXPECT_EQ(f.train.prior_langevin_steps, 40);
+  EXPECT_DOUBLE_EQ(f.train.e_lr, 2e-5);
+  // The NCE methods have no reference settings of their own: non-adaptive
+  // differs from adaptive-ce only in its posterior prior.
+  Config n = parse_config(preset);
+  apply_overrides(n, {"train.method=non-adaptive"});
+  resolve_method(n);
+  EXPECT_DOUBLE_EQ(n.train.e_lr, 5e-5);
+  EXPECT_EQ(n.train.prior_samples, NoiseSource::kPersistent);
+  EXPECT_EQ(n.train.langevin_steps, 30);
 }
 
 TEST(Config, FaultToleranceSettingsAreValidated) {
   Config c;
-  EXPECT_EQ(c.train.on_divergence, "rollback");
+  EXPECT_EQ(c.train.on_divergence, DivergencePolicy::kRollback);
   EXPECT_GT(c.runtime.collective_timeout_s, 0);
-  c.train.on_divergence = "ignore";
+  EXPECT_NE(message_of([&] { apply_overrides(c, {"train.on_divergence=ignore"}); }).find("rollback | skip | stop"),
+            std::string::npos);
   c.train.rollback_delta_factor = 1.5;
   c.train.max_rollbacks = -1;
   c.train.max_skips = -2;
   c.train.divergence_z_limit = 0;
   c.runtime.collective_timeout_s = -5;
   const std::string msg = message_of([&] { validate(c); });
-  for (const char* key : {"train.on_divergence must be rollback, skip or stop", "train.rollback_delta_factor",
+  for (const char* key : {"train.rollback_delta_factor",
                           "train.max_rollbacks", "train.max_skips", "train.divergence_z_limit", "runtime.collective_timeout_s"})
     EXPECT_NE(msg.find(key), std::string::npos) << key << " not in: " << msg;
   Config ok;

@@ -78,6 +78,8 @@ inline Config tiny_config(const std::string& data_path) {
   c.log.checkpoint_every = 1000;
   c.log.keep_checkpoints = 3;
   c.sample.count = 8;
+  c.log.noise_reference_samples = 64;  // noise diagnostics, kept cheap
+  c.log.noise_reference_steps = 50;
   validate(c);
   return c;
 }

@@ -105,7 +105,7 @@ TEST_F(FaultTest, TwoRankCheckpointResumesOnOneRankWithEveryRowAndFinishes) {
 TEST_F(FaultTest, DivergingSamplerStopsEveryRankAtTheSameIterationWithADump) {
   Config cfg = tiny_config(data_path_);
   cfg.train.langevin_delta = 1e4;  // z explodes within the first Langevin steps
-  cfg.train.on_divergence = "stop";
+  cfg.train.on_divergence = DivergencePolicy::kStop;
   const std::string dir = run_dir("diverge-stop");
   Trainer t(cfg, *comm_, dir);
   int64_t at = -1;
@@ -133,7 +133,7 @@ TEST_F(FaultTest, DivergingSamplerStopsEveryRankAtTheSameIterationWithADump) {
 TEST_F(FaultTest, SkipPolicyDropsStepsThenStopsAfterMaxSkips) {
   Config cfg = tiny_config(data_path_);
   cfg.train.langevin_delta = 1e4;
-  cfg.train.on_divergence = "skip";
+  cfg.train.on_divergence = DivergencePolicy::kSkip;
   cfg.train.max_skips = 2;
   Trainer t(cfg, *comm_, run_dir("diverge-skip"));
   int64_t at = -1;
@@ -156,7 +156,7 @@ TEST_F(FaultTest, RollbackPolicyReloadsTheCheckpointWithASmallerStep) {
   }
   Config bad = good;
   bad.train.langevin_delta = 1e5;  // still diverges after two halvings
-  bad.train.on_divergence = "rollback";
+  bad.train.on_divergence = DivergencePolicy::kRollback;
   bad.train.max_rollbacks = 2;
   Trainer t(bad, *comm_, dir, latest_checkpoint(dir));
   int64_t at = -1;

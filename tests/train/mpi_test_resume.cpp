@@ -202,3 +202,78 @@ TEST_F(ResumeTest, TwoRankCheckpointLoadsWithItsIterationAndStage) {
 }
 
 TEST(ResumeRanks, RunsOnTwoRanks) { EXPECT_EQ(world_size(), 2); }
+
+namespace {
+// Adaptive schedule whose switches are known in advance: windows of 2, any
+// window after the first counts as "no improvement" (tolerance 100), patience
+// 1, at least 3 iterations. Stage k's rule fires after its 4th iteration,
+// rank 0's vote travels in the next all-reduce, and the stage after begins one
+// iteration later: stages begin at 0, 5, 10, 15.
+Config scripted_adaptive(const std::string& data_path) {
+  Config c = tiny_config(data_path);
+  c.train.iterations = 18;
+  c.train.stage_schedule = StageSchedule::kAdaptive;
+  c.train.plateau_window = 2;
+  c.train.plateau_patience = 1;
+  c.train.plateau_tolerance = 100;
+  c.train.min_stage_iterations = 3;
+  c.train.prior_samples = NoiseSource::kPersistentLangevin;
+  c.train.bank_langevin_steps = 3;
+  validate(c);
+  return c;
+}
+}  // namespace
+
+TEST_F(ResumeTest, AdaptiveScheduleSwitchesTogetherAndResumesTheSameSchedule) {
+  const Config cfg = scripted_adaptive(data_path_);
+  Trainer straight(cfg, *comm_, run_dir("adaptive-straight"));
+  straight.train();
+  ASSERT_EQ(straight.iteration(), 18);
+  EXPECT_EQ(straight.stage_starts(), (std::vector<int64_t>{0, 5, 10, 15}));
+  // The same on the other rank.
+  std::vector<int64_t> starts = straight.stage_starts(), other(starts.size());
+  MPI_Allreduce(starts.data(), other.data(), static_cast<int>(starts.size()), MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
+  EXPECT_EQ(other, starts);
+  // The schedule is in the checkpoint.
+  const auto meta = read_checkpoint_meta(*latest_checkpoint(run_dir("adaptive-straight")));
+  EXPECT_NE(meta.schedule_json.find("\"stage_starts\":[0,5,10,15]"), std::string::npos) << meta.schedule_json;
+
+  // Stopped with rank 0's vote not yet sent (4), with the switch decided but
+  // not yet made (5), and in the middle of a stage's plateau windows (7).
+  for (const int64_t split : {int64_t{4}, int64_t{5}, int64_t{7}}) {
+    SCOPED_TRACE("stopped after " + std::to_string(split) + " iterations");
+    const std::string dir = run_dir("adaptive-split-" + std::to_string(split));
+    {
+      Trainer first(cfg, *comm_, dir);
+      first.train(split);
+    }
+    Trainer resumed(cfg, *comm_, dir, latest_checkpoint(dir));
+    resumed.train();
+    EXPECT_EQ(resumed.stage_starts(), straight.stage_starts());
+    expect_same_state(straight, resumed, "adaptive split " + std::to_string(split));
+  }
+}
+
+TEST_F(ResumeTest, AdaptiveScheduleOnRealLossesIsTheSameOnEveryRank) {
+  Config cfg = tiny_config(data_path_);
+  cfg.train.iterations = 40;
+  cfg.train.stage_schedule = StageSchedule::kAdaptive;
+  cfg.train.plateau_window = 3;
+  cfg.train.plateau_patience = 1;
+  cfg.train.plateau_tolerance = 0;
+  cfg.train.min_stage_iterations = 3;
+  cfg.train.max_stage_iterations = 12;
+  validate(cfg);
+  Trainer t(cfg, *comm_, run_dir("adaptive-real"));
+  t.train();
+  const auto& starts = t.stage_starts();
+  ASSERT_EQ(starts.size(), 4u) << "all K stages should begin within 40 iterations (max 12 + 2 per stage)";
+  for (size_t k = 1; k < starts.size(); ++k) {
+    EXPECT_GE(starts[k] - starts[k - 1], 3 + 2) << "stage " << k - 1 << " shorter than min_stage_iterations";
+    EXPECT_LE(starts[k] - starts[k - 1], 12 + 2) << "stage " << k - 1 << " longer than max_stage_iterations";
+  }
+  std::vector<int64_t> mine = starts, lo(starts.size()), hi(starts.size());
+  MPI_Allreduce(mine.data(), lo.data(), static_cast<int>(mine.size()), MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(mine.data(), hi.data(), static_cast<int>(mine.size()), MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);
+  EXPECT_EQ(lo, hi) << "ranks began stages at different iterations";
+}

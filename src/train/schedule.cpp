@@ -1,0 +1,49 @@
+#include "train/schedule.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+
+namespace latentebm {
+
+bool PlateauRule::observe(double loss) {
+  State& s = state_;
+  ++s.iterations;
+  s.window_sum += loss;
+  if (++s.in_window == settings_.window) {
+    const double mean = s.window_sum / static_cast<double>(s.in_window);
+    // A NaN mean never counts as an improvement.
+    if (mean < s.best - settings_.tolerance) {
+      s.best = mean;
+      s.stale_windows = 0;
+    } else {
+      ++s.stale_windows;
+    }
+    s.in_window = 0;
+    s.window_sum = 0;
+  }
+  if (settings_.max_iterations > 0 && s.iterations >= settings_.max_iterations) return true;
+  return s.iterations >= settings_.min_iterations && s.stale_windows >= settings_.patience;
+}
+
+std::string PlateauRule::to_json() const {
+  nlohmann::json j = {{"iterations", state_.iterations},
+                      {"in_window", state_.in_window},
+                      {"window_sum", state_.window_sum},
+                      {"best", std::isfinite(state_.best) ? nlohmann::json(state_.best) : nlohmann::json(nullptr)},
+                      {"stale_windows", state_.stale_windows}};
+  return j.dump();
+}
+
+void PlateauRule::from_json(const std::string& text) {
+  const auto j = nlohmann::json::parse(text);
+  State s;
+  s.iterations = j.at("iterations").get<int64_t>();
+  s.in_window = j.at("in_window").get<int64_t>();
+  s.window_sum = j.at("window_sum").get<double>();
+  s.best = j.at("best").is_null() ? std::numeric_limits<double>::infinity() : j.at("best").get<double>();
+  s.stale_windows = j.at("stale_windows").get<int64_t>();
+  state_ = s;
+}
+
+}  // namespace latentebm

@@ -1,0 +1,65 @@
+#pragma once
+// The stage schedule: when stage k+1 begins.
+//
+// fixed     a new stage every S = T/K iterations (the paper).
+// adaptive  the plateau rule below decides; K stays the cap, the last stage
+//           runs to T.
+//
+// Plateau rule (fed one value per iteration: the active stage's NCE loss,
+// all-reduced so every rank sees the same number):
+//   - the stage's iterations are cut into consecutive windows of W
+//     (train.plateau_window); at the end of each window its mean loss m is
+//     compared with the best (lowest) window mean of the stage so far, b;
+//   - m < b - tol (train.plateau_tolerance) is an improvement (b := m, the
+//     count of windows without improvement is reset), anything else adds one
+//     to that count;
+//   - the stage has plateaued when the count reaches P (train.plateau_patience)
+//     and the stage is at least min_stage_iterations long; it ends in any case
+//     at max_stage_iterations (0 = no maximum).
+// Every rank runs the rule on the same values, but only rank 0's decision is
+// used: it travels as a vote in the next iteration's gradient all-reduce, so
+// all ranks begin the next stage at the same iteration (two iterations after
+// the window that decided it).
+#include <cstdint>
+#include <limits>
+#include <string>
+
+namespace latentebm {
+
+class PlateauRule {
+ public:
+  struct Settings {
+    int64_t window = 40;
+    int64_t patience = 2;
+    double tolerance = 0.01;
+    int64_t min_iterations = 120;
+    int64_t max_iterations = 0;  // 0 = none
+  };
+  struct State {
+    int64_t iterations = 0;            // iterations of the stage observed
+    int64_t in_window = 0;             // values in the current window
+    double window_sum = 0;             // their sum
+    double best = std::numeric_limits<double>::infinity();  // best window mean
+    int64_t stale_windows = 0;         // consecutive windows without improvement
+  };
+
+  PlateauRule() = default;
+  explicit PlateauRule(const Settings& s) : settings_(s) {}
+
+  // One iteration's loss; true when the stage should end.
+  bool observe(double loss);
+  // A new stage begins.
+  void reset() { state_ = State{}; }
+
+  const State& state() const { return state_; }
+  const Settings& settings() const { return settings_; }
+  // For checkpoints: the state as JSON text, and back (exact doubles).
+  std::string to_json() const;
+  void from_json(const std::string& text);
+
+ private:
+  Settings settings_;
+  State state_;
+};
+
+}  // namespace latentebm

@@ -1,0 +1,146 @@
+// Noise sources of stage k (model/noise.h) on the linear-Gaussian case, and
+// the MMD diagnostic against its closed form.
+//
+// With f_0(z) = w.z the prior p_1(z) ~ exp(w.z - |z|^2/2) is N(w, I), and the
+// Langevin step z' = z + h (w - z) + delta xi (h = delta^2 / 2) keeps a
+// Gaussian Gaussian: per coordinate the mean and variance follow
+//   m' = (1 - h) m + h w,   v' = (1 - h)^2 v + delta^2,
+// so every noise source has an exactly known mean and variance after any
+// number of steps (short-run bias included).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "model/noise.h"
+
+using namespace latentebm;
+
+namespace {
+
+constexpr int64_t kNz = 4;
+
+// A 1-stage prior whose f_0 is exactly z -> w.z: hidden units in +/- pairs
+// undo LeakyReLU (leaky(u) - leaky(-u) = 1.1 u).
+MultiStagePrior linear_prior(const torch::Tensor& w) {
+  MultiStagePrior prior(kNz, 1, 2);
+  torch::NoGradGuard no_grad;
+  auto& net = prior->ratio(0)->net;
+  auto l1 = net[0]->as<torch::nn::Linear>();
+  auto l2 = net[2]->as<torch::nn::Linear>();
+  auto l3 = net[4]->as<torch::nn::Linear>();
+  l1->weight.copy_(torch::stack({w, -w}));
+  l1->bias.zero_();
+  l2->weight.copy_(torch::tensor({{1.0f, -1.0f}, {-1.0f, 1.0f}}) / 1.1);
+  l2->bias.zero_();
+  l3->weight.copy_(torch::tensor({{1.0f, -1.0f}}) / 1.1);
+  l3->bias.zero_();
+  return prior;
+}
+
+struct Moments {
+  double m, v;
+};
+Moments ula(Moments start, double w, double delta, int64_t steps) {
+  const double h = delta * delta / 2;
+  for (int64_t s = 0; s < steps; ++s) start = {(1 - h) * start.m + h * w, (1 - h) * (1 - h) * start.v + delta * delta};
+  return start;
+}
+
+// Sample mean and covariance must match (mean, var * I) coordinate by
+// coordinate; with n >= 10000 the standard errors are at most 0.01 (means)
+// and 1.5 % (variances), so the tolerances are about 3 standard errors.
+void expect_gaussian(const torch::Tensor& z, const std::vector<Moments>& want, const std::string& what) {
+  auto zd = z.to(torch::kFloat64);
+  auto mean = zd.mean(0);
+  auto centered = zd - mean;
+  auto cov = centered.t().mm(centered) / static_cast<double>(z.size(0) - 1);
+  for (int64_t i = 0; i < kNz; ++i) {
+    EXPECT_NEAR(mean[i].item<double>(), want[i].m, 0.03) << what << " mean, coordinate " << i;
+    EXPECT_NEAR(cov[i][i].item<double>(), want[i].v, 0.05 * want[i].v) << what << " variance, coordinate " << i;
+    for (int64_t j = 0; j < i; ++j) EXPECT_NEAR(cov[i][j].item<double>(), 0.0, 0.03) << what << " covariance " << i << "," << j;
+  }
+}
+
+const auto kF32 = torch::TensorOptions().dtype(torch::kFloat32);
+
+}  // namespace
+
+TEST(Noise, LinearPriorIsExactlyTheStatedFunction) {
+  auto w = torch::tensor({1.5f, -1.0f, 0.5f, 0.0f});
+  auto prior = linear_prior(w);
+  auto z = torch::randn({16, kNz});
+  EXPECT_TRUE(torch::allclose(prior->ratio(0)->forward(z), z.mv(w), 1e-5, 1e-5));
+}
+
+TEST(Noise, EverySourceHasTheMomentsOfItsLangevinRecursion) {
+  torch::manual_seed(3);
+  const std::vector<double> w = {1.5, -1.0, 0.5, 0.0};
+  auto prior = linear_prior(torch::tensor({1.5f, -1.0f, 0.5f, 0.0f}));
+  const int64_t n = 20000;
+  const double delta = 0.4;
+  NoiseOptions opt;
+  opt.langevin = {60, delta};
+  opt.bank_steps = 20;
+  // A bank that is not p_1: N(-1, 0.25 I), like q_{k-1} far from p_k.
+  auto bank = torch::randn({n, kNz}) * 0.5 - 1.0;
+
+  // Stage 0: exact N(0, I), whatever the source.
+  opt.source = NoiseSource::kPersistent;
+  expect_gaussian(stage_noise(prior, 0, opt, n, bank, kF32), std::vector<Moments>(kNz, {0.0, 1.0}), "stage 0");
+
+  // persistent: the bank rows themselves.
+  EXPECT_TRUE(torch::equal(stage_noise(prior, 1, opt, n, bank, kF32), bank));
+
+  // langevin: 60 steps from N(0, I) toward N(w, I).
+  opt.source = NoiseSource::kLangevin;
+  std::vector<Moments> want;
+  for (double wi : w) want.push_back(ula({0.0, 1.0}, wi, delta, 60));
+  expect_gaussian(stage_noise(prior, 1, opt, n, torch::Tensor(), kF32), want, "langevin");
+
+  // persistent-langevin: M = 20 steps from the bank's N(-1, 0.25).
+  opt.source = NoiseSource::kPersistentLangevin;
+  want.clear();
+  for (double wi : w) want.push_back(ula({-1.0, 0.25}, wi, delta, 20));
+  expect_gaussian(stage_noise(prior, 1, opt, n, bank, kF32), want, "persistent-langevin M=20");
+  // ... and, run long, it reaches p_1 = N(w, I) (up to the step's own bias,
+  // stationary variance 1 / (1 - h / 2)).
+  opt.bank_steps = 150;  // (1 - h)^150 < 1e-5: the start is forgotten
+  want.clear();
+  for (double wi : w) want.push_back({wi, 1.0 / (1.0 - delta * delta / 4)});
+  expect_gaussian(stage_noise(prior, 1, opt, n, bank, kF32), want, "persistent-langevin M=150");
+}
+
+TEST(Noise, ReferenceSamplesOfTheStagePrior) {
+  torch::manual_seed(4);
+  auto prior = linear_prior(torch::tensor({1.0f, 0.0f, -2.0f, 0.5f}));
+  const auto r = draw_noise_reference(prior, 1, 10000, {300, 0.3}, kF32);
+  std::vector<Moments> want;
+  for (double wi : {1.0, 0.0, -2.0, 0.5}) want.push_back({wi, 1.0 / (1.0 - 0.3 * 0.3 / 4)});
+  expect_gaussian(r.z, want, "reference of p_1");
+  EXPECT_EQ(r.stage, 1);
+  EXPECT_TRUE(torch::allclose(r.log_p, prior->log_density(r.z, 1)));
+  // Stage 0's reference is N(0, I) itself.
+  expect_gaussian(draw_noise_reference(prior, 0, 10000, {300, 0.3}, kF32).z, std::vector<Moments>(kNz, {0.0, 1.0}), "p_0");
+}
+
+TEST(Noise, MmdMatchesItsClosedFormForTwoGaussians) {
+  // x ~ N(0, s^2 I), y ~ N(mu, s^2 I) in d dims, kernel exp(-|a-b|^2 / (2 h^2)):
+  //   E k(a, b) = (h^2 / (h^2 + 2 s^2))^(d/2) exp(-|mean_a - mean_b|^2 / (2 (h^2 + 2 s^2)))
+  //   MMD^2 = 2 c - 2 c exp(-|mu|^2 / (2 (h^2 + 2 s^2))),  c = (h^2 / (h^2 + 2 s^2))^(d/2)
+  torch::manual_seed(5);
+  const int64_t n = 3000, d = 3;
+  const double s = 1.0, h = 2.0;
+  auto x = torch::randn({n, d}, torch::kFloat64) * s;
+  auto mu = torch::tensor({1.0, -0.5, 0.0}, torch::kFloat64);
+  auto y = torch::randn({n, d}, torch::kFloat64) * s + mu;
+  const double c = std::pow(h * h / (h * h + 2 * s * s), d / 2.0);
+  const double want = 2 * c - 2 * c * std::exp(-mu.pow(2).sum().item<double>() / (2 * (h * h + 2 * s * s)));
+  EXPECT_NEAR(mmd2(x, y, h).item<double>(), want, 0.01);
+  // Two samples of one distribution: near 0 (the V-statistic's bias is O(1/n)).
+  EXPECT_NEAR(mmd2(x, torch::randn({n, d}, torch::kFloat64) * s, h).item<double>(), 0.0, 0.005);
+  EXPECT_DOUBLE_EQ(mmd2(x, x, h).item<double>(), 0.0);
+  // The median heuristic of N(0, I) in 3-d: median of |a - b| for a, b iid
+  // is sqrt(2) times the median of a chi(3) variable, 1.5382 -> 2.1754.
+  EXPECT_NEAR(median_distance(x.narrow(0, 0, 1500)), 2.1754, 0.06);
+}
