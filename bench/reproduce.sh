@@ -60,7 +60,7 @@ done
 # K = 4, L = 20 posterior steps at delta 0.1, batch 64, seed 1. Each stage
 # spans whole epochs of the (limited) training set.
 COMMON=(--config configs/fashion-mnist-quick.yaml log.log_every=10 train.seed=1)
-method_args() {  # the method and what it implies; LEBM with its reference settings (DESIGN.md section 1)
+method_args() {  # the method and what it implies; LEBM with its reference settings (docs/DESIGN.md section 1)
   local g_lr e_lr
   g_lr=$(lr 1e-4) e_lr=$(lr 5e-5)
   case $1 in
