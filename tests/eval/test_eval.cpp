@@ -86,7 +86,9 @@ TEST(BatchRange, WholeBatchesCoverEverythingOnce) {
     for (int r = 0; r < world; ++r) {
       const auto br = batch_range(23, 5, r, world);  // 5 batches: 5 5 5 5 3
       EXPECT_EQ(br.begin, next);
-      if (br.size() > 0) EXPECT_EQ(br.first_batch * 5, br.begin);  // starts on a batch boundary
+      if (br.size() > 0) {
+        EXPECT_EQ(br.first_batch * 5, br.begin);  // starts on a batch boundary
+      }
       EXPECT_EQ(br.first_batch, next_batch);
       next = br.end;
       next_batch = br.first_batch + (br.size() + 4) / 5;
