@@ -1,4 +1,4 @@
-// Cost-model benchmark (DESIGN.md section 5): one training iteration versus
+// Cost-model benchmark (docs/DESIGN.md section 5): one training iteration versus
 // L+1 standalone generator forward+backward passes at the same batch.
 //
 //   bench_iteration <config.yaml> [iterations] [--schedule-images=N] [section.key=value ...]

@@ -12,7 +12,7 @@ PACKAGES=(
   libhdf5-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
   zlib1g-dev libpng-dev libgtest-dev libgmock-dev
   libzip-dev                                # .npz output (sample --format npz)
-  gnuplot-nox                               # PNG line plots (eval/plot.h)
+  gnuplot-nox                               # PNG line plots (report/plot.h)
   libmatio-dev libstb-dev                   # SVHN .mat files; JPEG/PNG decode + resize for image folders
   dataset-fashion-mnist                     # the default training data
 )

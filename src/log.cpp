@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "io/run_dir.h"
+
 namespace latentebm {
 
 namespace {
@@ -25,11 +27,9 @@ void init_console_logging(int rank) {
 }
 
 void init_run_logging(const std::string& run_dir, int rank) {
-  const auto dir = std::filesystem::path(run_dir) / "logs";
-  std::filesystem::create_directories(dir);
-  char name[32];
-  std::snprintf(name, sizeof(name), "rank-%05d.log", rank);
-  auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>((dir / name).string(), /*truncate=*/false);
+  const RunDir run(run_dir);
+  std::filesystem::create_directories(run.logs());
+  auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(run.rank_log(rank), /*truncate=*/false);
   file->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [rank " + std::to_string(rank) + "] %l %v");
   file->set_level(spdlog::level::debug);
   auto logger = std::make_shared<spdlog::logger>("latentebm", spdlog::sinks_init_list{console_sink(rank), file});

@@ -104,6 +104,7 @@ void DatasetWriter::finish_split(const std::string& split, int64_t rows) {
 void DatasetWriter::set_attr(const std::string& key, int64_t value) {
   if (committed_) throw std::logic_error("dataset '" + path_ + "' was already committed");
   file_->set_attr("/", key, value);
+  if (key == "anomaly_label") anomaly_label_ = value;
 }
 
 void DatasetWriter::commit() {
@@ -113,6 +114,7 @@ void DatasetWriter::commit() {
   Crc32 crc;
   const int64_t block = std::max<int64_t>(1, (int64_t(8) << 20) / std::max<int64_t>(1, image_bytes()));
   const char* splits[] = {"train", "test"};
+  int64_t test_anomalies = 0;
   for (int i = 0; i < 2; ++i) {
     const std::string prefix = std::string("/") + splits[i];
     for (int64_t b = 0; b < rows_[i]; b += block) {
@@ -121,9 +123,25 @@ void DatasetWriter::commit() {
     }
     for (int64_t b = 0; b < rows_[i]; b += block) {
       const auto labels = file_->read_i64_rows(prefix + "/labels", b, std::min(rows_[i], b + block));
+      for (size_t k = 0; k < labels.size(); ++k) {
+        const int64_t label = labels[k], record = b + static_cast<int64_t>(k);
+        const std::string where = "dataset '" + path_ + "': " + splits[i] + " record " + std::to_string(record);
+        if (label < -1)
+          throw std::invalid_argument(where + " has label " + std::to_string(label) +
+                                      "; labels are -1 (none) or a class index >= 0");
+        if (anomaly_label_ >= 0 && label == anomaly_label_) {
+          if (i == 0)
+            throw std::invalid_argument(where + " has the held-out anomaly label " + std::to_string(label) +
+                                        "; an anomaly split trains on normal classes only");
+          ++test_anomalies;
+        }
+      }
       crc.update(labels.data(), labels.size() * sizeof(int64_t));
     }
   }
+  if (anomaly_label_ >= 0 && test_anomalies == 0)
+    throw std::invalid_argument("dataset '" + path_ + "' declares anomaly label " + std::to_string(anomaly_label_) +
+                                " but no test record has it");
   file_->set_attr("/", "content_crc32", crc.hex());
   file_->flush();
   file_->close();

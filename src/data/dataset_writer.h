@@ -40,7 +40,12 @@ class DatasetWriter {
   void finish_split(const std::string& split, int64_t rows);
   // An integer attribute on the file's root (e.g. anomaly_label).
   void set_attr(const std::string& key, int64_t value);
-  // Flush, close and rename the temp file onto the target path.
+  // Validate what the file records against what it declares, then flush,
+  // close and rename the temp file onto the target path. Checked: every
+  // label is -1 (none) or a class index >= 0; with an anomaly_label, no
+  // training record carries it and the test split has at least one that
+  // does. A failure names the file and the first bad record, and leaves no
+  // file behind.
   void commit();
 
   int64_t image_bytes() const { return c_ * h_ * w_; }
@@ -52,6 +57,7 @@ class DatasetWriter {
   int64_t c_, h_, w_, chunk_rows_;
   int64_t rows_[2];
   std::unique_ptr<h5::File> file_;
+  int64_t anomaly_label_ = -1;
   bool committed_ = false;
 };
 

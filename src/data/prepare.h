@@ -18,7 +18,7 @@ ImageSet read_idx(const std::string& images_path, const std::string& labels_path
 struct TrainTest { ImageSet train, test; };
 TrainTest read_mnist_json(const std::string& digits_dir, double train_fraction = 0.8);
 
-// The anomaly-detection protocol of paper Table 2 (DESIGN.md section 4):
+// The anomaly-detection protocol of paper Table 2 (docs/DESIGN.md section 4):
 // pool train and test, drop every image labelled `holdout`, shuffle the
 // normal ones with a fixed seed, train on the first `train_fraction` of them;
 // the test split is the other normal images plus every held-out image,

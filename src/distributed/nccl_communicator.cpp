@@ -2,7 +2,7 @@
 // CUDA runtime are found (CMake option LATENTEBM_WITH_NCCL); otherwise
 // nccl_stub.cpp provides make_nccl_communicator() that explains why not.
 //
-// Bootstrap (DESIGN.md section 6): set the device first, rank 0 creates the
+// Bootstrap (docs/DESIGN.md section 6): set the device first, rank 0 creates the
 // ncclUniqueId and broadcasts it over MPI, every rank calls ncclCommInitRank,
 // then a barrier. Device all-reduces are enqueued on the caller's stream
 // (LibTorch's current stream) with no host synchronisation. Every NCCL and

@@ -48,26 +48,4 @@ AnomalyMetrics anomaly_metrics(const std::vector<double>& scores, const std::vec
   return m;
 }
 
-std::vector<double> gather_by_index(Communicator& comm, int64_t n_total, int64_t begin, const std::vector<double>& local,
-                                    const char* what) {
-  const auto n_local = static_cast<int64_t>(local.size());
-  if (begin < 0 || begin + n_local > n_total)
-    throw std::invalid_argument(std::string(what) + ": local range [" + std::to_string(begin) + ", " +
-                                std::to_string(begin + n_local) + ") outside [0, " + std::to_string(n_total) + ")");
-  // Each slot is written by exactly one rank; the others contribute zeros. A
-  // count per slot catches overlapping or missing ranges.
-  std::vector<double> all(static_cast<size_t>(2 * n_total), 0.0);
-  for (int64_t i = 0; i < n_local; ++i) {
-    all[static_cast<size_t>(begin + i)] = local[static_cast<size_t>(i)];
-    all[static_cast<size_t>(n_total + begin + i)] = 1.0;
-  }
-  comm.allreduce_sum(all.data(), all.size(), what);
-  for (int64_t i = 0; i < n_total; ++i)
-    if (all[static_cast<size_t>(n_total + i)] != 1.0)
-      throw std::runtime_error(std::string(what) + ": example " + std::to_string(i) + " was provided by " +
-                               std::to_string(int64_t(all[static_cast<size_t>(n_total + i)])) + " ranks instead of 1");
-  all.resize(static_cast<size_t>(n_total));
-  return all;
-}
-
 }  // namespace latentebm

@@ -1,5 +1,5 @@
 #pragma once
-// Anomaly scores (paper Section 5.2, DESIGN.md section 4).
+// Anomaly scores (paper Section 5.2, docs/DESIGN.md section 4).
 //
 // For an image x, draw z from the posterior by short-run Langevin under the
 // learned prior p_K (noise-initialised, the training settings), then
@@ -49,12 +49,5 @@ struct AnomalyMetrics {
 };
 // AUPRC and AUROC of scores against is_anomaly labels (true = anomaly).
 AnomalyMetrics anomaly_metrics(const std::vector<double>& scores, const std::vector<bool>& is_anomaly);
-
-// Collective: rank r holds the values of global examples [begin, begin +
-// local.size()); every rank receives all n_total values in index order (one
-// all-reduce of n_total doubles). Ranges must not overlap and must cover
-// [0, n_total).
-std::vector<double> gather_by_index(Communicator& comm, int64_t n_total, int64_t begin, const std::vector<double>& local,
-                                    const char* what);
 
 }  // namespace latentebm

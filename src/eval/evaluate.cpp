@@ -41,29 +41,6 @@ void allreduce_stats(Communicator& comm, GaussianStats& s, const char* what) {
 
 }  // namespace
 
-BatchRange batch_range(int64_t n, int64_t batch, int rank, int world) {
-  if (batch < 1) throw std::invalid_argument("batch size must be >= 1");
-  if (world < 1 || rank < 0 || rank >= world) throw std::invalid_argument("batch_range: bad rank/world");
-  const int64_t batches = (n + batch - 1) / batch;
-  // Like data::shard_range over batches, but empty ranges are allowed.
-  const int64_t base = batches / world, extra = batches % world;
-  const int64_t b0 = rank * base + std::min<int64_t>(rank, extra);
-  const int64_t b1 = b0 + base + (rank < extra ? 1 : 0);
-  BatchRange r;
-  r.first_batch = b0;
-  r.begin = std::min(n, b0 * batch);
-  r.end = std::min(n, b1 * batch);
-  return r;
-}
-
-uint64_t batch_seed(uint64_t seed, uint64_t stream, int64_t b) {
-  uint64_t x = seed * 0x9E3779B97F4A7C15ULL ^ (stream << 56) ^ static_cast<uint64_t>(b);
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return (x ^ (x >> 31)) & 0x7FFFFFFFFFFFFFFFULL;
-}
-
 double reconstruction_error_sum(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
                                 double sigma, const LangevinOptions& opt) {
   auto recon = reconstruct_images(g, prior, stages, x, sigma, opt);

@@ -1,5 +1,5 @@
 #pragma once
-// The evaluation protocols of DESIGN.md section 4, distributed over ranks:
+// The evaluation protocols of docs/DESIGN.md section 4, distributed over ranks:
 // every rank handles its share of the test set and of the generated samples,
 // and everything that is reduced is a sum (image counts, error sums, feature
 // statistics), so `latentebm eval` gives the same numbers on any rank count.
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config.h"
+#include "distributed/gather.h"
 #include "eval/feature_net.h"
 #include "model/generator.h"
 #include "model/prior.h"
@@ -25,18 +26,7 @@ namespace latentebm {
 
 class Communicator;
 
-// Items [begin, end) of n that `rank` of `world` owns, whole batches of
-// `batch` each; first_batch is the global index of the first. Ranks beyond the
-// number of batches get an empty range.
-struct BatchRange {
-  int64_t begin = 0, end = 0, first_batch = 0;
-  int64_t size() const { return end - begin; }
-};
-BatchRange batch_range(int64_t n, int64_t batch, int rank, int world);
-// Seed for global batch `b` of random stream `stream` (splitmix64 mixing).
-uint64_t batch_seed(uint64_t seed, uint64_t stream, int64_t b);
-
-// Reconstruction error (DESIGN.md section 4): z by posterior Langevin under
+// Reconstruction error (docs/DESIGN.md section 4): z by posterior Langevin under
 // p_stages (noise-initialised, training settings), then the per-pixel mean of
 // (g(z) - x)^2 on [-1, 1] for each image. Returns the SUM over the images of x
 // of those per-image means (divide by the image count for the MSE).

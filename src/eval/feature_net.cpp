@@ -12,6 +12,7 @@
 #include "data/dataset.h"
 #include "distributed/communicator.h"
 #include "eval/metrics.h"
+#include "io/atomic_file.h"
 #include "io/h5.h"
 #include "model/inference.h"
 
@@ -144,9 +145,9 @@ FeatureClassifier train_feature_classifier(const std::string& data_path, const F
 }
 
 void save_feature_classifier(const std::string& path, const FeatureClassifier& c, const std::string& key) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  io::AtomicFile file(path);
   {
-    h5::File f(tmp, h5::Mode::Truncate);
+    h5::File f(file.temp_path(), h5::Mode::Truncate);
     f.set_attr("/", "format", std::string(kFormat));
     f.set_attr("/", "version", int64_t{1});
     f.set_attr("/", "key", key);
@@ -167,7 +168,7 @@ void save_feature_classifier(const std::string& path, const FeatureClassifier& c
     f.write_f32("/train_stats/covariance", cov.data_ptr<float>(), cov.sizes().vec());
     f.flush();
   }
-  fs::rename(tmp, path);
+  file.commit();
 }
 
 std::optional<FeatureClassifier> load_feature_classifier(const std::string& path, const std::string& key) {

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "io/atomic_file.h"
+
 namespace latentebm::npz {
 
 namespace {
@@ -115,13 +117,33 @@ Array from_npy(const std::string& name, const std::vector<uint8_t>& b) {
   return a;
 }
 
+namespace {
+int64_t product(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+}  // namespace
+
+Array uint8_array(const std::string& name, std::vector<uint8_t> bytes, const std::vector<int64_t>& shape) {
+  if (product(shape) != static_cast<int64_t>(bytes.size()))
+    throw std::invalid_argument("npz array '" + name + "': shape does not match its " + std::to_string(bytes.size()) + " bytes");
+  return Array{name, "|u1", shape, std::move(bytes)};
+}
+
+Array float32_array(const std::string& name, const float* values, const std::vector<int64_t>& shape) {
+  const auto* p = reinterpret_cast<const uint8_t*>(values);
+  return Array{name, "<f4", shape, std::vector<uint8_t>(p, p + product(shape) * 4)};
+}
+
 void write(const std::string& path, const std::vector<Array>& arrays) {
   // Every array is checked (and encoded) before the file is created. libzip
   // reads the buffers at zip_close(): they stay alive until then.
   std::vector<std::vector<uint8_t>> buffers;
   buffers.reserve(arrays.size());
   for (const auto& a : arrays) buffers.push_back(to_npy(a));
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  io::AtomicFile file(path);
+  const std::string& tmp = file.temp_path();
   int code = 0;
   zip_t* z = zip_open(tmp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
   if (!z) throw std::runtime_error("cannot create '" + tmp + "': " + zip_error_text(code));
@@ -142,10 +164,9 @@ void write(const std::string& path, const std::vector<Array>& arrays) {
     if (zip_close(z) != 0) throw std::runtime_error(zip_strerror(z));
   } catch (const std::exception& e) {
     zip_discard(z);
-    std::remove(tmp.c_str());
     throw std::runtime_error("writing '" + path + "': " + e.what());
   }
-  std::filesystem::rename(tmp, path);
+  file.commit();
 }
 
 std::vector<Array> read(const std::string& path) {

@@ -16,6 +16,10 @@ struct Array {
   int64_t numel() const;
 };
 
+// Arrays from typed data (shape's product must match the element count).
+Array uint8_array(const std::string& name, std::vector<uint8_t> bytes, const std::vector<int64_t>& shape);
+Array float32_array(const std::string& name, const float* values, const std::vector<int64_t>& shape);
+
 // Bytes per element of a supported descr; throws for others.
 int64_t dtype_size(const std::string& dtype);
 // A complete .npy file image: magic, version 1.0, header (padded so the data

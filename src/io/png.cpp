@@ -6,11 +6,14 @@
 #include <memory>
 #include <stdexcept>
 
+#include "io/atomic_file.h"
+
 namespace latentebm::png {
 
 void write(const std::string& path, const uint8_t* pixels, int64_t width, int64_t height, int64_t channels) {
   if (channels != 1 && channels != 3) throw std::invalid_argument("png::write: channels must be 1 or 3");
-  const std::string tmp = path + ".tmp";
+  io::AtomicFile file(path);
+  const std::string& tmp = file.temp_path();
   FILE* fp = std::fopen(tmp.c_str(), "wb");
   if (!fp) throw std::runtime_error("cannot write '" + tmp + "' (does the directory exist and is it writable?)");
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
@@ -18,7 +21,6 @@ void write(const std::string& path, const uint8_t* pixels, int64_t width, int64_
   if (!png || !info || setjmp(png_jmpbuf(png))) {
     png_destroy_write_struct(&png, &info);
     std::fclose(fp);
-    std::remove(tmp.c_str());
     throw std::runtime_error("libpng failed while writing '" + path + "'");
   }
   png_init_io(png, fp);
@@ -32,10 +34,8 @@ void write(const std::string& path, const uint8_t* pixels, int64_t width, int64_
   png_destroy_write_struct(&png, &info);
   const bool ok = std::fflush(fp) == 0;
   std::fclose(fp);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot finish writing '" + path + "' (disk full?)");
-  }
+  if (!ok) throw std::runtime_error("cannot finish writing '" + path + "' (disk full?)");
+  file.commit();
 }
 
 void write_grid(const std::string& path, const std::vector<uint8_t>& images, int64_t n, int64_t c, int64_t h, int64_t w,

@@ -1,7 +1,5 @@
 #include "model/inference.h"
 
-#include "io/png.h"
-
 namespace latentebm {
 
 torch::Tensor sample_latents(MultiStagePrior& prior, int64_t stages, const SampleConfig& opt, int64_t n,
@@ -30,10 +28,6 @@ torch::Tensor to_unit_range(const torch::Tensor& u8) { return u8.to(torch::kFloa
 std::vector<uint8_t> to_bytes(const torch::Tensor& images) {
   auto u8 = images.detach().to(torch::kCPU).add(1.0).mul(127.5).round().clamp(0, 255).to(torch::kUInt8).contiguous();
   return std::vector<uint8_t>(u8.data_ptr<uint8_t>(), u8.data_ptr<uint8_t>() + u8.numel());
-}
-
-void save_grid(const std::string& path, const torch::Tensor& images, int64_t columns) {
-  png::write_grid(path, to_bytes(images), images.size(0), images.size(1), images.size(2), images.size(3), columns);
 }
 
 }  // namespace latentebm

@@ -1,6 +1,7 @@
 #pragma once
 // Test-time use of a trained model: samples from the learned prior, and
-// reconstructions of given images through posterior Langevin.
+// reconstructions of given images through posterior Langevin. Tensors in,
+// tensors out; pictures are drawn by report/.
 #include <torch/torch.h>
 
 #include <string>
@@ -29,8 +30,5 @@ torch::Tensor reconstruct_images(Generator& g, MultiStagePrior& prior, int64_t s
 // uint8 x (N x C x H x W, 0..255) <-> float [-1, 1].
 torch::Tensor to_unit_range(const torch::Tensor& u8);
 std::vector<uint8_t> to_bytes(const torch::Tensor& images);
-
-// Write images in [-1, 1] as a PNG grid.
-void save_grid(const std::string& path, const torch::Tensor& images, int64_t columns);
 
 }  // namespace latentebm

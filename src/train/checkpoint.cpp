@@ -14,6 +14,7 @@
 
 #include "data/dataset.h"
 #include "distributed/communicator.h"
+#include "io/atomic_file.h"
 #include "io/h5.h"
 #include "train/faults.h"
 
@@ -36,13 +37,7 @@ std::string shard_name(int rank) {
   return buf;
 }
 
-void fsync_path(const fs::path& p) {
-  int fd = ::open(p.c_str(), O_RDONLY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
+void fsync_path(const fs::path& p) { io::fsync_path(p.string()); }
 
 struct FileSum {
   int64_t bytes = 0;
@@ -72,15 +67,7 @@ std::string hex32(uint32_t v) {
   return buf;
 }
 
-void write_file_durably(const fs::path& p, const std::string& text) {
-  {
-    std::ofstream out(p, std::ios::trunc | std::ios::binary);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write '" + p.string() + "' (disk full or no permission?)");
-  }
-  fsync_path(p);
-}
+void write_file_durably(const fs::path& p, const std::string& text) { io::write_file_durably(p.string(), text); }
 
 nlohmann::json read_manifest(const std::string& ckpt_dir) {
   const fs::path p = fs::path(ckpt_dir) / "manifest.json";

@@ -52,8 +52,10 @@ Injection parse_injection() {
   inj.point = parts[1];
   inj.rank = std::stoi(parts[2]);
   inj.occurrence = std::stol(parts[3]);
-  if (inj.action != "kill" && inj.action != "term" && inj.action != "hang" && inj.action != "throw")
-    throw std::runtime_error("LATENTEBM_INJECT: unknown action '" + inj.action + "' (kill, term, hang, throw)");
+  const bool sleep = inj.action.size() > 5 && inj.action.rfind("sleep", 0) == 0 &&
+                     inj.action.find_first_not_of("0123456789", 5) == std::string::npos;
+  if (inj.action != "kill" && inj.action != "term" && inj.action != "hang" && inj.action != "throw" && !sleep)
+    throw std::runtime_error("LATENTEBM_INJECT: unknown action '" + inj.action + "' (kill, term, hang, throw, sleep<seconds>)");
   inj.active = true;
   return inj;
 }
@@ -84,6 +86,7 @@ void fault_point(const char* point, int rank) {
   if (inj.action == "kill") ::raise(SIGKILL);
   if (inj.action == "term") ::raise(SIGTERM);
   if (inj.action == "throw") throw std::runtime_error(std::string("injected failure at ") + point);
+  if (inj.action.rfind("sleep", 0) == 0) std::this_thread::sleep_for(std::chrono::seconds(std::stol(inj.action.substr(5))));
   if (inj.action == "hang")
     for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
 }

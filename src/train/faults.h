@@ -15,7 +15,8 @@
 //      LATENTEBM_INJECT=<action>:<point>:<rank>:<occurrence>
 //    makes fault_point(<point>) act on rank <rank> the <occurrence>-th time
 //    (1-based) that rank passes <point>. Actions: kill (SIGKILL itself),
-//    term (SIGTERM itself), hang (sleep forever), throw (a runtime_error).
+//    term (SIGTERM itself), hang (sleep forever), throw (a runtime_error),
+//    sleep<N> (sleep N seconds, then go on: a slow step).
 //    Points are named where they are placed, e.g. "checkpoint.shard-written",
 //    "train.before-allreduce". Unset, fault_point costs one branch.
 namespace latentebm {

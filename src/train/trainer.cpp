@@ -5,15 +5,10 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include "distributed/tensor_comm.h"
 #include "model/inference.h"
 #include "model/sampler.h"
-#include "eval/anomaly.h"
-#include "eval/metrics.h"
-#include "eval/plot.h"
-#include "eval/strip.h"
 #include "io/h5.h"
 #include "train/checkpoint.h"
 #include "train/faults.h"
@@ -75,12 +70,18 @@ torch::Tensor accumulate_gradients(Generator& g, RatioNet* active, const torch::
 }
 
 Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_dir,
-                 const std::optional<std::string>& resume_from)
-    : cfg_(cfg), traits_(traits(cfg.train.method)), comm_(comm), run_dir_(run_dir), start_time_(Clock::now()) {
+                 const std::optional<std::string>& resume_from, const std::optional<torch::Device>& device)
+    : cfg_(cfg),
+      traits_(traits(cfg.train.method)),
+      comm_(comm),
+      run_dir_(run_dir),
+      metrics_(run_dir_.metrics()),
+      start_time_(Clock::now()) {
   // The node-local rank is an MPI collective: only ask when a GPU is wanted,
   // and only of a communicator spanning the MPI job.
-  device_ = resolve_device(cfg.runtime.device,
-                           cfg.runtime.device == "cpu" || comm.backend() == "single" ? 0 : node_local_rank());
+  device_ = device ? *device
+                   : resolve_device(cfg.runtime.device,
+                                    cfg.runtime.device == "cpu" || comm.backend() == "single" ? 0 : node_local_rank());
   data_ = std::make_unique<data::ShardData>(cfg.data.path, "train", comm.rank(), comm.size(), cfg.data.train_limit);
   const auto& info = data_->info();
   const int64_t n = data_->split_size();
@@ -113,12 +114,14 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
     restore_schedule(meta.schedule_json);
     spdlog::info("resumed from {} at iteration {} (stage {}, written by {} rank(s))", *resume_from, iteration_, stage_,
                  meta.world_size);
+    if (comm_.is_root()) mark_restart(metrics_, iteration_, "resume");
   } else {
     if (K_ > 0) e_opt_ = Adam(parameter_list(*prior_->ratio(0)), cfg.train.e_lr, cfg.train.beta1, cfg.train.beta2);
     // Every rank starts from rank 0's parameters, whatever its own init drew.
     auto all = parameter_list(*g_);
     for (auto& p : parameter_list(*prior_)) all.push_back(p);
     broadcast_tensors(comm_, all, 0, "initial parameters");
+    if (comm_.is_root()) mark_restart(metrics_, 0, "fresh");  // rows of an earlier attempt that left no checkpoint
   }
   auto all = parameter_list(*g_);
   for (auto& p : parameter_list(*prior_)) all.push_back(p);
@@ -252,7 +255,7 @@ void Trainer::train(int64_t max_iterations) {
       stopped_ = true;
       return;
     }
-    if (cfg_.eval.anomaly_every > 0 && iteration_ % cfg_.eval.anomaly_every == 0) evaluate_anomaly();
+    for (auto& callback : iteration_callbacks_) callback(*this);  // evaluation during training (app/)
     if (iteration_ % cfg_.log.checkpoint_every == 0 || iteration_ == end) save();
   }
   if (iteration_ >= T_) spdlog::info("training finished: {} iterations in {}", T_, format_duration(seconds_since(start_time_)));
@@ -285,7 +288,7 @@ void Trainer::enter_stage(int64_t k) {
   if (comm_.is_root()) {
     nlohmann::json row = {{"iteration", iteration_},  {"stage_start", k},           {"stage", k},
                           {"stage_starts", stage_starts_}, {"bank_refreshed_fraction", refreshed}};
-    std::ofstream(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app) << row.dump() << "\n";
+    metrics_.append(row);
   }
 }
 
@@ -407,7 +410,18 @@ StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const
   return s;
 }
 
+void Trainer::check_replicas(const char* when) {
+  auto all = parameter_list(*g_);
+  for (auto& p : parameter_list(*prior_)) all.push_back(p);
+  if (!identical_on_all_ranks(comm_, all, "replicated parameters checksum"))
+    throw std::runtime_error(std::string(when) + " at iteration " + std::to_string(iteration_) +
+                             ": the ranks hold different generator or prior parameters (they must stay bit-identical; "
+                             "a rank's memory or its all-reduce is faulty). Nothing was written; resume from the last "
+                             "checkpoint");
+}
+
 std::string Trainer::save() {
+  check_replicas("checkpoint");
   CheckpointMeta meta;
   meta.iteration = iteration_;
   meta.stage = stage_;
@@ -416,7 +430,7 @@ std::string Trainer::save() {
   meta.dataset_fingerprint = dataset_fingerprint_;
   meta.schedule_json = schedule_json();
   TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
-  auto dir = save_checkpoint(comm_, run_dir_, meta, state, cfg_.train.seed, cfg_.log.keep_checkpoints);
+  auto dir = save_checkpoint(comm_, run_dir_.root(), meta, state, cfg_.train.seed, cfg_.log.keep_checkpoints);
   spdlog::debug("checkpoint written: {}", dir);
   return dir;
 }
@@ -434,7 +448,7 @@ void Trainer::handle_divergence(int64_t t, const StepStats& s, const Batch& batc
     return;
   }
   if (policy == DivergencePolicy::kRollback && rollbacks_ < cfg_.train.max_rollbacks) {
-    if (auto ckpt = latest_checkpoint(run_dir_)) {
+    if (auto ckpt = latest_checkpoint(run_dir_.root())) {
       rollback(*ckpt);
       return;
     }
@@ -447,7 +461,7 @@ void Trainer::handle_divergence(int64_t t, const StepStats& s, const Batch& batc
   comm_.barrier("divergence guard: debug dumps written");
   throw DivergenceError(t, "training diverged at iteration " + std::to_string(t) + ": " + s.divergence +
                                "; stopped after " + why + ". Debug dumps are in " +
-                               (std::filesystem::path(run_dir_) / "debug").string() +
+                               run_dir_.debug() +
                                ". Lower train.langevin_delta or the learning rates (e.g. `train.langevin_delta=" +
                                std::to_string(cfg_.train.langevin_delta * cfg_.train.rollback_delta_factor) +
                                "`) and run the same command to resume from the last checkpoint");
@@ -465,6 +479,7 @@ void Trainer::rollback(const std::string& ckpt_dir) {
   draw_reference();
   cached_epoch_ = -1;
   ++rollbacks_;
+  if (comm_.is_root()) mark_restart(metrics_, iteration_, "rollback");
   const double old_delta = cfg_.train.langevin_delta;
   cfg_.train.langevin_delta *= cfg_.train.rollback_delta_factor;
   spdlog::warn("divergence guard: rolled back from iteration {} to checkpoint {} (iteration {}); langevin_delta {} -> {} "
@@ -474,11 +489,9 @@ void Trainer::rollback(const std::string& ckpt_dir) {
 
 void Trainer::write_debug_dump(int64_t t, const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise) {
   try {
-    const auto dir = std::filesystem::path(run_dir_) / "debug";
-    std::filesystem::create_directories(dir);
-    char name[64];
-    std::snprintf(name, sizeof(name), "divergence-it%08lld-rank%05d.h5", static_cast<long long>(t), comm_.rank());
-    h5::File f((dir / name).string(), h5::Mode::Truncate);
+    const auto path = run_dir_.divergence_dump(static_cast<long long>(t), comm_.rank());
+    std::filesystem::create_directories(run_dir_.debug());
+    h5::File f(path, h5::Mode::Truncate);
     write_tensor(f, "/x", batch.x);
     write_tensor(f, "/z_posterior", z_post);
     if (z_noise.numel() > 0) write_tensor(f, "/z_noise", z_noise);  // none with K = 0
@@ -488,7 +501,7 @@ void Trainer::write_debug_dump(int64_t t, const Batch& batch, const torch::Tenso
     f.set_attr("/", "rank", static_cast<int64_t>(comm_.rank()));
     f.set_attr("/", "langevin_delta", cfg_.train.langevin_delta);
     f.set_attr("/", "config", to_yaml(cfg_));
-    spdlog::warn("divergence guard: debug dump {}", (dir / name).string());
+    spdlog::warn("divergence guard: debug dump {}", path);
   } catch (const std::exception& e) {
     spdlog::error("divergence guard: could not write the debug dump: {}", e.what());
   }
@@ -526,163 +539,7 @@ void Trainer::log_progress(int64_t t, const StepStats& sum, int64_t count, doubl
     row["noise_f"] = sum.diag_f_noise / dc;
     row["reference_f"] = sum.diag_f_ref / dc;
   }
-  std::ofstream out(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app);
-  out << row.dump() << "\n";
-}
-
-std::pair<double, double> Trainer::evaluate_anomaly() {
-  const auto& info = data_->info();
-  if (info.anomaly_label < 0)
-    throw std::runtime_error("eval.anomaly_every is set but '" + cfg_.data.path +
-                             "' is not an anomaly-detection split; prepare it with --holdout-label D");
-  if (!test_) {  // first evaluation: this rank's test shard, and every test image's anomaly flag
-    test_ = std::make_unique<data::ShardData>(cfg_.data.path, "test", comm_.rank(), comm_.size(), cfg_.data.test_limit);
-    const std::vector<double> labels(test_->images().labels.begin(), test_->images().labels.end());
-    for (double l : gather_by_index(comm_, test_->split_size(), test_->shard().begin, labels, "anomaly labels"))
-      test_is_anomaly_.push_back(static_cast<int64_t>(l) == info.anomaly_label);
-  }
-  torch::manual_seed(iteration_seed(cfg_.train.seed, comm_.rank(), -2 - iteration_));  // not training's stream
-  const auto t0 = Clock::now();
-  const auto local = score_images(g_, prior_, model_stages(), test_->images(), cfg_.model.sigma,
-                                  {cfg_.train.langevin_steps, cfg_.train.langevin_delta}, local_batch_, device_);
-  const auto scores = gather_by_index(comm_, test_->split_size(), test_->shard().begin, local, "anomaly scores");
-  const auto m = anomaly_metrics(scores, test_is_anomaly_);
-  spdlog::info("anomaly (label {} held out) at it {}: AUPRC {:.4f} AUROC {:.4f} over {} test images ({} anomalies), {:.1f} s",
-               info.anomaly_label, iteration_, m.auprc, m.auroc, m.n, m.n_anomalous, seconds_since(t0));
-  if (comm_.is_root()) {
-    nlohmann::json row = {{"iteration", iteration_}, {"stage", stage_},  {"auprc", m.auprc},
-                          {"auroc", m.auroc},       {"anomaly_label", info.anomaly_label}, {"test_images", m.n}};
-    std::ofstream(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app) << row.dump() << "\n";
-  }
-  return {m.auprc, m.auroc};
-}
-
-namespace {
-// Rows of <run_dir>/metrics.jsonl (all of them, across resumed invocations).
-std::vector<nlohmann::json> read_metrics(const std::string& run_dir) {
-  std::vector<nlohmann::json> rows;
-  std::ifstream in(std::filesystem::path(run_dir) / "metrics.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    try {
-      rows.push_back(nlohmann::json::parse(line));
-    } catch (const std::exception&) {
-      // a line cut by a crash: skip it
-    }
-  }
-  return rows;
-}
-
-std::pair<double, double> mean_std(const std::vector<double>& v) {
-  double mean = 0, var = 0;
-  for (double x : v) mean += x;
-  mean /= static_cast<double>(std::max<size_t>(1, v.size()));
-  for (double x : v) var += (x - mean) * (x - mean);
-  return {mean, v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0.0};
-}
-}  // namespace
-
-void Trainer::write_anomaly_summary() {
-  if (!comm_.is_root() || data_->info().anomaly_label < 0) return;
-  std::vector<double> auprc, auroc;
-  std::vector<int64_t> its;
-  for (const auto& r : read_metrics(run_dir_))
-    if (r.contains("auprc")) {
-      auprc.push_back(r["auprc"].get<double>());
-      auroc.push_back(r["auroc"].get<double>());
-      its.push_back(r["iteration"].get<int64_t>());
-    }
-  if (auprc.empty()) return;
-  const size_t w = std::min<size_t>(auprc.size(), static_cast<size_t>(cfg_.eval.anomaly_window));
-  const std::vector<double> last_p(auprc.end() - static_cast<std::ptrdiff_t>(w), auprc.end());
-  const std::vector<double> last_r(auroc.end() - static_cast<std::ptrdiff_t>(w), auroc.end());
-  const auto [pm, ps] = mean_std(last_p);
-  const auto [rm, rs] = mean_std(last_r);
-  nlohmann::json out = {{"anomaly_label", data_->info().anomaly_label},
-                        {"method", enum_name(cfg_.train.method)},
-                        {"evaluations", auprc.size()},
-                        {"window", w},
-                        {"auprc_mean", pm},
-                        {"auprc_std", ps},
-                        {"auroc_mean", rm},
-                        {"auroc_std", rs},
-                        {"iterations", std::vector<int64_t>(its.end() - static_cast<std::ptrdiff_t>(w), its.end())}};
-  std::ofstream(std::filesystem::path(run_dir_) / "anomaly.json") << out.dump(2) << "\n";
-  spdlog::info("anomaly detection, label {} held out: AUPRC {:.4f} +- {:.4f}, AUROC {:.4f} +- {:.4f} (last {} evaluations)",
-               data_->info().anomaly_label, pm, ps, rm, rs, w);
-}
-
-void Trainer::write_pictures() {
-  if (!comm_.is_root()) return;
-  torch::manual_seed(iteration_seed(cfg_.train.seed, 0, -1));
-  const int64_t n = cfg_.sample.count, cols = 8;
-  auto samples = sample_images(g_, prior_, K_, cfg_.sample, n, device_);
-  const auto samples_path = (std::filesystem::path(run_dir_) / "samples.png").string();
-  save_grid(samples_path, samples, cols);
-
-  data::ShardData test(cfg_.data.path, "test", 0, 1, std::min<int64_t>(n, data_->info().n_test));
-  const auto& imgs = test.images();
-  auto x = to_unit_range(torch::from_blob(const_cast<uint8_t*>(imgs.pixels.data()), {imgs.n, imgs.c, imgs.h, imgs.w},
-                                          torch::kUInt8)
-                             .clone())
-               .to(device_);
-  auto recon = reconstruct_images(g_, prior_, traits_.test_posterior_stages(K_), x, cfg_.model.sigma, {cfg_.train.langevin_steps, cfg_.train.langevin_delta});
-  const double mse = (recon - x).pow(2).mean().item<double>();
-  // Rows alternate: 8 test images, then their reconstructions.
-  std::vector<torch::Tensor> rows;
-  for (int64_t i = 0; i < x.size(0); i += cols) {
-    const int64_t m = std::min(cols, x.size(0) - i);
-    rows.push_back(x.narrow(0, i, m));
-    rows.push_back(recon.narrow(0, i, m));
-  }
-  const auto recon_path = (std::filesystem::path(run_dir_) / "reconstructions.png").string();
-  save_grid(recon_path, torch::cat(rows), cols);
-  spdlog::info("wrote {} (prior samples, {}) and {} (test reconstruction MSE {:.5f} over {} images)", samples_path,
-               enum_name(cfg_.sample.method), recon_path, mse, x.size(0));
-  nlohmann::json row = {{"iteration", iteration_}, {"final", true}, {"recon_mse", mse}, {"recon_images", x.size(0)}};
-  std::ofstream(std::filesystem::path(run_dir_) / "metrics.jsonl", std::ios::app) << row.dump() << "\n";
-
-  // Figure 3: prior Langevin chains decoded every 20 of 200 steps.
-  const auto strip_path = (std::filesystem::path(run_dir_) / "langevin_strip.png").string();
-  save_langevin_strip(strip_path, g_, prior_, K_, StripOptions{}, device_);
-  // Figure 4: the prior loss of each stage over training; AUPRC on anomaly splits.
-  if (!gnuplot_available()) {
-    spdlog::warn("gnuplot not found: nce_loss.png not drawn (apt-get install gnuplot-nox)");
-    return;
-  }
-  std::vector<PlotSeries> loss, mmd, auprc(1);
-  auprc[0].name = "AUPRC";
-  for (const auto& r : read_metrics(run_dir_)) {
-    if (r.contains("nce_loss") && r.contains("stage")) {
-      const auto k = static_cast<size_t>(r["stage"].get<int64_t>());
-      while (loss.size() <= k) loss.push_back(PlotSeries{"stage " + std::to_string(loss.size()), {}, {}});
-      loss[k].xs.push_back(static_cast<double>(r["iteration"].get<int64_t>()));
-      loss[k].ys.push_back(r["nce_loss"].get<double>());
-      if (r.contains("noise_mmd2")) {
-        while (mmd.size() <= k) mmd.push_back(PlotSeries{"stage " + std::to_string(mmd.size()), {}, {}});
-        mmd[k].xs.push_back(static_cast<double>(r["iteration"].get<int64_t>()));
-        mmd[k].ys.push_back(r["noise_mmd2"].get<double>());
-      }
-    }
-    if (r.contains("auprc")) {
-      auprc[0].xs.push_back(static_cast<double>(r["iteration"].get<int64_t>()));
-      auprc[0].ys.push_back(r["auprc"].get<double>());
-    }
-  }
-  const std::string objective = traits_.objective == PriorObjective::kMaximumLikelihood ? "energy ML loss" : "NCE loss";
-  if (K_ > 0 && !loss.empty())
-    plot_lines((std::filesystem::path(run_dir_) / "nce_loss.png").string(),
-               objective + " per stage (" + traits_.name + ")",
-               "iteration", objective, loss);
-  if (!mmd.empty())
-    plot_lines((std::filesystem::path(run_dir_) / "noise_mmd2.png").string(),
-               std::string("MMD^2 of stage noise (") + enum_name(cfg_.train.prior_samples) + ") to samples of p_k", "iteration",
-               "MMD^2", mmd);
-  if (!auprc[0].xs.empty())
-    plot_lines((std::filesystem::path(run_dir_) / "auprc.png").string(),
-               "anomaly detection, label " + std::to_string(data_->info().anomaly_label) + " held out", "iteration", "AUPRC",
-               auprc);
-  spdlog::info("wrote {}{}", strip_path, K_ > 0 ? " and nce_loss.png" : "");
+  metrics_.append(row);
 }
 
 }  // namespace latentebm

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,8 @@
 #include "config.h"
 #include "data/dataset.h"
 #include "distributed/communicator.h"
+#include "io/metrics_log.h"
+#include "io/run_dir.h"
 #include "model/generator.h"
 #include "model/noise.h"
 #include "model/prior.h"
@@ -72,9 +75,18 @@ class Trainer {
  public:
   // Builds the model and this rank's view of the data. If `resume_from` names
   // a checkpoint directory, state is loaded from it; otherwise parameters are
-  // initialised from the seed and broadcast from rank 0.
+  // initialised from the seed and broadcast from rank 0. `device`: the device
+  // the caller already resolved (default: resolve runtime.device here).
   Trainer(const Config& cfg, Communicator& comm, const std::string& run_dir,
-          const std::optional<std::string>& resume_from = std::nullopt);
+          const std::optional<std::string>& resume_from = std::nullopt,
+          const std::optional<torch::Device>& device = std::nullopt);
+
+  // Called on every rank after each completed iteration (iteration() is the
+  // number done), before that iteration's checkpoint, in the order added.
+  // Evaluation during training hooks in here (the application layer adds it);
+  // a callback that runs collectives must run them on every rank.
+  using IterationCallback = std::function<void(Trainer&)>;
+  void add_iteration_callback(IterationCallback cb) { iteration_callbacks_.push_back(std::move(cb)); }
 
   // Run Algorithm 1 until iteration T, or for at most `max_iterations` more
   // iterations (> 0) of this invocation. Checkpoints every
@@ -87,20 +99,8 @@ class Trainer {
   double langevin_delta() const { return cfg_.train.langevin_delta; }
   const std::string& dataset_fingerprint() const { return dataset_fingerprint_; }
 
-  // Final artefacts: samples.png and reconstructions.png in the run
-  // directory (rank 0), plus the reconstruction MSE on the images shown;
-  // nce_loss.png (the prior loss of each stage over training, paper Fig. 4),
-  // langevin_strip.png (prior Langevin decoded every 20 of 200 steps, Fig. 3)
-  // and, on anomaly splits, auprc.png.
-  void write_pictures();
-
-  // Collective, on anomaly-detection splits: scores the test split under the
-  // current model (posterior Langevin with the training settings) and logs
-  // AUPRC / AUROC to metrics.jsonl. Returns {auprc, auroc} on every rank.
-  std::pair<double, double> evaluate_anomaly();
-  // Rank 0: anomaly.json with mean and std of AUPRC / AUROC over the last
-  // eval.anomaly_window evaluations recorded in metrics.jsonl.
-  void write_anomaly_summary();
+  // Training finished (not stopped early, every iteration done)?
+  bool finished() const { return !stopped_ && iteration_ >= T_; }
 
   // --- state, exposed for tools and tests
   int64_t iteration() const { return iteration_; }
@@ -116,6 +116,13 @@ class Trainer {
   Adam& generator_optimizer() { return g_opt_; }
   const data::ShardData& data() const { return *data_; }
   torch::Device device() const { return device_; }
+  const Config& config() const { return cfg_; }  // as it stands (a rollback lowers langevin_delta)
+  const RunDir& run_dir() const { return run_dir_; }
+  Communicator& comm() { return comm_; }
+  int64_t local_batch() const { return local_batch_; }
+  // Prior stages of the model as it stands (the active ratio included): what
+  // evaluation during training scores with.
+  int64_t evaluation_stages() const { return model_stages(); }
 
   // --- the pieces of one iteration (public so tests can drive them)
   void enter_stage(int64_t k);  // step 5: freeze f_{k-1}, broadcast + verify, snapshot bank
@@ -150,14 +157,17 @@ class Trainer {
   void rollback(const std::string& ckpt_dir);
   void write_debug_dump(int64_t t, const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise);
 
+  // Replicated state (generator, prior) identical on every rank? Throws if not.
+  void check_replicas(const char* when);
+
   Config cfg_;
   const MethodTraits& traits_;
   Communicator& comm_;
-  std::string run_dir_;
+  RunDir run_dir_;
+  MetricsWriter metrics_;
   torch::Device device_{torch::kCPU};
   std::unique_ptr<data::ShardData> data_;
-  std::unique_ptr<data::ShardData> test_;  // loaded on first anomaly evaluation
-  std::vector<bool> test_is_anomaly_;      // every test image's flag, gathered then
+  std::vector<IterationCallback> iteration_callbacks_;
   int64_t T_ = 0, S_ = 0, K_ = 0, local_batch_ = 0, iters_per_epoch_ = 0;
   int64_t iteration_ = 0, stage_ = 0;
   bool stopped_ = false;

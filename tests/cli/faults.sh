@@ -8,6 +8,8 @@
 #   - SIGTERM to one rank, SIGUSR1 to mpirun: every rank checkpoints and the
 #     job exits 0; the next run resumes from that checkpoint;
 #   - a flipped byte / truncated shard is caught by checksum on resume;
+#   - rank 0 drawing the final pictures for longer than the collective
+#     watchdog's limit does not turn the finished run into a failure;
 #   - a resume with a different structure or different data is refused;
 #   - a sampler forced to diverge stops every rank at the same iteration;
 #   - a checkpoint written by 2 ranks resumes on 1.
@@ -169,5 +171,14 @@ ok one "$BIN" "${TRAIN[@]}" --run-dir "$RUN" --no-pictures
 grep -qF "resumed from $RUN/checkpoints/ckpt-00000004 at iteration 4 (stage 1, written by 2 rank(s))" "$RUN/logs/rank-00000.log" ||
   fail "the 1-rank run did not resume from the 2-rank checkpoint"
 [[ "$(latest_of "$RUN")" == "ckpt-00000012" ]] || fail "the 1-rank resume did not finish"
+
+# ------------------------------------------------------------ slow final report
+step "rank 0's pictures outlast the collective watchdog: the waiting rank does not fail the finished run"
+RUN="$WORK/slow-report"
+ok slow-report env LATENTEBM_INJECT="sleep25:report.final:0:1" "${MPIRUN[@]}" -x LATENTEBM_INJECT "$BIN" "${TRAIN[@]}" \
+  --run-dir "$RUN" runtime.collective_timeout_s=10
+grep -qF "injected fault 'sleep25' at report.final" "$WORK/slow-report.out" || fail "the slow report step did not run"
+is_png "$RUN/samples.png"
+[[ "$(latest_of "$RUN")" == "ckpt-00000012" ]] || fail "the slow-report run did not finish"
 
 echo "fault tolerance cli test passed"

@@ -17,6 +17,21 @@ CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
 
 source "$SRC/tests/support/cli_lib.sh"
 
+step "help texts"
+rc=0
+"$BIN" >"$WORK/usage.out" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] || fail "latentebm without a command exits $rc, not 2"
+grep -qF "latentebm <command> --help" "$WORK/usage.out" || fail "no usage text without a command"
+for cmd in prepare train sample reconstruct verify eval score; do
+  ok "help-$cmd" "$BIN" "$cmd" --help
+  grep -q "^usage: .*latentebm $cmd" "$WORK/help-$cmd.out" || { cat "$WORK/help-$cmd.out" >&2; fail "$cmd --help has no usage line"; }
+done
+grep -qF "  train:" "$WORK/help-train.out" && grep -qF "method: \"adaptive-ce\"" "$WORK/help-train.out" ||
+  fail "train --help does not list the config keys with their defaults"
+grep -qF "docs/DESIGN.md section 4" "$WORK/help-eval.out" || fail "eval --help does not point at docs/DESIGN.md"
+grep -qF -- "--fid-model" "$WORK/help-eval.out" || fail "eval --help lacks the FID export note"
+fails_with unknown-command "unknown command 'bogus'" "$BIN" bogus
+
 step "writing tiny idx files"
 IDX="$WORK/idx"
 mkdir -p "$IDX"

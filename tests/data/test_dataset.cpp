@@ -12,29 +12,19 @@
 #include <vector>
 
 #include "io/h5.h"
+#include "support/bytes.h"
+#include "support/errors.h"
+#include "support/scratch_dir.h"
 
 namespace fs = std::filesystem;
 using namespace latentebm::data;
 namespace h5 = latentebm::h5;
 
+using namespace latentebm::testing;
+
 namespace {
 
-class DatasetTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("latentebm_dataset_" + std::to_string(getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+class DatasetTest : public latentebm::testing::ScratchDirTest {};
 
 // n images of c x h x w whose pixel k of image i is (i * 7 + k + offset) % 256;
 // label of image i is i % 10 + offset.
@@ -51,20 +41,7 @@ ImageSet make_set(int64_t n, int64_t c, int64_t h, int64_t w, int offset) {
   return s;
 }
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return "";
-}
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 }  // namespace
 
@@ -390,4 +367,26 @@ TEST_F(DatasetTest, ShardDataLimitRestrictsTheSplitFirst) {
   EXPECT_TRUE(contains(msg, "validation")) << msg;
   msg = error_of([&] { ShardData(path("absent.h5"), "train", 0, 1); });
   EXPECT_TRUE(contains(msg, "not found")) << msg;
+}
+
+TEST_F(DatasetTest, PrepareTimeChecksNameTheFileAndTheFirstBadRecord) {
+  const std::string p = path("bad-labels.h5");
+  ImageSet train = make_set(5, 1, 2, 2, 0), test = make_set(3, 1, 2, 2, 0);
+  train.labels[3] = -7;
+  std::string msg = error_of([&] { write_dataset(p, "x", "", train, test); });
+  EXPECT_TRUE(contains(msg, "dataset '" + p + "': train record 3 has label -7")) << msg;
+  EXPECT_FALSE(fs::exists(p));
+
+  // Anomaly split: the held-out label must be absent from train and present in test.
+  train = make_set(5, 1, 2, 2, 0);  // labels 0..4
+  msg = error_of([&] { write_dataset(p, "x", "", train, test, 2); });
+  EXPECT_TRUE(contains(msg, "train record 2 has the held-out anomaly label 2")) << msg;
+  EXPECT_FALSE(fs::exists(p));
+  msg = error_of([&] { write_dataset(p, "x", "", train, test, 7); });
+  EXPECT_TRUE(contains(msg, "declares anomaly label 7 but no test record has it")) << msg;
+  EXPECT_FALSE(fs::exists(p));
+  ImageSet normal = make_set(5, 1, 2, 2, 0);
+  for (auto& l : normal.labels) l = l == 2 ? -1 : l;  // unlabelled records are fine
+  write_dataset(p, "x", "", normal, test, 2);  // test labels 0..2
+  EXPECT_EQ(inspect_dataset(p).anomaly_label, 2);
 }

@@ -19,36 +19,19 @@
 #include "data/dataset.h"
 #include "data/image_folder.h"
 #include "io/h5.h"
+#include "support/bytes.h"
+#include "support/errors.h"
+#include "support/scratch_dir.h"
 
 namespace fs = std::filesystem;
 using namespace latentebm::data;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using namespace latentebm::testing;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-class ImagesTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("latentebm_images_" + std::to_string(getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const {
-    const fs::path p = dir_ / name;
-    fs::create_directories(p.parent_path());
-    return p.string();
-  }
-
-  fs::path dir_;
-};
+class ImagesTest : public latentebm::testing::ScratchDirTest {};
 
 // An interleaved (HWC) test picture: value depends on position, channel and seed.
 Bytes picture(int w, int h, int c, int seed) {
@@ -80,26 +63,8 @@ void write_jpg(const std::string& path, int w, int h, const Bytes& px, int quali
   ASSERT_NE(stbi_write_jpg(path.c_str(), w, h, 3, px.data(), quality), 0) << path;
 }
 
-void write_bytes(const std::string& path, const Bytes& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
 
-Bytes read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a std::runtime_error";
-  return "";
-}
 
 // HWC -> CHW of the window (x0, y0, side x side).
 Bytes chw_window(const Bytes& hwc, int w, int c, int x0, int y0, int side) {
@@ -132,17 +97,17 @@ Bytes image_at(const Bytes& all, size_t index, size_t image_bytes) {
 
 TEST_F(ImagesTest, PngDecodesExactly) {
   const Bytes rgb = picture(9, 7, 3, 1);
-  write_png(path("rgb.png"), 9, 7, 3, rgb);
-  const DecodedImage img = read_image(path("rgb.png"), 3);
+  write_png(make_path("rgb.png"), 9, 7, 3, rgb);
+  const DecodedImage img = read_image(make_path("rgb.png"), 3);
   EXPECT_EQ(img.width, 9);
   EXPECT_EQ(img.height, 7);
   EXPECT_EQ(img.pixels, rgb);
 
   const Bytes grey = picture(5, 4, 1, 2);
-  write_png(path("grey.png"), 5, 4, 1, grey);
-  EXPECT_EQ(read_image(path("grey.png"), 1).pixels, grey);
+  write_png(make_path("grey.png"), 5, 4, 1, grey);
+  EXPECT_EQ(read_image(make_path("grey.png"), 1).pixels, grey);
   // Grey expanded to RGB repeats the value in every channel.
-  const DecodedImage expanded = read_image(path("grey.png"), 3);
+  const DecodedImage expanded = read_image(make_path("grey.png"), 3);
   for (size_t i = 0; i < grey.size(); ++i) {
     EXPECT_EQ(expanded.pixels[i * 3], grey[i]);
     EXPECT_EQ(expanded.pixels[i * 3 + 2], grey[i]);
@@ -151,8 +116,8 @@ TEST_F(ImagesTest, PngDecodesExactly) {
 
 TEST_F(ImagesTest, JpegDecodesWithinTolerance) {
   const Bytes px = smooth(32, 24, 0);
-  write_jpg(path("a.jpg"), 32, 24, px);
-  const DecodedImage img = read_image(path("a.jpg"), 3);
+  write_jpg(make_path("a.jpg"), 32, 24, px);
+  const DecodedImage img = read_image(make_path("a.jpg"), 3);
   ASSERT_EQ(img.pixels.size(), px.size());
   double err = 0;
   for (size_t i = 0; i < px.size(); ++i) err += std::abs(int(img.pixels[i]) - int(px[i]));
@@ -160,25 +125,25 @@ TEST_F(ImagesTest, JpegDecodesWithinTolerance) {
 }
 
 TEST_F(ImagesTest, BrokenImagesNameTheFile) {
-  write_png(path("good.png"), 16, 16, 3, picture(16, 16, 3, 0));
-  write_jpg(path("good.jpg"), 16, 16, smooth(16, 16, 0));
-  const Bytes png = read_bytes(path("good.png")), jpg = read_bytes(path("good.jpg"));
+  write_png(make_path("good.png"), 16, 16, 3, picture(16, 16, 3, 0));
+  write_jpg(make_path("good.jpg"), 16, 16, smooth(16, 16, 0));
+  const Bytes png = read_bytes(make_path("good.png")), jpg = read_bytes(make_path("good.jpg"));
 
-  write_bytes(path("empty.png"), {});
-  EXPECT_THAT(error_of([&] { read_image(path("empty.png"), 3); }), AllOf(HasSubstr(path("empty.png")), HasSubstr("empty")));
-  write_bytes(path("text.jpg"), Bytes{'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'});
-  EXPECT_THAT(error_of([&] { read_image(path("text.jpg"), 3); }),
-              AllOf(HasSubstr(path("text.jpg")), HasSubstr("neither JPEG nor PNG")));
-  write_bytes(path("cut.png"), Bytes(png.begin(), png.begin() + static_cast<long>(png.size() / 2)));
-  EXPECT_THAT(error_of([&] { read_image(path("cut.png"), 3); }), AllOf(HasSubstr(path("cut.png")), HasSubstr("truncated")));
-  write_bytes(path("cut.jpg"), Bytes(jpg.begin(), jpg.begin() + static_cast<long>(jpg.size() * 2 / 3)));
-  EXPECT_THAT(error_of([&] { read_image(path("cut.jpg"), 3); }), AllOf(HasSubstr(path("cut.jpg")), HasSubstr("truncated")));
+  write_bytes(make_path("empty.png"), {});
+  EXPECT_THAT(runtime_error_of([&] { read_image(make_path("empty.png"), 3); }), AllOf(HasSubstr(make_path("empty.png")), HasSubstr("empty")));
+  write_bytes(make_path("text.jpg"), Bytes{'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'});
+  EXPECT_THAT(runtime_error_of([&] { read_image(make_path("text.jpg"), 3); }),
+              AllOf(HasSubstr(make_path("text.jpg")), HasSubstr("neither JPEG nor PNG")));
+  write_bytes(make_path("cut.png"), Bytes(png.begin(), png.begin() + static_cast<long>(png.size() / 2)));
+  EXPECT_THAT(runtime_error_of([&] { read_image(make_path("cut.png"), 3); }), AllOf(HasSubstr(make_path("cut.png")), HasSubstr("truncated")));
+  write_bytes(make_path("cut.jpg"), Bytes(jpg.begin(), jpg.begin() + static_cast<long>(jpg.size() * 2 / 3)));
+  EXPECT_THAT(runtime_error_of([&] { read_image(make_path("cut.jpg"), 3); }), AllOf(HasSubstr(make_path("cut.jpg")), HasSubstr("truncated")));
   // A PNG whose header was overwritten: signature fine, IHDR garbage.
   Bytes bad_header = png;
   for (size_t i = 12; i < 29; ++i) bad_header[i] = 0xee;
-  write_bytes(path("header.png"), bad_header);
-  EXPECT_THAT(error_of([&] { read_image(path("header.png"), 3); }), HasSubstr(path("header.png")));
-  EXPECT_THAT(error_of([&] { read_image(path("missing.png"), 3); }), AllOf(HasSubstr(path("missing.png")), HasSubstr("not found")));
+  write_bytes(make_path("header.png"), bad_header);
+  EXPECT_THAT(runtime_error_of([&] { read_image(make_path("header.png"), 3); }), HasSubstr(make_path("header.png")));
+  EXPECT_THAT(runtime_error_of([&] { read_image(make_path("missing.png"), 3); }), AllOf(HasSubstr(make_path("missing.png")), HasSubstr("not found")));
 }
 
 // ---- crop and resize
@@ -234,9 +199,9 @@ TEST_F(ImagesTest, ResizeKeepsFlatColoursAndGradients) {
 
 TEST_F(ImagesTest, FolderListingIsRecursiveSortedByBytesAndFiltersExtensions) {
   const Bytes px = picture(4, 4, 3, 0);
-  for (const char* name : {"b.png", "a/c.PNG", "A.jpg", "a.jpeg", "z/y/x.png"}) write_png(path(name), 4, 4, 3, px);
-  write_bytes(path("notes.txt"), {'x'});
-  write_bytes(path("a/d.gif"), {'x'});
+  for (const char* name : {"b.png", "a/c.PNG", "A.jpg", "a.jpeg", "z/y/x.png"}) write_png(make_path(name), 4, 4, 3, px);
+  write_bytes(make_path("notes.txt"), {'x'});
+  write_bytes(make_path("a/d.gif"), {'x'});
   const std::vector<std::string> files = list_image_files(dir_.string(), true);
   std::vector<std::string> rel;
   for (const auto& f : files) rel.push_back(fs::path(f).lexically_relative(dir_).string());
@@ -257,17 +222,17 @@ TEST_F(ImagesTest, FolderConversionPixelsOrderAndSplit) {
   std::vector<Bytes> pics;
   for (size_t i = 0; i < names.size(); ++i) {
     pics.push_back(picture(12, 12, 3, static_cast<int>(i)));
-    write_png(path("in/" + names[i]), 12, 12, 3, pics.back());
+    write_png(make_path("in/" + names[i]), 12, 12, 3, pics.back());
   }
   ImageConvertOptions o;
   o.size = 12;
   o.chunk_images = 2;  // several blocks
   o.num_workers = 3;
-  const ConvertSummary s = convert_images(list_folder(path("in"), 0.3), path("out.h5"), "folder", "test", o);
+  const ConvertSummary s = convert_images(list_folder(make_path("in"), 0.3), make_path("out.h5"), "folder", "test", o);
   EXPECT_EQ(s.n_train, 5);
   EXPECT_EQ(s.n_test, 2);
   EXPECT_TRUE(s.skipped.empty());
-  const Prepared p = load(path("out.h5"));
+  const Prepared p = load(make_path("out.h5"));
   EXPECT_EQ(p.train_shape, (std::vector<int64_t>{5, 3, 12, 12}));
   EXPECT_EQ(p.test_shape, (std::vector<int64_t>{2, 3, 12, 12}));
   for (size_t i = 0; i < 7; ++i) {
@@ -281,11 +246,11 @@ TEST_F(ImagesTest, FolderConversionPixelsOrderAndSplit) {
   o.channels = 1;
   o.num_workers = 1;
   o.chunk_images = 1000;
-  convert_images(list_folder(path("in"), 0.3), path("grey1.h5"), "folder", "test", o);
+  convert_images(list_folder(make_path("in"), 0.3), make_path("grey1.h5"), "folder", "test", o);
   o.num_workers = 2;
   o.chunk_images = 3;
-  convert_images(list_folder(path("in"), 0.3), path("grey2.h5"), "folder", "test", o);
-  const Prepared g1 = load(path("grey1.h5")), g2 = load(path("grey2.h5"));
+  convert_images(list_folder(make_path("in"), 0.3), make_path("grey2.h5"), "folder", "test", o);
+  const Prepared g1 = load(make_path("grey1.h5")), g2 = load(make_path("grey2.h5"));
   EXPECT_EQ(g1.train_shape, (std::vector<int64_t>{5, 1, 12, 12}));
   EXPECT_EQ(g1.train, g2.train);
   EXPECT_EQ(g1.test, g2.test);
@@ -293,25 +258,25 @@ TEST_F(ImagesTest, FolderConversionPixelsOrderAndSplit) {
 
 TEST_F(ImagesTest, BadFilesAreSkippedWithTheirPathsOrFatal) {
   const Bytes px = picture(8, 8, 3, 1);
-  write_png(path("in/a.png"), 8, 8, 3, px);
-  write_bytes(path("in/b.png"), {});                            // empty
-  write_bytes(path("in/c.jpg"), {'n', 'o', 't', ' ', 'j', 'p', 'g'});  // wrong magic
-  write_png(path("in/d.png"), 8, 8, 3, picture(8, 8, 3, 2));
-  const Bytes d = read_bytes(path("in/d.png"));
-  write_bytes(path("in/e.png"), Bytes(d.begin(), d.begin() + 40));  // truncated
-  write_png(path("in/f.png"), 8, 8, 3, picture(8, 8, 3, 3));
+  write_png(make_path("in/a.png"), 8, 8, 3, px);
+  write_bytes(make_path("in/b.png"), {});                            // empty
+  write_bytes(make_path("in/c.jpg"), {'n', 'o', 't', ' ', 'j', 'p', 'g'});  // wrong magic
+  write_png(make_path("in/d.png"), 8, 8, 3, picture(8, 8, 3, 2));
+  const Bytes d = read_bytes(make_path("in/d.png"));
+  write_bytes(make_path("in/e.png"), Bytes(d.begin(), d.begin() + 40));  // truncated
+  write_png(make_path("in/f.png"), 8, 8, 3, picture(8, 8, 3, 3));
 
   ImageConvertOptions o;
   o.size = 8;
   o.chunk_images = 2;
   o.num_workers = 2;
-  const ConvertSummary s = convert_images(list_folder(path("in"), 0.0), path("out.h5"), "folder", "test", o);
+  const ConvertSummary s = convert_images(list_folder(make_path("in"), 0.0), make_path("out.h5"), "folder", "test", o);
   EXPECT_EQ(s.n_train, 3);
   ASSERT_EQ(s.skipped.size(), 3u);
-  EXPECT_THAT(s.skipped[0], HasSubstr(path("in/b.png")));
-  EXPECT_THAT(s.skipped[1], HasSubstr(path("in/c.jpg")));
-  EXPECT_THAT(s.skipped[2], AllOf(HasSubstr(path("in/e.png")), HasSubstr("truncated")));
-  const Prepared p = load(path("out.h5"));
+  EXPECT_THAT(s.skipped[0], HasSubstr(make_path("in/b.png")));
+  EXPECT_THAT(s.skipped[1], HasSubstr(make_path("in/c.jpg")));
+  EXPECT_THAT(s.skipped[2], AllOf(HasSubstr(make_path("in/e.png")), HasSubstr("truncated")));
+  const Prepared p = load(make_path("out.h5"));
   EXPECT_EQ(p.train_shape, (std::vector<int64_t>{3, 3, 8, 8}));
   EXPECT_EQ(image_at(p.train, 0, 192), chw_window(px, 8, 3, 0, 0, 8));
   EXPECT_EQ(image_at(p.train, 1, 192), chw_window(picture(8, 8, 3, 2), 8, 3, 0, 0, 8));
@@ -320,18 +285,18 @@ TEST_F(ImagesTest, BadFilesAreSkippedWithTheirPathsOrFatal) {
 
   // Fatal mode names the first bad file and leaves neither output nor temp file.
   o.on_bad_file = OnBadFile::Fail;
-  EXPECT_THAT(error_of([&] { convert_images(list_folder(path("in"), 0.0), path("fail.h5"), "folder", "test", o); }),
-              AllOf(HasSubstr(path("in/b.png")), HasSubstr("--on-bad-file skip")));
-  EXPECT_FALSE(fs::exists(path("fail.h5")));
-  EXPECT_FALSE(fs::exists(path("fail.h5.tmp")));
+  EXPECT_THAT(runtime_error_of([&] { convert_images(list_folder(make_path("in"), 0.0), make_path("fail.h5"), "folder", "test", o); }),
+              AllOf(HasSubstr(make_path("in/b.png")), HasSubstr("--on-bad-file skip")));
+  EXPECT_FALSE(fs::exists(make_path("fail.h5")));
+  EXPECT_FALSE(fs::exists(make_path("fail.h5.tmp")));
 
   // Nothing readable at all is an error too.
-  write_bytes(path("junk/x.png"), {1, 2, 3});
+  write_bytes(make_path("junk/x.png"), {1, 2, 3});
   o.on_bad_file = OnBadFile::Skip;
-  EXPECT_THAT(error_of([&] { convert_images(list_folder(path("junk"), 0.0), path("junk.h5"), "folder", "test", o); }),
-              HasSubstr(path("junk/x.png")));
-  EXPECT_FALSE(fs::exists(path("junk.h5")));
-  EXPECT_THAT(error_of([&] { list_folder(path("empty-dir/"), 0.1); }), HasSubstr("no .jpg"));
+  EXPECT_THAT(runtime_error_of([&] { convert_images(list_folder(make_path("junk"), 0.0), make_path("junk.h5"), "folder", "test", o); }),
+              HasSubstr(make_path("junk/x.png")));
+  EXPECT_FALSE(fs::exists(make_path("junk.h5")));
+  EXPECT_THAT(runtime_error_of([&] { list_folder(make_path("empty-dir/"), 0.1); }), HasSubstr("no .jpg"));
 }
 
 // ---- CelebA
@@ -354,20 +319,20 @@ void write_celeba(const std::string& path, uint8_t r, uint8_t g, uint8_t b) {
 TEST_F(ImagesTest, CelebaPartitionCropAndResize) {
   const std::vector<std::array<uint8_t, 3>> colours = {{200, 40, 40}, {40, 200, 40}, {40, 40, 200}, {120, 120, 30}};
   for (int i = 0; i < 4; ++i)
-    write_celeba(path("celeba/img_align_celeba/00000" + std::to_string(i + 1) + ".jpg"), colours[i][0], colours[i][1],
+    write_celeba(make_path("celeba/img_align_celeba/00000" + std::to_string(i + 1) + ".jpg"), colours[i][0], colours[i][1],
                  colours[i][2]);
   {
-    std::ofstream part(path("celeba/list_eval_partition.txt"));
+    std::ofstream part(make_path("celeba/list_eval_partition.txt"));
     part << "000001.jpg 0\n000002.jpg 1\n000003.jpg 2\r\n000004.jpg 0\n";
   }
   ImageConvertOptions o;
   o.crop = kCelebaCrop;
   o.size = 64;
-  const ImageLists lists = list_celeba(path("celeba"), "", 0.1, "test");
+  const ImageLists lists = list_celeba(make_path("celeba"), "", 0.1, "test");
   ASSERT_EQ(lists.train.size(), 2u);
   ASSERT_EQ(lists.test.size(), 2u);
-  convert_images(lists, path("celeba.h5"), "celeba", "test", o);
-  const Prepared p = load(path("celeba.h5"));
+  convert_images(lists, make_path("celeba.h5"), "celeba", "test", o);
+  const Prepared p = load(make_path("celeba.h5"));
   EXPECT_EQ(p.train_shape, (std::vector<int64_t>{2, 3, 64, 64}));
   const int order[4] = {0, 3, 1, 2};  // train: 1, 4; test: 2 (validation), 3
   for (int j = 0; j < 4; ++j) {
@@ -386,30 +351,30 @@ TEST_F(ImagesTest, CelebaPartitionCropAndResize) {
   }
 
   // Validation images can go to train or nowhere.
-  EXPECT_EQ(list_celeba(path("celeba"), "", 0.1, "train").train.size(), 3u);
-  EXPECT_EQ(list_celeba(path("celeba"), "", 0.1, "drop").test.size(), 1u);
+  EXPECT_EQ(list_celeba(make_path("celeba"), "", 0.1, "train").train.size(), 3u);
+  EXPECT_EQ(list_celeba(make_path("celeba"), "", 0.1, "drop").test.size(), 1u);
   // Without a partition file: sorted names, the last fraction tests.
-  const ImageLists tail = list_celeba(path("celeba"), "none", 0.25, "test");
+  const ImageLists tail = list_celeba(make_path("celeba"), "none", 0.25, "test");
   ASSERT_EQ(tail.train.size(), 3u);
   ASSERT_EQ(tail.test.size(), 1u);
   EXPECT_THAT(tail.test[0], HasSubstr("000004.jpg"));
 }
 
 TEST_F(ImagesTest, CelebaBrokenPartitionFiles) {
-  write_celeba(path("c/img_align_celeba/000001.jpg"), 10, 20, 30);
+  write_celeba(make_path("c/img_align_celeba/000001.jpg"), 10, 20, 30);
   {
-    std::ofstream part(path("c/bad.txt"));
+    std::ofstream part(make_path("c/bad.txt"));
     part << "000001.jpg 0\n000002.jpg three\n";
   }
-  EXPECT_THAT(error_of([&] { list_celeba(path("c"), path("c/bad.txt"), 0.1, "test"); }),
-              AllOf(HasSubstr(path("c/bad.txt")), HasSubstr("line 2")));
+  EXPECT_THAT(runtime_error_of([&] { list_celeba(make_path("c"), make_path("c/bad.txt"), 0.1, "test"); }),
+              AllOf(HasSubstr(make_path("c/bad.txt")), HasSubstr("line 2")));
   {
-    std::ofstream part(path("c/missing.txt"));
+    std::ofstream part(make_path("c/missing.txt"));
     part << "000001.jpg 0\n000002.jpg 2\n";
   }
-  EXPECT_THAT(error_of([&] { list_celeba(path("c"), path("c/missing.txt"), 0.1, "test"); }),
+  EXPECT_THAT(runtime_error_of([&] { list_celeba(make_path("c"), make_path("c/missing.txt"), 0.1, "test"); }),
               AllOf(HasSubstr("1 images listed"), HasSubstr("000002.jpg")));
-  EXPECT_THAT(error_of([&] { list_celeba(path("c"), path("c/nope.txt"), 0.1, "test"); }), HasSubstr(path("c/nope.txt")));
+  EXPECT_THAT(runtime_error_of([&] { list_celeba(make_path("c"), make_path("c/nope.txt"), 0.1, "test"); }), HasSubstr(make_path("c/nope.txt")));
 }
 
 // ---- the CLI: `latentebm prepare folder` end to end.
@@ -417,16 +382,16 @@ TEST_F(ImagesTest, CelebaBrokenPartitionFiles) {
 TEST_F(ImagesTest, PrepareFolderCommand) {
   const char* bin = std::getenv("LATENTEBM_BIN");
   if (bin == nullptr) GTEST_SKIP() << "LATENTEBM_BIN not set (run through ctest)";
-  for (int i = 0; i < 5; ++i) write_png(path("in/" + std::to_string(i) + ".png"), 6, 6, 3, picture(6, 6, 3, i));
-  write_bytes(path("in/2b.png"), {0x89, 'P', 'N', 'G'});  // skipped
-  const std::string base = std::string(bin) + " prepare folder --dir " + path("in") + " --size 6 --test-fraction 0.2 ";
-  ASSERT_EQ(std::system((base + "--num-workers 2 --out " + path("f.h5") + " > /dev/null 2>&1").c_str()), 0);
-  const Prepared p = load(path("f.h5"));
+  for (int i = 0; i < 5; ++i) write_png(make_path("in/" + std::to_string(i) + ".png"), 6, 6, 3, picture(6, 6, 3, i));
+  write_bytes(make_path("in/2b.png"), {0x89, 'P', 'N', 'G'});  // skipped
+  const std::string base = std::string(bin) + " prepare folder --dir " + make_path("in") + " --size 6 --test-fraction 0.2 ";
+  ASSERT_EQ(std::system((base + "--num-workers 2 --out " + make_path("f.h5") + " > /dev/null 2>&1").c_str()), 0);
+  const Prepared p = load(make_path("f.h5"));
   EXPECT_EQ(p.train_shape, (std::vector<int64_t>{4, 3, 6, 6}));  // 0 1 2 [2b] 3 | 4
   EXPECT_EQ(p.test_shape, (std::vector<int64_t>{1, 3, 6, 6}));
-  EXPECT_NE(std::system((base + "--on-bad-file fail --out " + path("g.h5") + " > /dev/null 2>&1").c_str()), 0);
-  EXPECT_FALSE(fs::exists(path("g.h5")));
-  EXPECT_NE(std::system((std::string(bin) + " prepare folder --dir " + path("in") + " --out " + path("h.h5") +
+  EXPECT_NE(std::system((base + "--on-bad-file fail --out " + make_path("g.h5") + " > /dev/null 2>&1").c_str()), 0);
+  EXPECT_FALSE(fs::exists(make_path("g.h5")));
+  EXPECT_NE(std::system((std::string(bin) + " prepare folder --dir " + make_path("in") + " --out " + make_path("h.h5") +
                          " > /dev/null 2>&1").c_str()),
             0);  // --size is required
 }

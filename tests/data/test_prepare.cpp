@@ -1,4 +1,7 @@
 #include "data/prepare.h"
+#include "support/bytes.h"
+#include "support/errors.h"
+#include "support/scratch_dir.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,27 +17,11 @@
 
 namespace fs = std::filesystem;
 using namespace latentebm::data;
+using namespace latentebm::testing;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-class PrepareTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("latentebm_prepare_" + std::to_string(getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+class PrepareTest : public latentebm::testing::ScratchDirTest {};
 
 void put_be32(Bytes& out, uint32_t v) {
   out.push_back(static_cast<uint8_t>(v >> 24));
@@ -86,20 +73,7 @@ const Bytes kPixels = [] {
 }();
 const Bytes kLabels = {7, 0, 9};
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return "";
-}
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
 void expect_known(const ImageSet& set) {
   EXPECT_EQ(set.n, 3);

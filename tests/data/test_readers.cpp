@@ -15,52 +15,21 @@
 #include <vector>
 
 #include "io/h5.h"
+#include "support/bytes.h"
+#include "support/errors.h"
+#include "support/scratch_dir.h"
 
 namespace fs = std::filesystem;
 using namespace latentebm::data;
 using ::testing::HasSubstr;
+using namespace latentebm::testing;
 
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+class ReadersTest : public latentebm::testing::ScratchDirTest {};
 
-class ReadersTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("latentebm_readers_" + std::to_string(getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-  fs::path dir_;
-};
 
-void write_bytes(const std::string& path, const Bytes& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-Bytes read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a std::runtime_error";
-  return "";
-}
 
 // ---- CIFAR-10
 
@@ -120,30 +89,30 @@ TEST_F(ReadersTest, CifarDirectoryConcatenatesBatchesInOrder) {
 TEST_F(ReadersTest, CifarBrokenInputsNameTheFile) {
   const Bytes good = cifar_records(2);
   write_bytes(path("empty.bin"), {});
-  EXPECT_THAT(error_of([&] { read_cifar10_batch(path("empty.bin")); }),
+  EXPECT_THAT(runtime_error_of([&] { read_cifar10_batch(path("empty.bin")); }),
               AllOf(HasSubstr(path("empty.bin")), HasSubstr("empty")));
 
   write_bytes(path("truncated.bin"), Bytes(good.begin(), good.end() - 100));
-  EXPECT_THAT(error_of([&] { read_cifar10_batch(path("truncated.bin")); }),
+  EXPECT_THAT(runtime_error_of([&] { read_cifar10_batch(path("truncated.bin")); }),
               AllOf(HasSubstr(path("truncated.bin")), HasSubstr("not a whole number")));
 
   Bytes bad_label = good;
   bad_label[3073] = 42;  // record 1's label byte
   write_bytes(path("label.bin"), bad_label);
-  EXPECT_THAT(error_of([&] { read_cifar10_batch(path("label.bin")); }),
+  EXPECT_THAT(runtime_error_of([&] { read_cifar10_batch(path("label.bin")); }),
               AllOf(HasSubstr(path("label.bin")), HasSubstr("record 1 has label 42")));
 
   // CIFAR-100 records are 3074 bytes: rejected by size.
   write_bytes(path("cifar100.bin"), Bytes(3074 * 3, 1));
-  EXPECT_THAT(error_of([&] { read_cifar10_batch(path("cifar100.bin")); }), HasSubstr(path("cifar100.bin")));
+  EXPECT_THAT(runtime_error_of([&] { read_cifar10_batch(path("cifar100.bin")); }), HasSubstr(path("cifar100.bin")));
 
-  EXPECT_THAT(error_of([&] { read_cifar10_batch(path("missing.bin")); }),
+  EXPECT_THAT(runtime_error_of([&] { read_cifar10_batch(path("missing.bin")); }),
               AllOf(HasSubstr(path("missing.bin")), HasSubstr("not found")));
-  EXPECT_THAT(error_of([&] { read_cifar10_batch(dir_.string()); }), HasSubstr("is a directory"));
+  EXPECT_THAT(runtime_error_of([&] { read_cifar10_batch(dir_.string()); }), HasSubstr("is a directory"));
 
   // A directory missing one batch names that batch.
   for (int b = 1; b <= 4; ++b) write_bytes(path("data_batch_" + std::to_string(b) + ".bin"), good);
-  EXPECT_THAT(error_of([&] { read_cifar10(dir_.string()); }), HasSubstr(path("data_batch_5.bin")));
+  EXPECT_THAT(runtime_error_of([&] { read_cifar10(dir_.string()); }), HasSubstr(path("data_batch_5.bin")));
 }
 
 // ---- SVHN
@@ -255,46 +224,46 @@ TEST_F(ReadersTest, SvhnBrokenInputsNameTheFile) {
   const Bytes good = read_bytes(path("good.mat"));
 
   write_bytes(path("empty.mat"), {});
-  EXPECT_THAT(error_of([&] { read_svhn_mat(path("empty.mat")); }),
+  EXPECT_THAT(runtime_error_of([&] { read_svhn_mat(path("empty.mat")); }),
               AllOf(HasSubstr(path("empty.mat")), HasSubstr("empty")));
 
   write_bytes(path("truncated.mat"), Bytes(good.begin(), good.begin() + static_cast<long>(good.size() / 2)));
-  EXPECT_THAT(error_of([&] { read_svhn_mat(path("truncated.mat")); }), HasSubstr(path("truncated.mat")));
+  EXPECT_THAT(runtime_error_of([&] { read_svhn_mat(path("truncated.mat")); }), HasSubstr(path("truncated.mat")));
 
   const std::string text = "this is not a MATLAB file, just some text that is long enough for a header......"
                            "..........................................................................";
   write_bytes(path("text.mat"), Bytes(text.begin(), text.end()));
-  EXPECT_THAT(error_of([&] { read_svhn_mat(path("text.mat")); }), HasSubstr(path("text.mat")));
+  EXPECT_THAT(runtime_error_of([&] { read_svhn_mat(path("text.mat")); }), HasSubstr(path("text.mat")));
 
   Bytes magic = good;
   magic[126] = 'X';  // the endian indicator "IM"/"MI" at bytes 126..127
   magic[127] = 'X';
   write_bytes(path("magic.mat"), magic);
-  EXPECT_THAT(error_of([&] { read_svhn_mat(path("magic.mat")); }), HasSubstr(path("magic.mat")));
+  EXPECT_THAT(runtime_error_of([&] { read_svhn_mat(path("magic.mat")); }), HasSubstr(path("magic.mat")));
 
   SvhnSpec grey;
   grey.c = 1;
   write_svhn(path("grey.mat"), grey);
-  EXPECT_THAT(error_of([&] { read_svhn_mat(path("grey.mat")); }),
+  EXPECT_THAT(runtime_error_of([&] { read_svhn_mat(path("grey.mat")); }),
               AllOf(HasSubstr(path("grey.mat")), HasSubstr("32x32x1x5"), HasSubstr("expected uint8 X")));
 
   SvhnSpec few = spec;
   few.y = {1, 2, 3};
   write_svhn(path("few.mat"), few);
-  EXPECT_THAT(error_of([&] { read_svhn_mat(path("few.mat")); }),
+  EXPECT_THAT(runtime_error_of([&] { read_svhn_mat(path("few.mat")); }),
               AllOf(HasSubstr(path("few.mat")), HasSubstr("y has size 3x1 but X holds 5 images")));
 
   SvhnSpec range = spec;
   range.y = {1, 2, 11, 4, 5};
   write_svhn(path("range.mat"), range);
-  EXPECT_THAT(error_of([&] { read_svhn_mat(path("range.mat")); }),
+  EXPECT_THAT(runtime_error_of([&] { read_svhn_mat(path("range.mat")); }),
               AllOf(HasSubstr(path("range.mat")), HasSubstr("y(3)")));
 
   write_svhn(path("noy.mat"), spec, /*with_y=*/false);
-  EXPECT_THAT(error_of([&] { read_svhn_mat(path("noy.mat")); }),
+  EXPECT_THAT(runtime_error_of([&] { read_svhn_mat(path("noy.mat")); }),
               AllOf(HasSubstr(path("noy.mat")), HasSubstr("no variable 'y'")));
 
-  EXPECT_THAT(error_of([&] { read_svhn_mat(path("missing.mat")); }),
+  EXPECT_THAT(runtime_error_of([&] { read_svhn_mat(path("missing.mat")); }),
               AllOf(HasSubstr(path("missing.mat")), HasSubstr("not found")));
 }
 
@@ -304,7 +273,7 @@ TEST_F(ReadersTest, SvhnBrokenInputsNameTheFile) {
 // backed, and freed again).
 TEST_F(ReadersTest, SvhnFuzzFindingIsAClearError) {
   const std::string fixture = std::string(LATENTEBM_SOURCE_DIR) + "/tests/data/fixtures/svhn-fuzz-huge-alloc.mat";
-  EXPECT_THAT(error_of([&] { read_svhn_mat(fixture); }), HasSubstr(fixture));
+  EXPECT_THAT(runtime_error_of([&] { read_svhn_mat(fixture); }), HasSubstr(fixture));
 }
 
 // ---- the CLI end to end: `latentebm prepare svhn|cifar10` writes the layout.

@@ -8,6 +8,7 @@
 
 #include "data/dataset.h"
 #include "distributed/communicator.h"
+#include "distributed/gather.h"
 #include "eval/anomaly.h"
 #include "eval/evaluate.h"
 #include "eval/metrics.h"

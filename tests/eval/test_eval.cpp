@@ -19,31 +19,14 @@
 #include "eval/feature_net.h"
 #include "eval/fid.h"
 #include "eval/metrics.h"
-#include "eval/plot.h"
-#include "eval/strip.h"
-#include "io/png.h"
 #include "model/inference.h"
+#include "support/scratch_dir.h"
 
 namespace fs = std::filesystem;
 using namespace latentebm;
+using latentebm::testing::ScratchDir;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("latentebm_eval_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 // Images whose every pixel of image i is values[i].
 data::ImageSet constant_images(const std::vector<uint8_t>& values, int64_t c, int64_t h, int64_t w) {
@@ -77,7 +60,7 @@ TEST(ReconstructionMse, ConstantGeneratorHasTheHandComputedError) {
   // g(z) = 0.5 everywhere. Test images of constant byte values 255, 0, 191 are
   // x = 1, -1, 191/127.5 - 1 on [-1, 1]; per-image MSEs (0.5 - x)^2 are
   // 0.25, 2.25 and (0.5 - 0.4980392)^2; the protocol averages them over images.
-  TempDir dir;
+  ScratchDir dir("latentebm_eval");
   const auto train = constant_images({10, 20}, 1, 28, 28), test = constant_images({255, 0, 191}, 1, 28, 28);
   const auto path = dir.file("tiny.h5");
   data::write_dataset(path, "tiny", "test", train, test);
@@ -103,7 +86,9 @@ TEST(BatchRange, WholeBatchesCoverEverythingOnce) {
     for (int r = 0; r < world; ++r) {
       const auto br = batch_range(23, 5, r, world);  // 5 batches: 5 5 5 5 3
       EXPECT_EQ(br.begin, next);
-      if (br.size() > 0) EXPECT_EQ(br.first_batch * 5, br.begin);  // starts on a batch boundary
+      if (br.size() > 0) {
+        EXPECT_EQ(br.first_batch * 5, br.begin);  // starts on a batch boundary
+      }
       EXPECT_EQ(br.first_batch, next_batch);
       next = br.end;
       next_batch = br.first_batch + (br.size() + 4) / 5;
@@ -159,7 +144,7 @@ std::string save_module(const std::string& path, const std::string& body) {
 }  // namespace
 
 TEST(Fid, TorchScriptPlumbing) {
-  TempDir dir;
+  ScratchDir dir("latentebm_eval");
   const auto flat = save_module(dir.file("flat.pt"), "    return x.mean([2, 3]) * self.w");
   const auto nchw = save_module(dir.file("nchw.pt"), "    return (x.mean([2, 3]) * self.w).view([-1, 3, 1, 1])");
   const auto tuple = save_module(dir.file("tuple.pt"), "    return (x.mean([2, 3]) * self.w, x)");
@@ -191,7 +176,7 @@ TEST(Fid, TorchScriptPlumbing) {
 }
 
 TEST(Fid, EvaluateModelReportsFidWithCounts) {
-  TempDir dir;
+  ScratchDir dir("latentebm_eval");
   const auto path = dir.file("tiny.h5");
   data::write_dataset(path, "tiny", "test", constant_images({0, 60, 120, 180, 240, 30, 90}, 1, 28, 28),
                       constant_images({10, 200, 100}, 1, 28, 28));
@@ -245,7 +230,7 @@ data::ImageSet two_classes(int64_t n, uint64_t seed) {
 }  // namespace
 
 TEST(FeatureClassifier, TrainsCachesAndRetrainsWhenTheDataChanges) {
-  TempDir dir;
+  ScratchDir dir("latentebm_eval");
   const auto path = dir.file("two.h5");
   data::write_dataset(path, "two", "test", two_classes(200, 1), two_classes(50, 2));
   FeatureNetOptions opt;
@@ -298,56 +283,4 @@ TEST(FeatureClassifier, TrainsCachesAndRetrainsWhenTheDataChanges) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("labelled training split"), std::string::npos) << e.what();
   }
-}
-
-TEST(LangevinStrip, RowsAreChainsColumnsAreSteps) {
-  torch::manual_seed(4);
-  Generator g("mnist28", 4, 2, 1);
-  MultiStagePrior prior(4, 1, 8);
-  StripOptions opt;
-  opt.chains = 3;
-  opt.steps = 10;
-  opt.every = 4;
-  int64_t cols = 0;
-  torch::manual_seed(9);
-  auto strip = langevin_strip(g, prior, 1, opt, torch::kCPU, &cols);
-  EXPECT_EQ(cols, 4);  // steps 0, 4, 8, 10
-  EXPECT_EQ(strip.sizes(), (std::vector<int64_t>{12, 1, 28, 28}));
-  // Column 0 of each row is g(z0) for the chain's initial N(0, I) draw.
-  torch::manual_seed(9);
-  auto z0 = torch::randn({3, 4});
-  torch::NoGradGuard no_grad;
-  auto first = g->forward(z0);
-  for (int64_t c = 0; c < 3; ++c) EXPECT_TRUE(torch::allclose(strip[c * 4], first[c]));
-  EXPECT_FALSE(torch::allclose(strip[3], first[0]));  // the chain moved
-  TempDir dir;
-  opt.steps = 0;
-  EXPECT_EQ(save_langevin_strip(dir.file("s.png"), g, prior, 1, opt, torch::kCPU), 1);
-  EXPECT_EQ(png::read(dir.file("s.png")).channels, 1);
-}
-
-TEST(Plot, LinesThroughGnuplot) {
-  TempDir dir;
-  const std::vector<PlotSeries> series = {{"stage 0", {1, 2, 3, 4}, {0.7, 0.5, 0.45, 0.44}},
-                                          {"stage \"1\"", {4, 5, 6}, {1.2, 1.3, NAN}}};
-  // Without gnuplot on PATH: a clear message.
-  const std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
-  ::setenv("PATH", dir.file("nothing-here").c_str(), 1);
-  try {
-    plot_lines(dir.file("x.png"), "t", "x", "y", series);
-    ::setenv("PATH", saved.c_str(), 1);
-    FAIL() << "no error without gnuplot";
-  } catch (const std::runtime_error& e) {
-    ::setenv("PATH", saved.c_str(), 1);
-    EXPECT_NE(std::string(e.what()).find("apt-get install gnuplot-nox"), std::string::npos) << e.what();
-  }
-  EXPECT_THROW(plot_lines(dir.file("x.png"), "t", "x", "y", {{"bad", {1, 2}, {1}}}), std::invalid_argument);
-  if (!gnuplot_available()) GTEST_SKIP() << "gnuplot is not installed (scripts/setup.sh installs gnuplot-nox)";
-  PlotOptions opt;
-  opt.width = 640;
-  opt.height = 400;
-  plot_lines(dir.file("nce.png"), "NCE loss per stage", "iteration", "loss", series, opt);
-  const auto img = png::read(dir.file("nce.png"));
-  EXPECT_EQ(img.width, 640);
-  EXPECT_EQ(img.height, 400);
 }

@@ -1,4 +1,7 @@
 #include "io/h5.h"
+#include "support/bytes.h"
+#include "support/errors.h"
+#include "support/scratch_dir.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,38 +16,12 @@ namespace fs = std::filesystem;
 using latentebm::h5::File;
 using latentebm::h5::Mode;
 
+using namespace latentebm::testing;
+
 namespace {
 
-// A fresh directory per test, removed afterwards.
-class H5Test : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("latentebm_h5_" + std::to_string(getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+class H5Test : public latentebm::testing::ScratchDirTest {};
 
-  fs::path dir_;
-};
-
-// Runs `fn`, expects std::runtime_error, and returns its message.
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected std::runtime_error";
-  return "";
-}
 
 }  // namespace
 
@@ -88,7 +65,7 @@ TEST_F(H5Test, CreatesIntermediateGroupsAndListsChildren) {
   EXPECT_EQ(file.list("/a"), (std::vector<std::string>{"b", "z"}));
   EXPECT_EQ(file.list("/a/b"), (std::vector<std::string>{"c", "y"}));
   EXPECT_EQ(file.read_i64("/a/b/c/data"), one);
-  const std::string msg = error_of([&] { file.list("/missing"); });
+  const std::string msg = runtime_error_of([&] { file.list("/missing"); });
   EXPECT_NE(msg.find("/missing"), std::string::npos) << msg;
 }
 
@@ -97,7 +74,7 @@ TEST_F(H5Test, WritingAnExistingDatasetIsAnError) {
   const std::vector<float> v = {1, 2};
   File file(p, Mode::Truncate);
   file.write_f32("/x", v.data(), {2});
-  const std::string msg = error_of([&] { file.write_f32("/x", v.data(), {2}); });
+  const std::string msg = runtime_error_of([&] { file.write_f32("/x", v.data(), {2}); });
   EXPECT_NE(msg.find("already exists"), std::string::npos) << msg;
   EXPECT_NE(msg.find(p), std::string::npos) << msg;
 }
@@ -129,12 +106,12 @@ TEST_F(H5Test, ReadsRowRangesByHyperslab) {
   EXPECT_TRUE(file.read_u8_rows("/u", 3, 3).empty());
   EXPECT_EQ(file.read_i64_rows("/i", 0, 5), i);
 
-  std::string msg = error_of([&] { file.read_u8_rows("/u", 4, 6); });
+  std::string msg = runtime_error_of([&] { file.read_u8_rows("/u", 4, 6); });
   EXPECT_NE(msg.find("out of range"), std::string::npos) << msg;
   EXPECT_NE(msg.find("/u"), std::string::npos) << msg;
-  msg = error_of([&] { file.read_i64_rows("/i", -1, 2); });
+  msg = runtime_error_of([&] { file.read_i64_rows("/i", -1, 2); });
   EXPECT_NE(msg.find("out of range"), std::string::npos) << msg;
-  msg = error_of([&] { file.read_i64_rows("/i", 3, 2); });
+  msg = runtime_error_of([&] { file.read_i64_rows("/i", 3, 2); });
   EXPECT_NE(msg.find("/i"), std::string::npos) << msg;
 }
 
@@ -149,7 +126,7 @@ TEST_F(H5Test, StreamsRowsIntoACreatedDataset) {
     file.write_u8_rows("/s/images", 0, first.data(), 2);
     file.write_u8_rows("/s/images", 3, third.data(), 1);
     file.write_u8_rows("/s/images", 2, second.data(), 1);
-    const std::string msg = error_of([&] { file.write_u8_rows("/s/images", 3, first.data(), 2); });
+    const std::string msg = runtime_error_of([&] { file.write_u8_rows("/s/images", 3, first.data(), 2); });
     EXPECT_NE(msg.find("out of range"), std::string::npos) << msg;
   }
   File file(p, Mode::Read);
@@ -169,7 +146,7 @@ TEST_F(H5Test, CreatedDatasetsShrinkToTheRowsWritten) {
     file.set_rows("/s/images", 3);
     file.set_rows("/s/labels", 3);
     file.write_u8("/fixed", px.data(), {3, 2}, 2);
-    const std::string msg = error_of([&] { file.set_rows("/fixed", 4); });
+    const std::string msg = runtime_error_of([&] { file.set_rows("/fixed", 4); });
     EXPECT_NE(msg.find("not created extendible"), std::string::npos) << msg;
   }
   File file(p, Mode::Read);
@@ -201,18 +178,18 @@ TEST_F(H5Test, WrongElementTypeIsAClearError) {
     file.write_i64("/group/i", i.data(), {3});
   }
   File file(p, Mode::Read);
-  std::string msg = error_of([&] { file.read_u8("/group/f"); });
+  std::string msg = runtime_error_of([&] { file.read_u8("/group/f"); });
   EXPECT_NE(msg.find("/group/f"), std::string::npos) << msg;
   EXPECT_NE(msg.find("float32"), std::string::npos) << msg;
   EXPECT_NE(msg.find("uint8"), std::string::npos) << msg;
   EXPECT_NE(msg.find(p), std::string::npos) << msg;
-  msg = error_of([&] { file.read_f32_rows("/group/i", 0, 1); });
+  msg = runtime_error_of([&] { file.read_f32_rows("/group/i", 0, 1); });
   EXPECT_NE(msg.find("int64"), std::string::npos) << msg;
-  msg = error_of([&] { file.read_i64("/group/f"); });
+  msg = runtime_error_of([&] { file.read_i64("/group/f"); });
   EXPECT_NE(msg.find("float32"), std::string::npos) << msg;
-  msg = error_of([&] { file.read_i64("/group"); });
+  msg = runtime_error_of([&] { file.read_i64("/group"); });
   EXPECT_NE(msg.find("not a dataset"), std::string::npos) << msg;
-  msg = error_of([&] { file.read_i64("/group/missing"); });
+  msg = runtime_error_of([&] { file.read_i64("/group/missing"); });
   EXPECT_NE(msg.find("/group/missing"), std::string::npos) << msg;
 }
 
@@ -241,33 +218,33 @@ TEST_F(H5Test, AttributesOnRootGroupsAndDatasets) {
   EXPECT_EQ(file.attr_str("/g/d", "note"), "replaced");
   EXPECT_EQ(file.attr_i64("/g/d", "step"), -9000000000);
 
-  std::string msg = error_of([&] { file.attr_str("/", "missing"); });
+  std::string msg = runtime_error_of([&] { file.attr_str("/", "missing"); });
   EXPECT_NE(msg.find("missing"), std::string::npos) << msg;
   EXPECT_NE(msg.find(p), std::string::npos) << msg;
-  msg = error_of([&] { file.attr_i64("/", "format"); });
+  msg = runtime_error_of([&] { file.attr_i64("/", "format"); });
   EXPECT_NE(msg.find("not an integer"), std::string::npos) << msg;
-  msg = error_of([&] { file.attr_str("/", "version"); });
+  msg = runtime_error_of([&] { file.attr_str("/", "version"); });
   EXPECT_NE(msg.find("not a string"), std::string::npos) << msg;
-  msg = error_of([&] { file.attr_f64("/", "version"); });
+  msg = runtime_error_of([&] { file.attr_f64("/", "version"); });
   EXPECT_NE(msg.find("not a floating-point"), std::string::npos) << msg;
 }
 
 TEST_F(H5Test, OpeningANonHdf5FileNamesIt) {
   const std::string p = path("not_hdf5.h5");
   std::ofstream(p) << "this is plain text, not HDF5\n";
-  const std::string msg = error_of([&] { File file(p, Mode::Read); });
+  const std::string msg = runtime_error_of([&] { File file(p, Mode::Read); });
   EXPECT_NE(msg.find("cannot open '" + p + "'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("not an HDF5 file"), std::string::npos) << msg;
 }
 
 TEST_F(H5Test, OpeningAMissingFileNamesIt) {
   const std::string p = path("missing.h5");
-  std::string msg = error_of([&] { File file(p, Mode::Read); });
+  std::string msg = runtime_error_of([&] { File file(p, Mode::Read); });
   EXPECT_NE(msg.find(p), std::string::npos) << msg;
-  msg = error_of([&] { File file(p, Mode::ReadWrite); });
+  msg = runtime_error_of([&] { File file(p, Mode::ReadWrite); });
   EXPECT_NE(msg.find(p), std::string::npos) << msg;
   const std::string nodir = path("no/such/dir/x.h5");
-  msg = error_of([&] { File file(nodir, Mode::Truncate); });
+  msg = runtime_error_of([&] { File file(nodir, Mode::Truncate); });
   EXPECT_NE(msg.find(nodir), std::string::npos) << msg;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "io/npz.h"
+#include "support/scratch_dir.h"
 
 using namespace latentebm;
 
@@ -50,7 +51,8 @@ std::string header_of(const std::vector<uint8_t>& b) {
 }  // namespace
 
 TEST(Npz, RoundTripThroughLibzip) {
-  const auto path = (std::filesystem::temp_directory_path() / ("latentebm-npz-" + std::to_string(::getpid()) + ".npz")).string();
+  const latentebm::testing::ScratchDir dir;
+  const auto path = dir.file("a.npz");
   npz::Array samples{"samples", "|u1", {2, 1, 3, 4}, {}};
   for (int i = 0; i < 24; ++i) samples.data.push_back(static_cast<uint8_t>(i * 11));
   const std::vector<float> z = {0.5f, -1.25f, 3.0f, 1e-3f, -0.0f};
@@ -85,4 +87,20 @@ TEST(Npz, RoundTripThroughLibzip) {
   EXPECT_FALSE(std::filesystem::exists(path));
   EXPECT_THROW(npz::read(path), std::runtime_error);
   EXPECT_THROW(npz::from_npy("x", {1, 2, 3}), std::runtime_error);
+}
+
+TEST(Npz, TypedArraysCarryDtypeShapeAndBytes) {
+  const auto u = npz::uint8_array("samples", {1, 2, 3, 4, 5, 6}, {2, 3});
+  EXPECT_EQ(u.dtype, "|u1");
+  EXPECT_EQ(u.shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(u.data, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_THROW(npz::uint8_array("samples", {1, 2}, {3}), std::invalid_argument);
+  const float v[3] = {1.5f, -2.0f, 0.25f};
+  const auto f = npz::float32_array("z", v, {3, 1});
+  EXPECT_EQ(f.dtype, "<f4");
+  ASSERT_EQ(f.data.size(), 12u);
+  float back[3];
+  std::memcpy(back, f.data.data(), 12);
+  EXPECT_EQ(back[1], -2.0f);
+  EXPECT_EQ(back[2], 0.25f);
 }

@@ -5,11 +5,13 @@
 #include <filesystem>
 
 #include "io/png.h"
+#include "support/scratch_dir.h"
 
 using namespace latentebm;
 
 TEST(Png, GridRoundTripsPixels) {
-  const auto path = std::filesystem::temp_directory_path() / ("latentebm-png-" + std::to_string(::getpid()) + ".png");
+  const latentebm::testing::ScratchDir dir;
+  const std::filesystem::path path = dir.file("grid.png");
   // 3 RGB images of 2x3, planar; pixel value encodes (image, channel, y, x).
   const int64_t n = 3, c = 3, h = 2, w = 3, pad = 1, cols = 2;
   std::vector<uint8_t> img(n * c * h * w);

@@ -16,7 +16,7 @@ namespace {
 
 using namespace latentebm;
 
-// The NCE loss of DESIGN.md section 1, step 3, with the samples of q as data
+// The NCE loss of docs/DESIGN.md section 1, step 3, with the samples of q as data
 // and the samples of p as noise:
 //   L(f) = -mean log sigmoid(f(z_q)) - mean log sigmoid(-f(z_p)).
 // For equal sample sizes its population minimiser is f* = log q - log p.

@@ -240,7 +240,7 @@ TEST(Langevin, PosteriorLangevinIsTheGenericSamplerOnLogJoint) {
   EXPECT_TRUE(torch::equal(z_lib, z_ref)) << (z_lib - z_ref).abs().max();
   EXPECT_EQ(gn_lib.item<double>(), gn_ref.item<double>());
 
-  // The same chain written out step by step as in DESIGN.md, differentiating
+  // The same chain written out step by step as in docs/DESIGN.md, differentiating
   // the batch-summed log joint (the formulation before the generic sampler
   // existed): z <- z + (delta^2/2) grad + delta w. Float32 tolerance 1e-5.
   torch::Tensor z_hand = z0.clone();

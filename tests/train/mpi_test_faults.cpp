@@ -268,3 +268,23 @@ TEST_F(FaultTest, DamagedOrIncompatibleCheckpointsAreRefused) {
     EXPECT_EQ(*latest_checkpoint(dir), ckpt);
   }
 }
+
+TEST_F(FaultTest, CheckpointRefusesRanksWhoseReplicatedParametersDiffer) {
+  const Config cfg = tiny_config(data_path_);
+  const std::string dir = run_dir("replicas");
+  Trainer t(cfg, *comm_, dir);
+  t.train(1);  // ckpt-00000001: the check passed with identical replicas
+  if (world_rank() == 1) {  // one bit of rank 1's generator goes astray
+    torch::NoGradGuard no_grad;
+    t.generator()->parameters()[0].view(-1)[0].add_(1e-3);
+  }
+  std::string error;
+  try {
+    t.save();
+  } catch (const std::runtime_error& e) {
+    error = e.what();
+  }
+  EXPECT_NE(error.find("the ranks hold different generator or prior parameters"), std::string::npos) << error;
+  EXPECT_EQ(all_min(error.empty() ? 0 : 1), 1) << "every rank refuses, not only the odd one";
+  EXPECT_EQ(fs::path(*latest_checkpoint(dir)).filename().string(), "ckpt-00000001") << "nothing was written";
+}

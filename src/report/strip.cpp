@@ -1,9 +1,9 @@
-#include "eval/strip.h"
+#include "report/strip.h"
 
 #include <stdexcept>
 
-#include "model/inference.h"
 #include "model/sampler.h"
+#include "report/grid.h"
 
 namespace latentebm {
 

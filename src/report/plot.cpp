@@ -1,4 +1,4 @@
-#include "eval/plot.h"
+#include "report/plot.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +10,8 @@
 #include <iomanip>
 #include <sstream>
 #include <stdexcept>
+
+#include "io/atomic_file.h"
 
 namespace fs = std::filesystem;
 
@@ -65,7 +67,8 @@ void plot_lines(const std::string& png_path, const std::string& title, const std
       throw std::invalid_argument("plot_lines('" + png_path + "'): series '" + s.name + "' has " +
                                   std::to_string(s.xs.size()) + " x values but " + std::to_string(s.ys.size()) + " y values");
 
-  const std::string tmp_png = png_path + ".tmp." + std::to_string(::getpid()) + ".png";
+  io::AtomicFile png(png_path, ".png");
+  const std::string& tmp_png = png.temp_path();
   const std::string script_path = png_path + ".tmp." + std::to_string(::getpid()) + ".gp";
   const std::string err_path = png_path + ".tmp." + std::to_string(::getpid()) + ".err";
   {
@@ -110,10 +113,9 @@ void plot_lines(const std::string& png_path, const std::string& title, const std
   fs::remove(script_path, ec);
   fs::remove(err_path, ec);
   if (status != 0 || !fs::exists(tmp_png) || fs::file_size(tmp_png) == 0) {
-    fs::remove(tmp_png, ec);
     throw std::runtime_error("gnuplot failed to draw '" + png_path + "' (status " + std::to_string(status) + "): " + err);
   }
-  fs::rename(tmp_png, png_path);
+  png.commit();
 }
 
 }  // namespace latentebm

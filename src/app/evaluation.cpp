@@ -1,0 +1,134 @@
+// Collective commands over a trained model: eval (eval/evaluate.h) and score
+// (eval/score.h). Any rank count gives the same numbers.
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "app/app.h"
+#include "app/loaded_run.h"
+#include "distributed/mpi_session.h"
+#include "eval/anomaly.h"
+#include "eval/evaluate.h"
+#include "eval/score.h"
+#include "io/atomic_file.h"
+#include "log.h"
+#include "train/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace latentebm::app {
+
+namespace {
+// The eval.json summary printed on the console.
+std::string eval_summary(const nlohmann::json& result) {
+  std::ostringstream s;
+  s << std::setprecision(6);
+  const auto& m = result["reconstruction_mse"];
+  if (m.contains("value")) s << "reconstruction_mse " << m["value"].get<double>() << " images " << m["images"] << "\n";
+  const auto& fd = result["fd_classifier"];
+  if (fd.contains("value"))
+    s << "fd_classifier " << fd["value"].get<double>() << " samples " << fd["samples"] << " classifier_test_accuracy "
+      << fd["classifier_test_accuracy"].get<double>() << "\n";
+  else
+    s << "fd_classifier skipped: " << fd["skipped"].get<std::string>() << "\n";
+  const auto& fid = result["fid"];
+  if (fid.contains("value"))
+    s << "fid " << fid["value"].get<double>() << " samples " << fid["samples"] << "\n";
+  else
+    s << "fid skipped: " << fid["skipped"].get<std::string>() << "\n";
+  const auto& p = result["parameters"];
+  s << "parameters generator " << p["generator"] << " prior " << p["prior"] << " (" << std::setprecision(3)
+    << 100.0 * p["prior_to_generator"].get<double>() << "% of the generator)\n";
+  return s.str();
+}
+}  // namespace
+
+int run_eval(const EvalCommandOptions& o) {
+  MpiSession mpi;
+  auto& comm = mpi.comm();
+  init_console_logging(comm.rank());
+  auto r = load_run(o.model);
+  torch::set_num_threads(static_cast<int>(r.cfg.runtime.threads));
+  EvalOptions opt;
+  opt.samples = o.samples;
+  opt.batch_size = o.batch_size;
+  opt.seed = o.seed;
+  opt.test_limit = o.test_limit;
+  opt.fid_model = o.fid_model;
+  opt.fid_reference_limit = o.fid_reference_limit;
+  opt.classifier.epochs = o.classifier_epochs.value_or(opt.classifier.epochs);
+  opt.prior_stages = prior_stages(o.stages, r);
+  const fs::path out_dir = o.model.run_dir ? fs::path(*o.model.run_dir) : fs::path(r.ckpt);
+  // The classifier cache lives next to the dataset unless that folder is read-only.
+  std::string cache = o.classifier.value_or("");
+  if (cache.empty() && comm.is_root()) {
+    cache = default_classifier_path(r.cfg.data.path);
+    const auto dir = fs::absolute(r.cfg.data.path).parent_path();
+    if (::access(dir.c_str(), W_OK) != 0 && !fs::exists(cache)) {
+      cache = (out_dir / "feature-classifier.h5").string();
+      spdlog::info("{} is not writable: caching the feature classifier in {}", dir.string(), cache);
+    }
+  }
+  opt.classifier_path = comm.broadcast_string(cache, 0, "classifier cache path");
+  if (opt.fid_model.empty())
+    spdlog::info("no --fid-model: FID is skipped (it needs Inception weights; `latentebm eval --help` says how to export them)");
+  spdlog::info("evaluating {} on {} rank(s), prior stages {}", r.ckpt, comm.size(), opt.prior_stages);
+
+  auto result = evaluate_model(comm, r.cfg, r.g, r.prior, r.device, opt);
+  const auto meta = read_checkpoint_meta(r.ckpt);
+  result["checkpoint"] = r.ckpt;
+  result["iteration"] = meta.iteration;
+  const std::string out = o.out.value_or((out_dir / "eval.json").string());
+  if (comm.is_root()) {
+    io::write_file_atomically(out, result.dump(2) + "\n");
+    std::cout << eval_summary(result) << std::flush;
+    spdlog::info("wrote {}", out);
+  }
+  comm.barrier("eval done");
+  return kExitOk;
+}
+
+int run_score(const ScoreCommandOptions& o) {
+  if (o.data.empty()) throw std::runtime_error("score needs --data FILE.h5 (a prepared dataset)");
+  if (o.out.empty()) throw std::runtime_error("score needs --out FILE.csv");
+  MpiSession mpi;
+  auto& comm = mpi.comm();
+  init_console_logging(comm.rank());
+  auto r = load_run(o.model);
+  torch::set_num_threads(static_cast<int>(r.cfg.runtime.threads));
+  ScoreOptions so;
+  so.data_path = o.data;
+  so.split = o.split;
+  so.limit = o.limit;
+  so.batch_size = o.batch_size;
+  so.seed = o.seed;
+  so.sigma = r.cfg.model.sigma;
+  so.langevin = {r.cfg.train.langevin_steps, r.cfg.train.langevin_delta};
+  if (so.split != "train" && so.split != "test") throw std::runtime_error("--split must be train or test");
+  so.stages = prior_stages(o.stages, r);
+  const auto result = score_dataset(comm, r.g, r.prior, so, r.device);
+  if (comm.is_root()) {
+    const auto n = static_cast<int64_t>(result.scores.size());
+    std::ostringstream csv;
+    csv << "index,label,score\n" << std::setprecision(10);
+    for (int64_t i = 0; i < n; ++i) csv << i << "," << result.labels[static_cast<size_t>(i)] << "," << result.scores[static_cast<size_t>(i)] << "\n";
+    io::write_file_atomically(o.out, csv.str());
+    spdlog::info("wrote {} ({} {} images of {}, prior stages {})", o.out, n, so.split, so.data_path, so.stages);
+    if (o.anomaly_label) {
+      std::vector<bool> is_anomaly;
+      for (int64_t l : result.labels) is_anomaly.push_back(l == *o.anomaly_label);
+      const auto m = anomaly_metrics(result.scores, is_anomaly);
+      std::cout << std::setprecision(6) << "auprc " << m.auprc << " auroc " << m.auroc << " images " << m.n << " anomalies "
+                << m.n_anomalous << "\n";
+    }
+  }
+  comm.barrier("score done");
+  return kExitOk;
+}
+
+}  // namespace latentebm::app

@@ -1,0 +1,52 @@
+#include "app/loaded_run.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "data/dataset.h"
+#include "train/checkpoint.h"
+#include "train/trainer.h"
+
+namespace latentebm::app {
+
+std::string checkpoint_of(const ModelSource& src, const std::string& missing_hint) {
+  if (src.checkpoint) return *src.checkpoint;
+  if (!src.run_dir) throw std::runtime_error("give --run-dir DIR (or --checkpoint DIR)");
+  auto latest = latest_checkpoint(*src.run_dir);
+  if (!latest) throw std::runtime_error("run directory '" + *src.run_dir + "' has no checkpoint" + missing_hint);
+  return *latest;
+}
+
+LoadedRun load_run(const ModelSource& src) {
+  LoadedRun r;
+  r.ckpt = checkpoint_of(src, " yet; train it first");
+  r.cfg = parse_config(read_checkpoint_meta(r.ckpt).config_yaml, r.ckpt + "/model.h5");
+  r.device = resolve_device(r.cfg.runtime.device);
+  const auto info = data::inspect_dataset(r.cfg.data.path);
+  r.g = Generator(r.cfg.model.generator, r.cfg.model.nz, r.cfg.model.ngf, info.c);
+  r.prior = MultiStagePrior(r.cfg.model.nz, r.cfg.train.stages, r.cfg.model.ratio_hidden);
+  load_model_parameters(r.ckpt, r.g, r.prior);
+  r.g->to(r.device);
+  r.prior->to(r.device);
+  return r;
+}
+
+int64_t prior_stages(const std::optional<int64_t>& requested, const LoadedRun& r) {
+  if (requested) {
+    const int64_t k = *requested;
+    if (k < 0 || k > r.cfg.train.stages)
+      throw std::runtime_error("--stages must be in [0, " + std::to_string(r.cfg.train.stages) + "]");
+    return k;
+  }
+  const auto meta = read_checkpoint_meta(r.ckpt);
+  const auto info = data::inspect_dataset(r.cfg.data.path);
+  const int64_t n = r.cfg.data.train_limit > 0 ? std::min(r.cfg.data.train_limit, info.n_train) : info.n_train;
+  if (meta.iteration >= total_iterations(r.cfg, n)) return r.cfg.train.stages;
+  spdlog::warn("checkpoint {} is from an unfinished run (stage {} active): using the {} finished stage(s) of the prior",
+               r.ckpt, meta.stage, meta.stage);
+  return std::min(meta.stage, r.cfg.train.stages);
+}
+
+}  // namespace latentebm::app

@@ -1,0 +1,104 @@
+#pragma once
+// Typed options of every latentebm command. cli/ fills them from the command
+// line; app/ runs them. Defaults here are the commands' defaults.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/image_folder.h"
+
+namespace latentebm::app {
+
+struct PrepareOptions {
+  std::string source;  // fashion-mnist | idx | mnist-json | svhn | cifar10 | celeba | folder
+  std::string out;
+  std::optional<std::string> name;  // default: the source ("mnist-subset" for mnist-json)
+  std::optional<std::string> dir;
+  // idx / fashion-mnist: explicit files instead of the names in --dir
+  std::optional<std::string> train_images, train_labels, test_images, test_labels;
+  // svhn: explicit .mat files
+  std::optional<std::string> train, test;
+  int64_t holdout_label = -1;  // >= 0: anomaly-detection split (paper Table 2)
+  uint64_t seed = 1;
+  // celeba / folder
+  std::optional<int> size;     // celeba default 64; folder requires it
+  int channels = 3;
+  double test_fraction = 0.1;
+  int num_workers = 1;
+  int64_t chunk_images = data::ImageConvertOptions{}.chunk_images;
+  data::OnBadFile on_bad_file = data::OnBadFile::Skip;
+  std::string partition;       // celeba: list_eval_partition.txt path, "none", or empty (beside the images)
+  std::string valid = "test";  // celeba validation images: test | train | drop
+};
+
+struct TrainOptions {
+  std::string config_path = "configs/fashion-mnist-quick.yaml";
+  bool config_given = false;              // --config given (ignored, with a warning, on resume)
+  std::optional<std::string> run_dir;     // default runs/<config name>
+  std::optional<std::string> checkpoint;  // resume from this instead of the run's latest
+  int64_t max_iterations = 0;             // > 0: stop (with a checkpoint) after this many iterations
+  bool pictures = true;                   // samples.png, reconstructions.png, ... at the end
+  std::vector<std::string> overrides;     // section.key=value
+};
+
+// Which trained model a command reads: a run directory's latest checkpoint,
+// or a given checkpoint directory.
+struct ModelSource {
+  std::optional<std::string> run_dir;
+  std::optional<std::string> checkpoint;
+  // Where outputs go by default: the run directory, else the checkpoint's.
+  std::string output_dir() const { return run_dir ? *run_dir : checkpoint.value_or("."); }
+};
+
+struct VerifyOptions {
+  ModelSource model;
+};
+
+struct SampleOptions {
+  ModelSource model;
+  std::optional<int64_t> count;        // default 64 (8 chains with a strip)
+  std::optional<std::string> method;   // langevin | sir; default the run's sample.method
+  std::optional<int64_t> steps;        // default the run's sample.steps
+  uint64_t seed = 1;
+  std::string format = "png";          // png | npz
+  int64_t columns = 8;
+  std::optional<std::string> out;      // default <dir>/samples-<method>.<format>
+  std::optional<std::string> strip;    // instead: the Langevin strip PNG
+  int64_t strip_steps = 200, strip_every = 20;
+};
+
+struct ReconstructOptions {
+  ModelSource model;
+  int64_t count = 64;
+  uint64_t seed = 1;
+  std::optional<std::string> out;  // default <dir>/reconstructions-cli.png
+};
+
+struct EvalCommandOptions {
+  ModelSource model;
+  int64_t samples = 1000;
+  int64_t batch_size = 100;
+  uint64_t seed = 1;
+  int64_t test_limit = -1;
+  std::string fid_model;
+  int64_t fid_reference_limit = 0;
+  std::optional<int64_t> classifier_epochs;
+  std::optional<std::string> classifier;  // feature-classifier cache
+  std::optional<int64_t> stages;          // prior stages
+  std::optional<std::string> out;         // default <dir>/eval.json
+};
+
+struct ScoreCommandOptions {
+  ModelSource model;
+  std::string data;
+  std::string out;
+  std::string split = "test";
+  std::optional<int64_t> limit;
+  std::optional<int64_t> anomaly_label;
+  std::optional<int64_t> stages;
+  int64_t batch_size = 100;
+  uint64_t seed = 1;
+};
+
+}  // namespace latentebm::app

@@ -1,0 +1,112 @@
+// Single-process commands over a trained model: verify, sample, reconstruct.
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <stdexcept>
+
+#include "app/app.h"
+#include "app/loaded_run.h"
+#include "data/dataset.h"
+#include "io/npz.h"
+#include "log.h"
+#include "model/inference.h"
+#include "report/grid.h"
+#include "report/strip.h"
+#include "train/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace latentebm::app {
+
+namespace {
+std::string default_out(const ModelSource& src, const std::string& name) {
+  return (std::filesystem::path(src.output_dir()) / name).string();
+}
+}  // namespace
+
+int run_verify(const VerifyOptions& opt) {
+  init_console_logging(0);
+  if (!opt.model.run_dir && !opt.model.checkpoint) throw std::runtime_error("give --run-dir DIR or --checkpoint DIR");
+  const std::string ckpt = checkpoint_of(opt.model, "");
+  verify_checkpoint(ckpt);
+  const auto meta = read_checkpoint_meta(ckpt);
+  std::cout << "ok " << ckpt << " iteration " << meta.iteration << " stage " << meta.stage << " world_size " << meta.world_size
+            << "\n";
+  return kExitOk;
+}
+
+int run_sample(const SampleOptions& opt) {
+  init_console_logging(0);
+  if (opt.format != "png" && opt.format != "npz") throw std::runtime_error("--format must be png or npz");
+  if (opt.strip && (opt.format != "png" || opt.out || opt.method))
+    throw std::runtime_error("--strip writes only the strip PNG; it does not combine with --format, --out or --method");
+  auto r = load_run(opt.model);
+  torch::manual_seed(opt.seed);
+  if (opt.strip) {
+    StripOptions so;
+    so.chains = opt.count.value_or(8);
+    so.steps = opt.strip_steps;
+    so.every = opt.strip_every;
+    so.delta = r.cfg.sample.delta;
+    const int64_t cols = save_langevin_strip(*opt.strip, r.g, r.prior, r.cfg.train.stages, so, r.device);
+    spdlog::info("wrote {} (Langevin strip: {} chains x {} columns, {} steps, every {}, checkpoint {})", *opt.strip, so.chains,
+                 cols, so.steps, so.every, r.ckpt);
+    return kExitOk;
+  }
+  SampleConfig sc = r.cfg.sample;
+  if (opt.method) {
+    const auto m = parse_enum<SampleMethod>(*opt.method);
+    if (!m) throw std::runtime_error("--method must be " + enum_choices<SampleMethod>() + " (got '" + *opt.method + "')");
+    sc.method = *m;
+  }
+  sc.steps = opt.steps.value_or(sc.steps);
+  const int64_t n = opt.count.value_or(64);
+  if (n < 1) throw std::runtime_error("--count must be >= 1");
+  const auto z = sample_latents(r.prior, r.cfg.train.stages, sc, n, r.device);
+  torch::Tensor images;
+  {
+    torch::NoGradGuard no_grad;
+    images = r.g->forward(z);
+  }
+  const std::string out = opt.out.value_or(default_out(opt.model, std::string("samples-") + enum_name(sc.method) + "." + opt.format));
+  if (opt.format == "npz") {
+    npz::write(out, {npz::uint8_array("samples", to_bytes(images), images.sizes().vec()),
+                     npz::float32_array("z", z.detach().to(torch::kCPU, torch::kFloat32).contiguous().data_ptr<float>(),
+                                        z.sizes().vec())});
+  } else {
+    save_grid(out, images, opt.columns);
+  }
+  spdlog::info("wrote {} ({} samples from the {}-stage prior by {}, checkpoint {})", out, n, r.cfg.train.stages, enum_name(sc.method),
+               r.ckpt);
+  return kExitOk;
+}
+
+int run_reconstruct(const ReconstructOptions& opt) {
+  init_console_logging(0);
+  auto r = load_run(opt.model);
+  const auto info = data::inspect_dataset(r.cfg.data.path);
+  const int64_t n = std::min<int64_t>(opt.count, info.n_test);
+  if (n < 1) throw std::runtime_error("--count must be >= 1 and the dataset needs test images");
+  data::ShardData test(r.cfg.data.path, "test", 0, 1, n);
+  const auto& imgs = test.images();
+  auto x = to_unit_range(torch::from_blob(const_cast<uint8_t*>(imgs.pixels.data()), {imgs.n, imgs.c, imgs.h, imgs.w},
+                                          torch::kUInt8)
+                             .clone())
+               .to(r.device);
+  torch::manual_seed(opt.seed);
+  // Posterior sampling under the prior the generator was trained with.
+  auto recon = reconstruct_images(r.g, r.prior, traits(r.cfg.train.method).test_posterior_stages(r.cfg.train.stages), x,
+                                  r.cfg.model.sigma,
+                                  {r.cfg.train.langevin_steps, r.cfg.train.langevin_delta});
+  const double mse = (recon - x).pow(2).mean().item<double>();
+  const std::string out = opt.out.value_or(default_out(opt.model, "reconstructions-cli.png"));
+  save_reconstruction_grid(out, x, recon, 8);
+  std::cout << "reconstruction_mse " << mse << " images " << n << "\n";
+  spdlog::info("wrote {}", out);
+  return kExitOk;
+}
+
+}  // namespace latentebm::app

@@ -1,0 +1,119 @@
+// run_training: `latentebm train`. The start-up protocol (app/startup.h), the
+// device and communicator, the Trainer with the evaluation callbacks this
+// layer registers, and the final report of a finished run.
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+
+#include "app/app.h"
+#include "app/startup.h"
+#include "distributed/communicator.h"
+#include "distributed/mpi_session.h"
+#include "eval/anomaly_monitor.h"
+#include "io/run_dir.h"
+#include "log.h"
+#include "report/training_report.h"
+#include "train/faults.h"
+#include "train/trainer.h"
+
+namespace latentebm::app {
+
+namespace {
+
+// eval.anomaly_every > 0: score the test split every that many iterations.
+void add_anomaly_evaluation(Trainer& trainer, const Config& cfg, std::shared_ptr<AnomalyMonitor> monitor) {
+  trainer.add_iteration_callback([monitor, every = cfg.eval.anomaly_every](Trainer& t) {
+    if (t.iteration() % every != 0) return;
+    const auto& c = t.config();
+    torch::manual_seed(iteration_seed(c.train.seed, t.comm().rank(), -2 - t.iteration()));  // not training's stream
+    monitor->evaluate(ModelState{t.generator(), t.prior(), t.evaluation_stages(), t.iteration(), t.stage(), t.device(),
+                                 LangevinOptions{c.train.langevin_steps, c.train.langevin_delta}});
+  });
+}
+
+}  // namespace
+
+std::string config_keys_help() {
+  const std::string s = to_yaml(Config{});
+  std::string out, line;
+  for (char c : s) {
+    if (c == '\n') {
+      out += "  " + line + "\n";
+      line.clear();
+    } else {
+      line += c;
+    }
+  }
+  return out;
+}
+
+int run_training(const TrainOptions& opt) {
+  MpiSession mpi;
+  install_stop_signals();
+  init_console_logging(mpi.comm().rank());
+
+  const auto startup = run_startup_checks(mpi.comm(), opt);
+  if (!startup.setup) {
+    auto& comm = mpi.comm();
+    if (comm.is_root())
+      spdlog::error("{}{}", comm.size() > 1 ? "rank " + std::to_string(startup.failed_rank) + ": " : "", startup.error);
+    return kExitBadSetup;
+  }
+  const TrainingSetup& setup = *startup.setup;
+  const Config& cfg = setup.cfg;
+  const RunDir run(setup.run_dir);
+  set_collective_timeout(cfg.runtime.collective_timeout_s);
+
+  if (mpi.comm().is_root()) run.create().write_config(to_yaml(cfg));
+  mpi.comm().barrier("run directory ready");
+  // GPUs: pick this rank's device from its node-local rank before any CUDA
+  // work, then move gradient all-reduces onto NCCL.
+  const auto device = resolve_device(cfg.runtime.device, node_local_rank());
+  if (device.is_cuda() && mpi.comm().size() > 1) {
+    if (nccl_available())
+      mpi.replace(make_nccl_communicator(mpi.release(), device.index()));
+    else
+      spdlog::warn("this build has no NCCL: GPU gradients are all-reduced through host memory over MPI");
+  }
+  auto& comm = mpi.comm();
+  init_run_logging(run.root(), comm.rank());
+  spdlog::debug("rank {} pid {}", comm.rank(), static_cast<long>(::getpid()));
+  torch::set_num_threads(static_cast<int>(cfg.runtime.threads));
+  spdlog::info("run directory {} | {} rank(s) over {}", run.root(), comm.size(), comm.backend());
+
+  Trainer trainer(cfg, comm, run.root(), setup.resume, device);
+  if (cfg.eval.anomaly_every > 0)
+    add_anomaly_evaluation(trainer, cfg,
+                           std::make_shared<AnomalyMonitor>(cfg, comm, MetricsWriter(run.metrics()), trainer.local_batch()));
+  try {
+    trainer.train(opt.max_iterations);
+  } catch (const DivergenceError& e) {  // thrown on every rank at the same iteration
+    spdlog::error("{}", e.what());
+    spdlog::default_logger()->flush();
+    return kExitDiverged;
+  }
+  if (trainer.finished()) {
+    // Rank 0 alone draws the pictures and summaries; the others only wait for
+    // it. That wait is not a collective that can stall on a dead peer (mpirun
+    // ends the job if rank 0 dies), and a large model's pictures may take
+    // longer than runtime.collective_timeout_s: the watchdog stops here.
+    set_collective_timeout(0);
+    if (comm.is_root()) {
+      fault_point("report.final", comm.rank());
+      // The trainer's config: a rollback may have lowered train.langevin_delta.
+      write_anomaly_summary(run, trainer.config(), setup.dataset.anomaly_label);
+      if (opt.pictures)
+        write_final_pictures(run, trainer.config(),
+                             TrainedModel{trainer.generator(), trainer.prior(), cfg.train.stages, trainer.iteration(),
+                                          trainer.device(), iteration_seed(cfg.train.seed, 0, -1)});
+    }
+  }
+  comm.barrier("done");
+  spdlog::default_logger()->flush();
+  return kExitOk;
+}
+
+}  // namespace latentebm::app

@@ -1,0 +1,53 @@
+#include "eval/score.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "data/dataset.h"
+#include "distributed/communicator.h"
+#include "distributed/gather.h"
+#include "eval/anomaly.h"
+#include "io/h5.h"
+
+namespace latentebm {
+
+namespace {
+constexpr uint64_t kStreamScore = 3;  // batch_seed stream of `latentebm score`
+}
+
+DatasetScores score_dataset(Communicator& comm, Generator& g, MultiStagePrior& prior, const ScoreOptions& opt,
+                            torch::Device device) {
+  const std::string& path = opt.data_path;
+  if (opt.split != "train" && opt.split != "test") throw std::runtime_error("--split must be train or test");
+  const auto info = data::inspect_dataset(path);
+  if (info.c != g->channels || info.h != g->image_size || info.w != g->image_size)
+    throw std::runtime_error("'" + path + "' holds " + std::to_string(info.c) + "x" + std::to_string(info.h) + "x" +
+                             std::to_string(info.w) + " images but the model generates " + std::to_string(g->channels) +
+                             "x" + std::to_string(g->image_size) + "x" + std::to_string(g->image_size));
+  const int64_t total = opt.split == "train" ? info.n_train : info.n_test;
+  const int64_t n = opt.limit ? std::min(*opt.limit, total) : total;
+  if (n < 1) throw std::runtime_error("no images to score in the " + opt.split + " split of '" + path + "'");
+  const auto mine = batch_range(n, opt.batch_size, comm.rank(), comm.size());
+  std::vector<double> scores, labels;
+  if (mine.size() > 0) {
+    h5::File f(path, h5::Mode::Read);
+    data::ImageSet block;
+    block.c = info.c, block.h = info.h, block.w = info.w;
+    const auto lab = f.read_i64_rows("/" + opt.split + "/labels", mine.begin, mine.end);
+    labels.assign(lab.begin(), lab.end());
+    for (int64_t i = mine.begin, b = mine.first_batch; i < mine.end; i += opt.batch_size, ++b) {
+      const int64_t e = std::min(i + opt.batch_size, mine.end);
+      block.n = e - i;
+      block.pixels = f.read_u8_rows("/" + opt.split + "/images", i, e);
+      torch::manual_seed(batch_seed(opt.seed, kStreamScore, b));
+      const auto s = score_images(g, prior, opt.stages, block, opt.sigma, opt.langevin, opt.batch_size, device);
+      scores.insert(scores.end(), s.begin(), s.end());
+    }
+  }
+  DatasetScores out;
+  out.scores = gather_by_index(comm, n, mine.begin, scores, "anomaly scores");
+  for (double l : gather_by_index(comm, n, mine.begin, labels, "anomaly labels")) out.labels.push_back(static_cast<int64_t>(l));
+  return out;
+}
+
+}  // namespace latentebm

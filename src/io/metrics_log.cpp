@@ -1,0 +1,61 @@
+#include "io/metrics_log.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace latentebm {
+
+void MetricsWriter::append(const nlohmann::json& row) const {
+  std::ofstream out(path_, std::ios::app);
+  out << row.dump() << "\n";
+  out.flush();
+  if (!out) throw std::runtime_error("cannot append to '" + path_ + "': " + std::strerror(errno));
+}
+
+std::vector<nlohmann::json> read_metrics(const std::string& path) {
+  std::vector<nlohmann::json> rows;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    try {
+      auto row = nlohmann::json::parse(line);
+      if (row.is_object()) rows.push_back(std::move(row));
+    } catch (const std::exception&) {
+      // a line cut by a crash: skip it
+    }
+  }
+  return rows;
+}
+
+namespace {
+int64_t iteration_of(const nlohmann::json& row) {
+  return row.contains("iteration") && row["iteration"].is_number_integer() ? row["iteration"].get<int64_t>() : -1;
+}
+}  // namespace
+
+std::vector<nlohmann::json> current_metrics(const std::vector<nlohmann::json>& rows) {
+  std::vector<nlohmann::json> kept;
+  for (const auto& row : rows) {
+    if (row.contains("restart")) {
+      const int64_t from = iteration_of(row);
+      std::vector<nlohmann::json> still;
+      for (auto& r : kept)
+        if (iteration_of(r) <= from) still.push_back(std::move(r));
+      kept = std::move(still);
+      continue;
+    }
+    kept.push_back(row);
+  }
+  return kept;
+}
+
+bool mark_restart(const MetricsWriter& metrics, int64_t iteration, const std::string& why) {
+  bool undone = false;
+  for (const auto& r : current_metrics(read_metrics(metrics.path()))) undone = undone || iteration_of(r) > iteration;
+  if (undone) metrics.append({{"iteration", iteration}, {"restart", why}});
+  return undone;
+}
+
+}  // namespace latentebm

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The layer order of src/ holds (scripts/check_layers.sh), and the check
+# catches an include against it. Usage: layers.sh <latentebm binary> <source dir>
+set -euo pipefail
+BIN=$1
+SRC=$2
+source "$SRC/tests/support/cli_lib.sh"
+
+step "the tree follows the layer order"
+ok layers bash "$SRC/scripts/check_layers.sh" "$SRC/src"
+
+step "an include from train/ into eval/ is caught"
+cp -r "$SRC/src" "$WORK/src"
+echo '#include "eval/metrics.h"' >>"$WORK/src/train/adam.cpp"
+fails_with train-includes-eval 'train/adam.cpp includes "eval/metrics.h": train may not depend on eval' \
+  bash "$SRC/scripts/check_layers.sh" "$WORK/src"
+
+step "a folder outside the layer map is caught"
+rm -rf "$WORK/src"
+cp -r "$SRC/src" "$WORK/src"
+mkdir -p "$WORK/src/extra" && echo '#include "io/h5.h"' >"$WORK/src/extra/x.cpp"
+fails_with unknown-folder "folder 'extra' has no place in the layer order" bash "$SRC/scripts/check_layers.sh" "$WORK/src"
+echo "layers: ok"
