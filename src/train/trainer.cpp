@@ -8,7 +8,9 @@
 #include <fstream>
 
 #include "distributed/tensor_comm.h"
+#include "model/cuda_graph_langevin.h"
 #include "model/inference.h"
+#include "model/precision.h"
 #include "model/sampler.h"
 #include "eval/anomaly.h"
 #include "eval/metrics.h"
@@ -97,6 +99,10 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
   prior_ = MultiStagePrior(cfg.model.nz, K_, cfg.model.ratio_hidden);
   g_->to(device_);
   prior_->to(device_);
+  // runtime.precision (the generator's arithmetic) and runtime.cuda_graph.
+  g_->precision = parse_precision(cfg.runtime.precision);
+  apply_float32_math(g_->precision);
+  graphed_langevin().set_enabled(cfg.runtime.cuda_graph == "on");
   g_opt_ = Adam(parameter_list(*g_), cfg.train.g_lr, cfg.train.beta1, cfg.train.beta2);
   bank_ = MemoryBank(data_->shard(), n, cfg.model.nz, cfg.train.seed, device_);
 
@@ -238,7 +244,7 @@ Batch Trainer::load_batch(int64_t t) {
 
 torch::Tensor Trainer::sample_posterior(const torch::Tensor& x, torch::Tensor* grad_norm) {
   auto z0 = torch::randn({x.size(0), cfg_.model.nz}, x.options());
-  return posterior_langevin(g_, prior_, posterior_stages(), x, z0, cfg_.model.sigma,
+  return graphed_langevin().posterior(g_, prior_, posterior_stages(), x, z0, cfg_.model.sigma,
                             {cfg_.train.langevin_steps, cfg_.train.langevin_delta}, grad_norm);
 }
 
@@ -247,10 +253,10 @@ torch::Tensor Trainer::sample_noise(int64_t count) {
   if (K_ == 0) return torch::empty({0, cfg_.model.nz}, options);
   const LangevinOptions short_run{cfg_.train.prior_langevin_steps, cfg_.train.prior_langevin_delta};
   // LEBM: short-run samples of the current energy-based prior.
-  if (cfg_.train.method == "lebm") return prior_langevin(prior_, 1, torch::randn({count, cfg_.model.nz}, options), short_run);
+  if (cfg_.train.method == "lebm") return graphed_langevin().prior(prior_, 1, torch::randn({count, cfg_.model.nz}, options), short_run);
   if (stage_ == 0) return torch::randn({count, cfg_.model.nz}, options);  // exact draws of p_0 = N(0, I)
   if (cfg_.train.prior_samples == "persistent") return bank_.draw(count);  // q_{k-1} stands in for p_k
-  return prior_langevin(prior_, stage_, torch::randn({count, cfg_.model.nz}, options), short_run);
+  return graphed_langevin().prior(prior_, stage_, torch::randn({count, cfg_.model.nz}, options), short_run);
 }
 
 StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
