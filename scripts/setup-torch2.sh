@@ -25,6 +25,7 @@
 #   TORCH2_SITE=<dir holding torch/>  use that LibTorch (no download, no unpack)
 #   TORCH2_NO_APT=1                   install nothing (no package registry there)
 #   TORCH2_CMAKE_ARGS="..."           extra CMake arguments (carried libraries)
+#   TORCH2_PREFIX_PATH="a;b"          more CMake prefixes, searched after LibTorch's
 #   TORCH2_TARGETS="a b"              build only these targets
 #   TORCH2_BUILD_DIR=dir              build directory (default build-torch2)
 #   NCCL_ROOT=dir                     NCCL's include/ and lib/ (default: $CUDA_HOME)
@@ -116,7 +117,7 @@ export NCCL_ROOT=${NCCL_ROOT:-$CUDA_HOME}
 EXTRA=()
 [[ -n ${TORCH2_CMAKE_ARGS:-} ]] && read -r -a EXTRA <<<"$TORCH2_CMAKE_ARGS"
 cmake -S . -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release "${EXTRA[@]}" \
-  -DCMAKE_PREFIX_PATH="$SITE/torch;$SITE/torch/share/cmake" \
+  -DCMAKE_PREFIX_PATH="$SITE/torch;$SITE/torch/share/cmake${TORCH2_PREFIX_PATH:+;$TORCH2_PREFIX_PATH}" \
   -DCUDAToolkit_ROOT="$CUDA_HOME" -DCMAKE_CUDA_COMPILER="$CUDA_HOME/bin/nvcc" \
   -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" \
   -DCMAKE_BUILD_RPATH="$CUDA_LIB" >"$DEPS/configure.log" 2>&1 || { cat "$DEPS/configure.log" >&2; exit 1; }
