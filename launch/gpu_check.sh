@@ -19,6 +19,7 @@
 #      fp32 vs tf32 vs bf16.
 # Output, under $OUT (or gpu-check-out/ when run by hand):
 #   gpu_check.log    everything printed
+#   build.log        the configure + build output
 #   bench.csv        one row per benchmark run (bench_iteration --record)
 #   gpu_figures.md   the same as a Markdown table, for docs/PERFORMANCE.md
 set -uo pipefail
@@ -64,7 +65,8 @@ B=build-gpu
 TORCH2_SITE=$TORCH_SITE TORCH2_NO_APT=1 TORCH2_BUILD_DIR=$B JOBS=$(nproc) \
   TORCH2_TARGETS="model_test_cuda_parity model_test_cuda_graph_langevin model_test_precision distributed_test_collective_wait distributed_nccl_backend bench_iteration" \
   TORCH2_PREFIX_PATH="$D/usr" TORCH2_CMAKE_ARGS="-DMPI_CXX_COMPILER=$D/usr/bin/mpicxx.openmpi -DMPI_C_COMPILER=$D/usr/bin/mpicc.openmpi -DHDF5_C_INCLUDE_DIR=$D/usr/include/hdf5/serial -DHDF5_C_LIBRARY_hdf5=$LIBD/hdf5/serial/libhdf5.so" \
-  bash scripts/setup-torch2.sh 2>&1 | grep -E "error|Error|setup-torch2|FAILED" | head -60
+  bash scripts/setup-torch2.sh >"$OUTDIR/build.log" 2>&1
+grep -E "error|Error|setup-torch2|FAILED|latentebm:" "$OUTDIR/build.log" | head -60
 [[ -x $B/bench/bench_iteration ]] || { echo "gpu_check: build failed"; exit 1; }
 
 stamp "GPU tests: CPU vs CUDA parity, graphed vs eager Langevin, bf16 generator, NCCL timed wait"
