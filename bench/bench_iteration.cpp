@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <unistd.h>
@@ -34,6 +35,13 @@ using namespace latentebm;
 using Clock = std::chrono::steady_clock;
 
 static double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+// This process's CPU time (all threads), seconds: on a shared, loaded machine
+// it moves far less with the other jobs than wall time does.
+static double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -109,25 +117,30 @@ int main(int argc, char** argv) {
     };
     iteration(0), passes(), sync();  // warm-up
     if (cfg.train.stages > 1) trainer.enter_stage(1);  // measure a stage that uses the prior in Langevin
-    double t_it = 0, t_pass = 0, loss_sum = 0;
+    double t_it = 0, t_pass = 0, loss_sum = 0, cpu_it = 0, cpu_pass = 0;
     for (int r = 0; r < reps; ++r) {
       auto t0 = Clock::now();
+      double c0 = cpu_now();
       iteration(r + 1);
       sync();
       t_it += since(t0);
+      cpu_it += cpu_now() - c0;
       loss_sum += gen_loss;
       t0 = Clock::now();
+      c0 = cpu_now();
       passes();
       sync();
       t_pass += since(t0);
+      cpu_pass += cpu_now() - c0;
     }
-    t_it /= reps, t_pass /= reps;
+    t_it /= reps, t_pass /= reps, cpu_it /= reps, cpu_pass /= reps;
     std::printf("config %s | generator %s ngf %lld nz %lld | batch %lld | L %lld | threads %lld | stage %lld\n", argv[1],
                 cfg.model.generator.c_str(), static_cast<long long>(cfg.model.ngf), static_cast<long long>(cfg.model.nz),
                 static_cast<long long>(B), static_cast<long long>(L), static_cast<long long>(cfg.runtime.threads),
                 static_cast<long long>(trainer.stage()));
     std::printf("iteration %.4f s | %lld generator fwd+bwd passes %.4f s | ratio %.3f (target <= 1.15) | reps %d\n", t_it,
                 static_cast<long long>(L + 1), t_pass, t_it / t_pass, reps);
+    std::printf("CPU time: iteration %.4f s | %lld passes %.4f s\n", cpu_it, static_cast<long long>(L + 1), cpu_pass);
     std::printf("device %s | precision %s | cuda_graph %s (posterior chain %s) | LibTorch %s | mean gen loss %.4f\n",
                 trainer.device().str().c_str(), cfg.runtime.precision.c_str(), cfg.runtime.cuda_graph.c_str(),
                 replayed ? "replayed from a CUDA graph" : "eager", TORCH_VERSION, loss_sum / reps);
@@ -146,12 +159,12 @@ int main(int argc, char** argv) {
       if (!f) throw std::runtime_error("cannot append to --record file " + record);
       if (fresh)
         std::fprintf(f, "config,libtorch,device,precision,cuda_graph,replayed,batch,L,threads,reps,iteration_s,passes_s,"
-                        "ratio,schedule_iterations,projected_min,gen_loss\n");
-      std::fprintf(f, "%s,%s,%s,%s,%s,%d,%lld,%lld,%lld,%d,%.5f,%.5f,%.3f,%lld,%.2f,%.5f\n", argv[1], TORCH_VERSION,
+                        "ratio,schedule_iterations,projected_min,gen_loss,iteration_cpu_s,passes_cpu_s\n");
+      std::fprintf(f, "%s,%s,%s,%s,%s,%d,%lld,%lld,%lld,%d,%.5f,%.5f,%.3f,%lld,%.2f,%.5f,%.5f,%.5f\n", argv[1], TORCH_VERSION,
                    trainer.device().str().c_str(), cfg.runtime.precision.c_str(), cfg.runtime.cuda_graph.c_str(),
                    replayed ? 1 : 0, static_cast<long long>(B), static_cast<long long>(L),
                    static_cast<long long>(cfg.runtime.threads), reps, t_it, t_pass, t_it / t_pass,
-                   static_cast<long long>(T), projected_min, loss_sum / reps);
+                   static_cast<long long>(T), projected_min, loss_sum / reps, cpu_it, cpu_pass);
       std::fclose(f);
     }
     std::filesystem::remove_all(dir);
