@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include "config.h"
 #include "model/generator.h"
@@ -55,7 +56,13 @@ void check_bf16_generator(torch::Device device) {
   const auto out = g->forward(zz);
   EXPECT_EQ(out.scalar_type(), torch::kFloat32);
   const double diff = (out - ref).abs().max().item<double>();
-  EXPECT_GT(diff, 0.0) << "bf16 autocast did not change the arithmetic";
+  // LibTorch 1.13's CPU autocast does not list conv_transpose2d (2.x's and
+  // every CUDA autocast do): there bf16 leaves the generator in float32.
+  const bool covered = device.is_cuda() || TORCH_VERSION_MAJOR >= 2;
+  if (covered)
+    EXPECT_GT(diff, 0.0) << "bf16 autocast did not change the arithmetic";
+  else
+    EXPECT_EQ(diff, 0.0);
   EXPECT_LT(diff, 0.05) << "bf16 output too far from fp32";
   // Autocast ended with the forward: the same op outside is float32.
   EXPECT_EQ(torch::mm(z, z.t()).scalar_type(), torch::kFloat32);
