@@ -1,9 +1,13 @@
 // Cost-model benchmark (docs/DESIGN.md section 5): one training iteration versus
 // L+1 standalone generator forward+backward passes at the same batch.
 //
-//   bench_iteration <config.yaml> [iterations] [--schedule-images=N] [section.key=value ...]
+//   bench_iteration <config.yaml> [iterations] [--schedule-images=N] [--record=FILE] [section.key=value ...]
 //
-// runtime.device=cuda measures on the GPU (timings synchronise the device).
+// runtime.device=cuda measures on the GPU (timings synchronise the device);
+// runtime.precision=fp32|tf32|bf16 and runtime.cuda_graph=on|off select the
+// generator's arithmetic and graphed vs eager Langevin chains.
+// --record=FILE appends the figures as one CSV row (header written when the
+// file is new): launch/gpu_check.sh collects its runs this way.
 // --schedule-images=N also prints the projected time of the preset's whole
 // schedule (train.epochs over N images at train.batch_size), e.g. 73257 for
 // SVHN's training split.
@@ -11,9 +15,11 @@
 // (read from the preset's generator), so it needs no prepared files. Prints
 // the mean iteration time, the mean time of L+1 passes, and their ratio.
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <unistd.h>
@@ -22,12 +28,20 @@
 #include "data/dataset.h"
 #include "distributed/communicator.h"
 #include "log.h"
+#include "model/cuda_graph_langevin.h"
 #include "train/trainer.h"
 
 using namespace latentebm;
 using Clock = std::chrono::steady_clock;
 
 static double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+// This process's CPU time (all threads), seconds: on a shared, loaded machine
+// it moves far less with the other jobs than wall time does.
+static double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -40,10 +54,13 @@ int main(int argc, char** argv) {
     int reps = argc > 2 ? std::atoi(argv[2]) : 5;
     std::vector<std::string> overrides;
     int64_t schedule_images = 0;
+    std::string record;
     for (int i = 3; i < argc; ++i) {
       const std::string arg = argv[i];
       if (arg.rfind("--schedule-images=", 0) == 0)
         schedule_images = std::stoll(arg.substr(18));
+      else if (arg.rfind("--record=", 0) == 0)
+        record = arg.substr(9);
       else
         overrides.push_back(arg);
     }
@@ -74,13 +91,16 @@ int main(int argc, char** argv) {
     Trainer trainer(cfg, *comm, (dir / "run").string());
     const int64_t L = cfg.train.langevin_steps, B = cfg.train.batch_size;
 
+    bool replayed = false;  // was the posterior chain replayed from a CUDA graph?
+    double gen_loss = 0;    // of the last iteration (precision's effect on the loss)
     auto iteration = [&](int64_t t) {
       auto batch = trainer.load_batch(t);
       torch::Tensor gn;
       auto z = trainer.sample_posterior(batch.x, &gn);
+      replayed = graphed_langevin().last_call_replayed();
       trainer.bank().write(batch.indices, z);
       auto noise = trainer.sample_noise(B);
-      trainer.update(batch, z, noise, gn);
+      gen_loss = trainer.update(batch, z, noise, gn).gen_loss;
     };
     const auto dev = torch::TensorOptions().device(trainer.device());
     auto sync = [&] {
@@ -97,30 +117,55 @@ int main(int argc, char** argv) {
     };
     iteration(0), passes(), sync();  // warm-up
     if (cfg.train.stages > 1) trainer.enter_stage(1);  // measure a stage that uses the prior in Langevin
-    double t_it = 0, t_pass = 0;
+    double t_it = 0, t_pass = 0, loss_sum = 0, cpu_it = 0, cpu_pass = 0;
     for (int r = 0; r < reps; ++r) {
       auto t0 = Clock::now();
+      double c0 = cpu_now();
       iteration(r + 1);
       sync();
       t_it += since(t0);
+      cpu_it += cpu_now() - c0;
+      loss_sum += gen_loss;
       t0 = Clock::now();
+      c0 = cpu_now();
       passes();
       sync();
       t_pass += since(t0);
+      cpu_pass += cpu_now() - c0;
     }
-    t_it /= reps, t_pass /= reps;
+    t_it /= reps, t_pass /= reps, cpu_it /= reps, cpu_pass /= reps;
     std::printf("config %s | generator %s ngf %lld nz %lld | batch %lld | L %lld | threads %lld | stage %lld\n", argv[1],
                 cfg.model.generator.c_str(), static_cast<long long>(cfg.model.ngf), static_cast<long long>(cfg.model.nz),
                 static_cast<long long>(B), static_cast<long long>(L), static_cast<long long>(cfg.runtime.threads),
                 static_cast<long long>(trainer.stage()));
     std::printf("iteration %.4f s | %lld generator fwd+bwd passes %.4f s | ratio %.3f (target <= 1.15) | reps %d\n", t_it,
                 static_cast<long long>(L + 1), t_pass, t_it / t_pass, reps);
-    std::printf("device %s\n", trainer.device().str().c_str());
+    std::printf("CPU time: iteration %.4f s | %lld passes %.4f s\n", cpu_it, static_cast<long long>(L + 1), cpu_pass);
+    std::printf("device %s | precision %s | cuda_graph %s (posterior chain %s) | LibTorch %s | mean gen loss %.4f\n",
+                trainer.device().str().c_str(), cfg.runtime.precision.c_str(), cfg.runtime.cuda_graph.c_str(),
+                replayed ? "replayed from a CUDA graph" : "eager", TORCH_VERSION, loss_sum / reps);
+    double projected_min = 0;
+    int64_t T = 0;
     if (schedule_images > 0) {
-      const int64_t T = total_iterations(schedule_cfg, schedule_images);
+      T = total_iterations(schedule_cfg, schedule_images);
+      projected_min = static_cast<double>(T) * t_it / 60.0;
       std::printf("projected schedule: %lld iterations (%.0f epochs of %lld images at batch %lld) x %.4f s = %.1f min\n",
                   static_cast<long long>(T), schedule_cfg.train.epochs, static_cast<long long>(schedule_images),
-                  static_cast<long long>(B), t_it, static_cast<double>(T) * t_it / 60.0);
+                  static_cast<long long>(B), t_it, projected_min);
+    }
+    if (!record.empty()) {
+      const bool fresh = !std::filesystem::exists(record);
+      std::FILE* f = std::fopen(record.c_str(), "a");
+      if (!f) throw std::runtime_error("cannot append to --record file " + record);
+      if (fresh)
+        std::fprintf(f, "config,libtorch,device,precision,cuda_graph,replayed,batch,L,threads,reps,iteration_s,passes_s,"
+                        "ratio,schedule_iterations,projected_min,gen_loss,iteration_cpu_s,passes_cpu_s\n");
+      std::fprintf(f, "%s,%s,%s,%s,%s,%d,%lld,%lld,%lld,%d,%.5f,%.5f,%.3f,%lld,%.2f,%.5f,%.5f,%.5f\n", argv[1], TORCH_VERSION,
+                   trainer.device().str().c_str(), cfg.runtime.precision.c_str(), cfg.runtime.cuda_graph.c_str(),
+                   replayed ? 1 : 0, static_cast<long long>(B), static_cast<long long>(L),
+                   static_cast<long long>(cfg.runtime.threads), reps, t_it, t_pass, t_it / t_pass,
+                   static_cast<long long>(T), projected_min, loss_sum / reps, cpu_it, cpu_pass);
+      std::fclose(f);
     }
     std::filesystem::remove_all(dir);
   } catch (const std::exception& e) {

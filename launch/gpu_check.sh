@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# One prepared GPU check (issue 6), for the device tool's machine: one CUDA
-# GPU, a PyTorch install with CUDA LibTorch 2.x and NCCL, no package registry.
+# One prepared GPU check, for the device tool's machine: one (or more) CUDA
+# GPU, PyTorch 2.x with CUDA and NCCL installed, no package registry.
 #
 #   here:  bash scripts/gpu_deps.sh              (Debian libraries -> .gpu-deps/)
 #   there: run(command="bash launch/gpu_check.sh", carry=[".gpu-deps"], timeout_s=540)
 #
-# It builds latentebm against the machine's CUDA LibTorch and NCCL (plus the
-# carried Debian libraries), runs the CPU-vs-CUDA parity test and the 1-rank
-# NCCL test, trains the svhn preset for a few iterations on random data of
-# SVHN's shape, and runs the iteration benchmark on the GPU (batch 100,
-# L = 30: iteration time, L+1 generator passes, their ratio, the projected
-# 100-epoch SVHN schedule). Everything it prints goes to $OUT/gpu_check.log;
-# it aims to finish inside 8 minutes.
+# Builds with the same recipe as CI's LibTorch 2.x flavour
+# (scripts/setup-torch2.sh), pointed at the machine's installed PyTorch
+# instead of a downloaded wheel and at the carried Debian libraries. Then, in
+# one run meant to finish inside 8 minutes:
+#   1. the GPU tests: CPU-vs-CUDA parity, graphed-vs-eager Langevin parity,
+#      bf16 generator, and the NCCL timed-wait unit test;
+#   2. the NCCL all-reduce on device memory with 1 rank, and 2 ranks when the
+#      machine has 2 GPUs;
+#   3. bench_iteration on the svhn preset (batch 100, L = 30): iteration time,
+#      31 standalone generator passes, their ratio, the projected 100-epoch
+#      SVHN schedule (73,257 images), for eager vs CUDA-graph chains and
+#      fp32 vs tf32 vs bf16.
+# Output, under $OUT (or gpu-check-out/ when run by hand):
+#   gpu_check.log    everything printed
+#   build.log        the configure + build output
+#   bench.csv        one row per benchmark run (bench_iteration --record)
+#   gpu_figures.md   the same as a Markdown table, for docs/PERFORMANCE.md
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -25,9 +35,10 @@ stamp() { echo "== [$((SECONDS - T0)) s] $*"; }
 
 stamp "machine"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-nproc
-TORCH_PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpus", torch.cuda.device_count())'
+GPUS=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | wc -l)
+echo "cores $(nproc) | GPUs $GPUS"
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpus", torch.cuda.device_count(), "cxx11abi", torch._C._GLIBCXX_USE_CXX11_ABI)'
+TORCH_SITE=$(python3 -c 'import torch, os; print(os.path.dirname(os.path.dirname(torch.__file__)))')
 NCCL_DIR=$(python3 -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) if nvidia.nccl.__file__ else list(nvidia.nccl.__path__)[0])' 2>/dev/null || true)
 [[ -n $NCCL_DIR && -f $NCCL_DIR/include/nccl.h ]] && export NCCL_ROOT=$NCCL_DIR
 [[ -z ${NCCL_ROOT:-} && -f /usr/local/cuda/include/nccl.h ]] && export NCCL_ROOT=/usr/local/cuda
@@ -49,27 +60,50 @@ export PKG_CONFIG_PATH=$LIBD/pkgconfig:$D/usr/share/pkgconfig PKG_CONFIG_SYSROOT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
 MPIRUN=$D/usr/bin/mpirun.openmpi
 
-stamp "configure"
-GEN=()
-command -v ninja >/dev/null && GEN=(-G Ninja)
-cmake -S . -B build-gpu "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$TORCH_PREFIX;$D/usr" \
-  -DMPI_CXX_COMPILER="$D/usr/bin/mpicxx.openmpi" -DMPI_C_COMPILER="$D/usr/bin/mpicc.openmpi" \
-  -DHDF5_C_INCLUDE_DIR="$D/usr/include/hdf5/serial" -DHDF5_C_LIBRARY_hdf5="$LIBD/hdf5/serial/libhdf5.so" \
-  -DCMAKE_CUDA_ARCHITECTURES=90 2>&1 | tail -25 || { echo "gpu_check: configure failed"; exit 1; }
-stamp "build"
-cmake --build build-gpu -j "$(nproc)" --target latentebm model_test_cuda_parity distributed_nccl_backend bench_iteration \
-  2>&1 | grep -E "error|Error|warning: unused" | head -40
-[[ -x build-gpu/latentebm ]] || { echo "gpu_check: build failed"; exit 1; }
+stamp "configure + build (scripts/setup-torch2.sh against the installed PyTorch)"
+B=build-gpu
+TORCH2_SITE=$TORCH_SITE TORCH2_NO_APT=1 TORCH2_BUILD_DIR=$B JOBS=$(nproc) \
+  TORCH2_TARGETS="model_test_cuda_parity model_test_cuda_graph_langevin model_test_precision distributed_test_collective_wait distributed_nccl_backend bench_iteration" \
+  TORCH2_PREFIX_PATH="$D/usr" TORCH2_CMAKE_ARGS="-DMPI_CXX_COMPILER=$D/usr/bin/mpicxx.openmpi -DMPI_C_COMPILER=$D/usr/bin/mpicc.openmpi -DHDF5_C_INCLUDE_DIR=$D/usr/include/hdf5/serial -DHDF5_C_LIBRARY_hdf5=$LIBD/hdf5/serial/libhdf5.so" \
+  bash scripts/setup-torch2.sh >"$OUTDIR/build.log" 2>&1
+grep -E "error|Error|setup-torch2|FAILED|latentebm:" "$OUTDIR/build.log" | head -60
+[[ -x $B/bench/bench_iteration ]] || { echo "gpu_check: build failed"; exit 1; }
 
-stamp "CPU vs CUDA parity test"
-timeout 120 build-gpu/tests/model_test_cuda_parity 2>&1 | tail -15
-stamp "NCCL communicator, 1 rank"
-timeout 120 "$MPIRUN" -np 1 build-gpu/tests/distributed_nccl_backend 2>&1 | tail -15
+stamp "GPU tests: CPU vs CUDA parity, graphed vs eager Langevin, bf16 generator, NCCL timed wait"
+for t in model_test_cuda_parity model_test_cuda_graph_langevin model_test_precision distributed_test_collective_wait; do
+  timeout 120 "$B/tests/$t" 2>&1 | grep -E "^\[ +(OK|FAILED|SKIPPED|PASSED) |Failure|error|Expected|Which is|actual" | head -30
+done
+stamp "NCCL all-reduce on device memory, 1 rank"
+timeout 120 "$MPIRUN" -np 1 "$B/tests/distributed_nccl_backend" 2>&1 | tail -8
+if ((GPUS >= 2)); then
+  stamp "NCCL all-reduce on device memory, 2 ranks"
+  timeout 120 "$MPIRUN" -np 2 --oversubscribe "$B/tests/distributed_nccl_backend" 2>&1 | tail -8
+fi
 
-stamp "short svhn-preset training on the GPU (random data of SVHN's shape)"
-timeout 200 build-gpu/bench/bench_iteration configs/svhn.yaml 1 runtime.device=cuda 2>&1 | tail -3  # warm-up + cuDNN autotune
-stamp "iteration benchmark: svhn preset, batch 100, L = 30, on the GPU"
-timeout 240 build-gpu/bench/bench_iteration configs/svhn.yaml 10 --schedule-images=73257 runtime.device=cuda 2>&1 | tail -4
+CSV=$OUTDIR/bench.csv
+rm -f "$CSV"
+bench() {  # label, then overrides
+  local label=$1
+  shift
+  stamp "bench_iteration svhn, batch 100, L = 30: $label"
+  timeout 150 "$B/bench/bench_iteration" configs/svhn.yaml 20 --schedule-images=73257 --record="$CSV" \
+    runtime.device=cuda "$@" 2>&1 | tail -5
+}
+bench "fp32, eager chains" runtime.precision=fp32 runtime.cuda_graph=off
+bench "fp32, CUDA-graph chains" runtime.precision=fp32 runtime.cuda_graph=on
+bench "tf32, CUDA-graph chains" runtime.precision=tf32 runtime.cuda_graph=on
+bench "bf16, CUDA-graph chains" runtime.precision=bf16 runtime.cuda_graph=on
+bench "bf16, eager chains" runtime.precision=bf16 runtime.cuda_graph=off
+
+stamp "figures"
+if [[ -f $CSV ]]; then
+  GPU_NAME=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+  awk -F, -v gpu="$GPU_NAME" 'NR == 1 { next }
+    NR == 2 { print "| GPU | LibTorch | precision | Langevin chains | iteration | 31 generator passes | ratio | gen loss | projected 100-epoch SVHN |";
+              print "|---|---|---|---|---|---|---|---|---|" }
+    { printf "| %s | %s | %s | %s | %.2f ms | %.2f ms | %.3f | %s | %.1f min (%s it) |\n", gpu, $2, $4,
+             ($6 == 1 ? "CUDA graph" : "eager"), $11 * 1000, $12 * 1000, $13, $16, $15, $14 }' "$CSV" |
+    tee "$OUTDIR/gpu_figures.md"
+fi
 stamp "done"
 nvidia-smi --query-gpu=name,memory.used --format=csv,noheader || true

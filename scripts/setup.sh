@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what is missing (Debian 12 packages), configure and build latentebm
 # into build/. Safe to re-run: installed packages and an up-to-date build are
-# left alone.
+# left alone. --packages-only: install the packages, build nothing (used by
+# scripts/setup-torch2.sh, the LibTorch 2.x flavour).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,8 @@ if ! update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | gre
   echo "setup: warning: libblas.so.3 does not point at OpenBLAS; run" >&2
   echo "  update-alternatives --config libblas.so.3-x86_64-linux-gnu" >&2
 fi
+
+[[ ${1:-} == --packages-only ]] && exit 0
 
 JOBS=${JOBS:-$(nproc)}
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null

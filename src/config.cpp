@@ -88,6 +88,8 @@ std::vector<Field> fields(Config& c) {
       {"runtime.device", &c.runtime.device},
       {"runtime.threads", &c.runtime.threads},
       {"runtime.collective_timeout_s", &c.runtime.collective_timeout_s},
+      {"runtime.precision", &c.runtime.precision},
+      {"runtime.cuda_graph", &c.runtime.cuda_graph},
   };
 }
 
@@ -314,6 +316,9 @@ void validate(const Config& c) {
   need(c.runtime.device == "auto" || c.runtime.device == "cpu" || c.runtime.device == "cuda",
        "runtime.device must be auto, cpu or cuda");
   need(c.runtime.threads >= 1, "runtime.threads must be >= 1");
+  need(c.runtime.precision == "fp32" || c.runtime.precision == "tf32" || c.runtime.precision == "bf16",
+       "runtime.precision must be fp32, tf32 or bf16");
+  need(c.runtime.cuda_graph == "on" || c.runtime.cuda_graph == "off", "runtime.cuda_graph must be on or off");
   need(c.eval.anomaly_every >= 0, "eval.anomaly_every must be >= 0 (0 = off)");
   need(c.eval.anomaly_window >= 1, "eval.anomaly_window must be >= 1");
   if (!errs.empty()) {

@@ -110,6 +110,11 @@ struct RuntimeConfig {
   // A collective stuck this long (seconds) aborts the job with a message
   // naming the rank and the collective; 0 disables the watchdog.
   double collective_timeout_s = 900;
+  // fp32 | tf32 | bf16: the generator's arithmetic (model/precision.h).
+  std::string precision = "fp32";
+  // on | off: on a CUDA device, replay the Langevin chains from captured CUDA
+  // graphs (model/cuda_graph_langevin.h); CPU runs are always eager.
+  std::string cuda_graph = "on";
 };
 
 // Where each key's value came from, so that resolve_method() knows which

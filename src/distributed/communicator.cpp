@@ -230,4 +230,6 @@ void set_collective_timeout(double seconds) {
   if (seconds > 0 && !g_watchdog_running.exchange(true)) std::thread(watchdog_loop).detach();
 }
 
+double collective_timeout() { return g_timeout_s.load(); }
+
 }  // namespace latentebm

@@ -72,5 +72,8 @@ void finalize_mpi();
 // down. This turns a stalled or silently dead peer into an error within a
 // bounded time instead of a hang. 0 disables it (the default).
 void set_collective_timeout(double seconds);
+// The value last set (0 = disabled). The NCCL backend bounds its timed wait
+// on device all-reduces by it (see collective_wait.h).
+double collective_timeout();
 
 }  // namespace latentebm

@@ -5,15 +5,25 @@
 // Bootstrap (docs/DESIGN.md section 6): set the device first, rank 0 creates the
 // ncclUniqueId and broadcasts it over MPI, every rank calls ncclCommInitRank,
 // then a barrier. Device all-reduces are enqueued on the caller's stream
-// (LibTorch's current stream) with no host synchronisation. Every NCCL and
-// CUDA return code is checked; on failure the communicator is aborted
-// (ncclCommAbort) and an exception names the rank and the collective.
+// (LibTorch's current stream). Every NCCL and CUDA return code is checked;
+// on failure the communicator is aborted (ncclCommAbort) and an exception
+// names the rank and the collective.
+//
+// Hangs and asynchronous errors: with the collective watchdog on
+// (runtime.collective_timeout_s > 0) each device all-reduce is followed by a
+// timed wait (collective_wait.h) that polls a CUDA event recorded after it and
+// ncclCommGetAsyncError; a peer that died or stalled ends the wait after the
+// timeout with ncclCommAbort and an error naming the rank and the all-reduce.
+// That wait is the iteration's host synchronisation point, which the trainer
+// takes right after the all-reduce anyway (to read the losses). With the
+// watchdog off the all-reduce is only enqueued, without host synchronisation.
 #include <cuda_runtime.h>
 #include <nccl.h>
 
 #include <stdexcept>
 #include <string>
 
+#include "distributed/collective_wait.h"
 #include "distributed/communicator.h"
 
 namespace latentebm {
@@ -28,8 +38,10 @@ class NcclCommunicator final : public Communicator {
     control_->broadcast(&id, sizeof(id), 0, "NCCL unique id");
     nccl_check(ncclCommInitRank(&comm_, control_->size(), id, control_->rank()), "ncclCommInitRank");
     control_->barrier("NCCL communicator ready");
+    cuda_check(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming), "cudaEventCreate");
   }
   ~NcclCommunicator() override {
+    if (done_ != nullptr) cudaEventDestroy(done_);
     if (comm_ != nullptr) ncclCommDestroy(comm_);
   }
 
@@ -46,15 +58,44 @@ class NcclCommunicator final : public Communicator {
 
   bool supports_device_buffers() const override { return true; }
   void allreduce_sum_device(float* data, size_t count, void* stream, const char* what) override {
-    nccl_check(ncclAllReduce(data, data, count, ncclFloat, ncclSum, comm_, static_cast<cudaStream_t>(stream)),
-               std::string("ncclAllReduce '") + what + "'");
-    // Errors of earlier asynchronous operations surface here without a sync.
-    ncclResult_t async = ncclSuccess;
-    nccl_check(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError");
-    nccl_check(async, std::string("asynchronous NCCL error before '") + what + "'");
+    if (comm_ == nullptr)
+      throw std::runtime_error("rank " + std::to_string(rank()) + ": NCCL all-reduce '" + what +
+                               "': the communicator was aborted after an earlier error");
+    const auto s = static_cast<cudaStream_t>(stream);
+    nccl_check(ncclAllReduce(data, data, count, ncclFloat, ncclSum, comm_, s), std::string("ncclAllReduce '") + what + "'");
+    const double timeout = collective_timeout();
+    if (timeout <= 0) {
+      // Errors of earlier asynchronous operations surface here without a sync.
+      ncclResult_t async = ncclSuccess;
+      nccl_check(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError");
+      nccl_check(async, std::string("asynchronous NCCL error before '") + what + "'");
+      return;
+    }
+    cuda_check(cudaEventRecord(done_, s), "cudaEventRecord");
+    CollectiveWaitOptions opt;
+    opt.rank = rank(), opt.op = "NCCL all-reduce", opt.what = what, opt.timeout_s = timeout;
+    wait_for_collective([this] { return poll(); },
+                        [this] {
+                          ncclCommAbort(comm_);
+                          comm_ = nullptr;
+                        },
+                        opt);
   }
 
  private:
+  // The state of the last enqueued all-reduce: NCCL's asynchronous error
+  // first (a dead peer shows there), then whether the stream reached it.
+  CollectiveState poll() {
+    ncclResult_t async = ncclSuccess;
+    const ncclResult_t rc = ncclCommGetAsyncError(comm_, &async);
+    if (rc != ncclSuccess) return CollectiveState::failed(std::string("ncclCommGetAsyncError: ") + ncclGetErrorString(rc));
+    if (async != ncclSuccess && async != ncclInProgress)
+      return CollectiveState::failed(std::string(ncclGetErrorString(async)) + ": " + ncclGetLastError(comm_));
+    const cudaError_t ev = cudaEventQuery(done_);
+    if (ev == cudaSuccess) return CollectiveState::done();
+    if (ev == cudaErrorNotReady) return CollectiveState::pending();
+    return CollectiveState::failed(std::string("CUDA: ") + cudaGetErrorString(ev));
+  }
   void nccl_check(ncclResult_t rc, const std::string& op) {
     if (rc == ncclSuccess || rc == ncclInProgress) return;
     const std::string msg = "rank " + std::to_string(rank()) + ": " + op + " failed: " + ncclGetErrorString(rc) +
@@ -72,6 +113,7 @@ class NcclCommunicator final : public Communicator {
 
   std::unique_ptr<Communicator> control_;
   ncclComm_t comm_ = nullptr;
+  cudaEvent_t done_ = nullptr;  // recorded after each watched all-reduce
 };
 
 }  // namespace

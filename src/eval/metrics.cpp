@@ -87,11 +87,11 @@ double frechet_distance(const torch::Tensor& mu1_, const torch::Tensor& sigma1_,
   s1 = 0.5 * (s1 + s1.t());
   s2 = 0.5 * (s2 + s2.t());
   // S1^{1/2} = V diag(sqrt(max(l, 0))) V^T
-  auto [l1, v1] = torch::linalg::eigh(s1, "L");
+  auto [l1, v1] = torch::linalg_eigh(s1, "L");
   const auto sqrt_s1 = v1.matmul(torch::diag(l1.clamp_min(0).sqrt())).matmul(v1.t());
   auto m = sqrt_s1.matmul(s2).matmul(sqrt_s1);
   m = 0.5 * (m + m.t());
-  const auto lm = torch::linalg::eigvalsh(m, "L");
+  const auto lm = torch::linalg_eigvalsh(m, "L");
   const double tr_sqrt = lm.clamp_min(0).sqrt().sum().item<double>();
   const double mean_term = (mu1 - mu2).pow(2).sum().item<double>();
   return mean_term + s1.trace().item<double>() + s2.trace().item<double>() - 2.0 * tr_sqrt;

@@ -59,7 +59,11 @@ GeneratorImpl::GeneratorImpl(const std::string& arch_, int64_t nz_, int64_t ngf,
   xavier_init(*this);
 }
 
-torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) { return net->forward(z.view({z.size(0), nz, 1, 1})); }
+torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
+  if (precision != Precision::kBf16) return net->forward(z.view({z.size(0), nz, 1, 1}));
+  Bf16Autocast autocast(z.device().type(), true);
+  return net->forward(z.view({z.size(0), nz, 1, 1})).to(torch::kFloat32);
+}
 
 void xavier_init(torch::nn::Module& module) {
   torch::NoGradGuard no_grad;

@@ -11,15 +11,19 @@
 
 #include <string>
 
+#include "model/precision.h"
+
 namespace latentebm {
 
 struct GeneratorImpl : torch::nn::Module {
   GeneratorImpl(const std::string& arch, int64_t nz, int64_t ngf, int64_t channels);
-  // z: [B, nz] -> images [B, C, H, W] in [-1, 1].
+  // z: [B, nz] -> images [B, C, H, W] in [-1, 1], float32 whatever the
+  // precision (bf16: computed under autocast, cast back; see precision.h).
   torch::Tensor forward(const torch::Tensor& z);
 
   std::string arch;
   int64_t nz, channels, image_size;
+  Precision precision = Precision::kFp32;  // runtime.precision
   torch::nn::Sequential net{nullptr};
 };
 TORCH_MODULE(Generator);

@@ -1,12 +1,14 @@
 #include "model/inference.h"
 
+#include "model/cuda_graph_langevin.h"
+
 namespace latentebm {
 
 torch::Tensor sample_latents(MultiStagePrior& prior, int64_t stages, const SampleConfig& opt, int64_t n,
                              torch::Device device) {
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   if (opt.method == SampleMethod::kSir) return sir_sample(prior, stages, n, opt.sir_proposals, options);
-  return prior_langevin(prior, stages, torch::randn({n, prior->nz}, options), {opt.steps, opt.delta});
+  return graphed_langevin().prior(prior, stages, torch::randn({n, prior->nz}, options), {opt.steps, opt.delta});
 }
 
 torch::Tensor sample_images(Generator& g, MultiStagePrior& prior, int64_t stages, const SampleConfig& opt, int64_t n,
@@ -18,7 +20,7 @@ torch::Tensor sample_images(Generator& g, MultiStagePrior& prior, int64_t stages
 
 torch::Tensor reconstruct_images(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
                                  double sigma, const LangevinOptions& opt) {
-  auto z = posterior_langevin(g, prior, stages, x, torch::randn({x.size(0), prior->nz}, x.options()), sigma, opt);
+  auto z = graphed_langevin().posterior(g, prior, stages, x, torch::randn({x.size(0), prior->nz}, x.options()), sigma, opt);
   torch::NoGradGuard no_grad;
   return g->forward(z);
 }

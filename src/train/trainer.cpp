@@ -7,7 +7,9 @@
 #include <filesystem>
 
 #include "distributed/tensor_comm.h"
+#include "model/cuda_graph_langevin.h"
 #include "model/inference.h"
+#include "model/precision.h"
 #include "model/sampler.h"
 #include "io/h5.h"
 #include "train/checkpoint.h"
@@ -98,6 +100,10 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
   prior_ = MultiStagePrior(cfg.model.nz, K_, cfg.model.ratio_hidden);
   g_->to(device_);
   prior_->to(device_);
+  // runtime.precision (the generator's arithmetic) and runtime.cuda_graph.
+  g_->precision = parse_precision(cfg.runtime.precision);
+  apply_float32_math(g_->precision);
+  graphed_langevin().set_enabled(cfg.runtime.cuda_graph == "on");
   g_opt_ = Adam(parameter_list(*g_), cfg.train.g_lr, cfg.train.beta1, cfg.train.beta2);
   bank_ = MemoryBank(data_->shard(), n, cfg.model.nz, cfg.train.seed, device_);
   plateau_ = PlateauRule({cfg.train.plateau_window, cfg.train.plateau_patience, cfg.train.plateau_tolerance,
@@ -311,7 +317,7 @@ Batch Trainer::load_batch(int64_t t) {
 
 torch::Tensor Trainer::sample_posterior(const torch::Tensor& x, torch::Tensor* grad_norm) {
   auto z0 = torch::randn({x.size(0), cfg_.model.nz}, x.options());
-  return posterior_langevin(g_, prior_, posterior_stages(), x, z0, cfg_.model.sigma,
+  return graphed_langevin().posterior(g_, prior_, posterior_stages(), x, z0, cfg_.model.sigma,
                             {cfg_.train.langevin_steps, cfg_.train.langevin_delta}, grad_norm);
 }
 
@@ -321,7 +327,7 @@ torch::Tensor Trainer::sample_noise(int64_t count) {
   const LangevinOptions short_run{cfg_.train.prior_langevin_steps, cfg_.train.prior_langevin_delta};
   // Maximum likelihood (LEBM): short-run samples of the current energy-based prior.
   if (traits_.objective == PriorObjective::kMaximumLikelihood)
-    return prior_langevin(prior_, stage_ + 1, torch::randn({count, cfg_.model.nz}, options), short_run);
+    return graphed_langevin().prior(prior_, stage_ + 1, torch::randn({count, cfg_.model.nz}, options), short_run);
   const NoiseOptions opt{cfg_.train.prior_samples, short_run, cfg_.train.bank_langevin_steps};
   const bool uses_bank = stage_ > 0 && cfg_.train.prior_samples != NoiseSource::kLangevin;
   return stage_noise(prior_, stage_, opt, count, uses_bank ? bank_.draw(count) : torch::Tensor(), options);

@@ -109,7 +109,7 @@ LinearGaussian make_linear_gaussian() {
 TEST(Langevin, LinearGaussianPosteriorMatchesClosedForm) {
   const auto m = make_linear_gaussian();
   const auto mu = m.posterior_mean(), S = m.posterior_cov();
-  auto eig = std::get<0>(torch::linalg::eigh(m.precision(), "L"));
+  auto eig = std::get<0>(torch::linalg_eigh(m.precision(), "L"));
   const double lmin = eig.min().item<double>(), lmax = eig.max().item<double>();
   const int64_t chains = 20000;
   auto target = [&](const torch::Tensor& z) { return m.log_posterior(z); };
@@ -153,7 +153,7 @@ TEST(Langevin, LinearGaussianPosteriorMatchesClosedForm) {
     const auto Sh = m.ula_stationary_cov(delta);
     expect_gaussian_moments("delta 0.3 vs ULA S_h", z, mu, Sh);
     // Variance along the top eigenvector v of A: exact 1/lmax, ULA 1/(lmax(1 - h lmax/2)).
-    auto V = std::get<1>(torch::linalg::eigh(m.precision(), "L"));
+    auto V = std::get<1>(torch::linalg_eigh(m.precision(), "L"));
     auto v = V.select(1, m.nz() - 1);
     auto proj = z.to(torch::kFloat64).mv(v);
     const double var = proj.var().item<double>();

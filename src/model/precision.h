@@ -1,0 +1,41 @@
+#pragma once
+// runtime.precision: the arithmetic the generator runs in.
+//   fp32  float32 everywhere; TF32 off in cuBLAS and cuDNN
+//   tf32  float32 tensors, TF32 tensor-core math in cuBLAS and cuDNN (a
+//         process-wide LibTorch switch: the prior's matrix products too)
+//   bf16  the generator's forward under autocast to bfloat16 (its backward
+//         follows the dtypes autocast chose); its output is cast back to
+//         float32, so the reconstruction error, the prior, the Langevin
+//         updates and the optimiser stay float32. TF32 off.
+// On CPU, tf32 changes nothing and bf16 uses LibTorch's CPU autocast.
+#include <torch/torch.h>
+
+#include <string>
+
+namespace latentebm {
+
+enum class Precision { kFp32, kTf32, kBf16 };
+
+// "fp32" | "tf32" | "bf16"; anything else throws.
+Precision parse_precision(const std::string& name);
+const char* precision_name(Precision p);
+
+// Sets LibTorch's process-wide TF32 switches (cuBLAS, cuDNN) for `p`.
+void apply_float32_math(Precision p);
+
+// While alive, ops on `device`'s type run under autocast to bfloat16 (when
+// `enabled`); the previous autocast state is restored afterwards.
+class Bf16Autocast {
+ public:
+  Bf16Autocast(torch::DeviceType device, bool enabled);
+  ~Bf16Autocast();
+  Bf16Autocast(const Bf16Autocast&) = delete;
+  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+ private:
+  torch::DeviceType device_;
+  bool enabled_, prev_enabled_ = false;
+  at::ScalarType prev_dtype_ = at::kFloat;
+};
+
+}  // namespace latentebm
