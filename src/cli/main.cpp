@@ -416,6 +416,7 @@ int cmd_train(int argc, char** argv, const Args& a) {
   std::optional<std::string> resume;
   std::string error;
   try {
+    check_fault_injection(comm->rank(), comm->size());  // LATENTEBM_INJECT: warn when set, refuse a malformed value
     if (comm->is_root())
       for (const auto& p : clean_interrupted_saves(run_dir)) spdlog::warn("removed {} (left by an interrupted checkpoint save)", p);
     resume = a.has("checkpoint") ? std::optional<std::string>(a.get("checkpoint")) : latest_checkpoint(run_dir);
