@@ -90,8 +90,9 @@ for spec in checkpoint.begin:1 checkpoint.shard-written:1 checkpoint.shard-writt
   step "SIGKILL on rank $rank at $point of the second save (iteration 8)"
   RUN="$WORK/kill-$point-$rank"
   CK="$RUN/checkpoints"
-  fails_with "kill-$point-$rank" "injected fault 'kill' at $point" \
+  timed_failure "kill-$point-$rank" "injected fault 'kill' at $point" \
     env LATENTEBM_INJECT="kill:$point:$rank:2" "${MPIRUN[@]}" -x LATENTEBM_INJECT "$BIN" "${TRAIN[@]}" --run-dir "$RUN"
+  down_within "kill-$point-$rank" 20
   [[ "$(latest_of "$RUN")" == "ckpt-00000004" ]] || fail "after a kill at $point, latest is '$(latest_of "$RUN")', not ckpt-00000004"
   ok "verify-$point-$rank" "$BIN" verify --run-dir "$RUN"
   grep -qF "ok $CK/ckpt-00000004 iteration 4" "$WORK/verify-$point-$rank.out" || fail "verify did not accept ckpt-00000004"

@@ -305,20 +305,28 @@ TEST_F(FaultTest, FrozenNetworkCorruptedOnOneRankStopsEveryRankAtTheTransition) 
   EXPECT_EQ(all_min(t.iteration()), all_max(t.iteration())) << "ranks stopped at different iterations";
 }
 
-// keep_checkpoints with more saves than it keeps: only the newest survive.
-TEST_F(FaultTest, KeepCheckpointsPrunesOlderSaves) {
+// keep_checkpoints with more saves than it keeps: only the newest survive;
+// leftovers of an interrupted save are removed by the next save.
+TEST_F(FaultTest, SavesPruneOlderCheckpointsAndRemoveLeftovers) {
   Config cfg = tiny_config(data_path_);
   cfg.log.checkpoint_every = 1;
   cfg.log.keep_checkpoints = 2;
   const std::string dir = run_dir("prune");
+  const auto root = fs::path(dir) / "checkpoints";
+  if (world_rank() == 0) {  // leftovers of an interrupted save: the first save removes them
+    fs::create_directories(root / "ckpt-00000099.tmp");
+    std::ofstream(root / "latest.tmp") << "ckpt-00000099\n";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
   Trainer t(cfg, *comm_, dir);
   t.train(5);  // saves 1..5
   MPI_Barrier(MPI_COMM_WORLD);
   std::vector<std::string> kept;
-  for (const auto& e : fs::directory_iterator(fs::path(dir) / "checkpoints"))
+  for (const auto& e : fs::directory_iterator(root))
     if (e.is_directory()) kept.push_back(e.path().filename().string());
   std::sort(kept.begin(), kept.end());
   EXPECT_EQ(kept, (std::vector<std::string>{"ckpt-00000004", "ckpt-00000005"}));
+  EXPECT_FALSE(fs::exists(root / "latest.tmp"));
   EXPECT_EQ(fs::path(*latest_checkpoint(dir)).filename().string(), "ckpt-00000005");
   EXPECT_NO_THROW(verify_checkpoint(*latest_checkpoint(dir)));
 }
