@@ -121,7 +121,7 @@ for spec in checkpoint.begin:1 checkpoint.shard-written:1 checkpoint.shard-writt
   elif grep -qF "(left by an interrupted checkpoint save)" "$WORK/cleanup-$point-$rank.out"; then
     fail "start-up removed something after a kill at $point, where nothing was left over"
   fi
-  ok "resume-$point-$rank" "${MPIRUN[@]}" "$BIN" "${TRAIN[@]}" --run-dir "$RUN"
+  ok "resume-$point-$rank" "${MPIRUN[@]}" "$BIN" "${TRAIN[@]}" --run-dir "$RUN" --no-pictures
   grep -qF "resumed from $CK/ckpt-00000004 at iteration 4" "$RUN/logs/rank-00000.log" || fail "did not resume from ckpt-00000004"
   [[ "$(latest_of "$RUN")" == "ckpt-00000012" ]] || fail "resumed run ended with latest '$(latest_of "$RUN")'"
   ok "verify-final-$point-$rank" "$BIN" verify --run-dir "$RUN"
@@ -130,7 +130,7 @@ done
 
 # ------------------------------------------------------------ dead / failing / hung ranks
 # Bounds are seconds from the injected fault to the end of mpirun; measured
-# ~1 s on a quiet machine, generous for a loaded one, and far below the 60 s
+# 1-2 s on the loaded 2-core development VM, generous for a loaded machine, and far below the 60 s
 # watchdog of these runs.
 step "a rank killed mid-training: Open MPI takes the job down"
 timed_failure kill-rank "injected fault 'kill' at train.iteration" \
