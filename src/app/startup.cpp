@@ -7,6 +7,7 @@
 
 #include "distributed/communicator.h"
 #include "train/checkpoint.h"
+#include "train/faults.h"
 
 namespace fs = std::filesystem;
 
@@ -17,6 +18,7 @@ StartupResult run_startup_checks(Communicator& comm, const TrainOptions& opt) {
   s.run_dir = opt.run_dir.value_or((fs::path("runs") / fs::path(opt.config_path).stem()).string());
   std::string error;
   try {
+    check_fault_injection(comm.rank(), comm.size());  // LATENTEBM_INJECT: warn when set, refuse a malformed value
     if (comm.is_root())
       for (const auto& p : clean_interrupted_saves(s.run_dir)) spdlog::warn("removed {} (left by an interrupted checkpoint save)", p);
     s.resume = opt.checkpoint ? opt.checkpoint : latest_checkpoint(s.run_dir);

@@ -273,6 +273,10 @@ void Trainer::enter_stage(int64_t k) {
   auto frozen = parameter_list(*prior_->ratio(k - 1));
   comm_.barrier("stage transition");
   broadcast_tensors(comm_, frozen, 0, "stage transition: frozen ratio network");
+  if (fault_point("train.stage-broadcast", comm_.rank())) {  // test hook: one rank's copy goes bad
+    torch::NoGradGuard no_grad;
+    frozen.front().view(-1)[0].add_(1.0f);
+  }
   if (!identical_on_all_ranks(comm_, frozen, "stage transition: checksum"))
     throw std::runtime_error("stage transition " + std::to_string(k) + ": ranks hold different frozen ratio networks");
   // How much of the memory matrix stage k-1 refreshed (all ranks' rows).

@@ -27,12 +27,14 @@ ok() {
   fi
 }
 # Run a command that must fail (non-zero, not a timeout) with a message
-# containing the fixed string $2.
+# containing the fixed string $2. Its exit status is left in FAILED_STATUS.
+FAILED_STATUS=""
 fails_with() {
   local name=$1 message=$2
   shift 2
   local rc=0
   timeout "$LIMIT" "$@" >"$WORK/$name.out" 2>&1 || rc=$?
+  FAILED_STATUS=$rc
   if [[ $rc -eq 0 ]]; then
     cat "$WORK/$name.out" >&2
     fail "$name: expected a non-zero exit status, got 0"

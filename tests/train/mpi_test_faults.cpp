@@ -5,6 +5,7 @@
 // incompatible checkpoints refused. Process kills are in tests/cli/faults.sh.
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "io/h5.h"
@@ -250,8 +251,19 @@ TEST_F(FaultTest, DamagedOrIncompatibleCheckpointsAreRefused) {
     } catch (const std::runtime_error& e) {
       EXPECT_NE(std::string(e.what()).find("shard-00000.h5' fails its checksum"), std::string::npos) << e.what();
     }
-    fs::resize_file(copy / "model.h5", fs::file_size(copy / "model.h5") - 1);
-    EXPECT_THROW(verify_checkpoint(copy.string()), std::runtime_error);
+    // A truncated model.h5 alone, on an undamaged copy: refused by its size.
+    const auto cut = fs::path(run_dir("truncated-copy"));
+    fs::copy(ckpt, cut, fs::copy_options::recursive);
+    const auto model_bytes = fs::file_size(cut / "model.h5");
+    fs::resize_file(cut / "model.h5", model_bytes - 1);
+    try {
+      verify_checkpoint(cut.string());
+      ADD_FAILURE() << "a truncated model.h5 was not detected";
+    } catch (const std::runtime_error& e) {
+      const std::string want = "model.h5' has " + std::to_string(model_bytes - 1) + " bytes, the manifest says " +
+                               std::to_string(model_bytes) + " (truncated or overwritten)";
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    }
     fs::remove(copy / "manifest.json");
     try {
       read_checkpoint_meta(copy.string());
@@ -264,6 +276,7 @@ TEST_F(FaultTest, DamagedOrIncompatibleCheckpointsAreRefused) {
     std::ofstream(fs::path(dir) / "checkpoints" / "latest.tmp") << "ckpt-00000009\n";
     EXPECT_EQ(clean_interrupted_saves(dir).size(), 2u);
     EXPECT_FALSE(fs::exists(fs::path(dir) / "checkpoints" / "ckpt-00000009.tmp"));
+    EXPECT_FALSE(fs::exists(fs::path(dir) / "checkpoints" / "latest.tmp"));
     EXPECT_TRUE(fs::exists(ckpt));
     EXPECT_EQ(*latest_checkpoint(dir), ckpt);
   }
@@ -287,4 +300,53 @@ TEST_F(FaultTest, CheckpointRefusesRanksWhoseReplicatedParametersDiffer) {
   EXPECT_NE(error.find("the ranks hold different generator or prior parameters"), std::string::npos) << error;
   EXPECT_EQ(all_min(error.empty() ? 0 : 1), 1) << "every rank refuses, not only the odd one";
   EXPECT_EQ(fs::path(*latest_checkpoint(dir)).filename().string(), "ckpt-00000001") << "nothing was written";
+}
+
+// The frozen-network checksum (enter_stage): one rank's copy of f_0 is
+// corrupted right after the stage-transition broadcast (fault injection);
+// every rank must refuse to go on, at the same iteration.
+TEST_F(FaultTest, FrozenNetworkCorruptedOnOneRankStopsEveryRankAtTheTransition) {
+  const Config cfg = tiny_config(data_path_);  // 8 iterations, 4 stages: first transition at iteration 2
+  ::setenv("LATENTEBM_INJECT", "corrupt:train.stage-broadcast:1:1", 1);
+  rearm_fault_injection();
+  Trainer t(cfg, *comm_, run_dir("frozen-corrupt"));
+  std::string error;
+  try {
+    t.train();
+  } catch (const std::runtime_error& e) {
+    error = e.what();
+  }
+  ::unsetenv("LATENTEBM_INJECT");
+  rearm_fault_injection();
+  EXPECT_NE(error.find("stage transition 1: ranks hold different frozen ratio networks"), std::string::npos)
+      << "rank " << world_rank() << ": " << error;
+  EXPECT_EQ(t.iteration(), 2);
+  EXPECT_EQ(t.stage(), 0) << "the transition must not complete";
+  EXPECT_EQ(all_min(t.iteration()), all_max(t.iteration())) << "ranks stopped at different iterations";
+}
+
+// keep_checkpoints with more saves than it keeps: only the newest survive;
+// leftovers of an interrupted save are removed by the next save.
+TEST_F(FaultTest, SavesPruneOlderCheckpointsAndRemoveLeftovers) {
+  Config cfg = tiny_config(data_path_);
+  cfg.log.checkpoint_every = 1;
+  cfg.log.keep_checkpoints = 2;
+  const std::string dir = run_dir("prune");
+  const auto root = fs::path(dir) / "checkpoints";
+  if (world_rank() == 0) {  // leftovers of an interrupted save: the first save removes them
+    fs::create_directories(root / "ckpt-00000099.tmp");
+    std::ofstream(root / "latest.tmp") << "ckpt-00000099\n";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  Trainer t(cfg, *comm_, dir);
+  t.train(5);  // saves 1..5
+  MPI_Barrier(MPI_COMM_WORLD);
+  std::vector<std::string> kept;
+  for (const auto& e : fs::directory_iterator(root))
+    if (e.is_directory()) kept.push_back(e.path().filename().string());
+  std::sort(kept.begin(), kept.end());
+  EXPECT_EQ(kept, (std::vector<std::string>{"ckpt-00000004", "ckpt-00000005"}));
+  EXPECT_FALSE(fs::exists(root / "latest.tmp"));
+  EXPECT_EQ(fs::path(*latest_checkpoint(dir)).filename().string(), "ckpt-00000005");
+  EXPECT_NO_THROW(verify_checkpoint(*latest_checkpoint(dir)));
 }
