@@ -12,11 +12,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <sstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -785,6 +787,11 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
+  const char* kCommands[] = {"prepare", "train", "sample", "reconstruct", "verify", "eval", "score"};
+  if (std::find(std::begin(kCommands), std::end(kCommands), cmd) == std::end(kCommands)) {
+    std::cerr << "latentebm: unknown command '" << cmd << "'\n\n" << kUsage;  // with or without --help
+    return 2;
+  }
   torch::set_num_threads(1);
   try {
     const Args a = parse_args(argc, argv, 2, {"help", "no-pictures"});
