@@ -6,7 +6,10 @@
 # talking over TCP on the pair, as on two hosts without shared memory.
 #   1. a 2-node training (1 rank per node) ends like the same run on one
 #      machine, bit for bit;
-#   2. a rank killed (SIGKILL) on the second node ends the job within 60 s,
+#   2. SIGTERM to multinode.sh's process group (as Ctrl-C or a scheduler's
+#      notice sends it): both ranks checkpoint at the same iteration and the
+#      job exits 0;
+#   3. a rank killed (SIGKILL) on the second node ends the job within 60 s,
 #      with a non-zero status and the rank named.
 # Where namespaces cannot be made (not root, a sandbox without veth), or with
 # LATENTEBM_TEST_NETNS=0, it runs the same checks with a hostfile of localhost
@@ -79,6 +82,30 @@ done
 ! same_h5_data "$WORK/local/checkpoints/$FINAL/model.h5" "$WORK/local/checkpoints/$FINAL/shard-00000.h5" 2>/dev/null ||
   fail "same_h5_data does not tell a model from a memory shard"
 echo "   run on $WHERE finished; model and memory matrix identical to the one-machine run"
+
+step "SIGTERM to launch/multinode.sh: every rank, on both nodes, checkpoints and the job exits 0"
+STOPPED_RUN="$WORK/stopped"
+"${ON_NODE_A[@]}" env "LATENTEBM_BIN=$BIN" timeout 300 bash "$SRC/launch/multinode.sh" "$HOSTS" "$PER_NODE" \
+  "${TRAIN[@]}" --run-dir "$STOPPED_RUN" train.iterations=100000 >"$WORK/stopped.out" 2>&1 &
+JOB_PID=$!
+wait_for_training "$STOPPED_RUN" "$WORK/stopped.out" 120 ||
+  { kill -9 $JOB_PID; cat "$WORK/stopped.out" >&2; fail "the job never started training"; }
+# $JOB_PID is `timeout`: it passes the SIGTERM to its whole process group
+# (multinode.sh and, were it in the group, mpirun), as Ctrl-C in a terminal does.
+kill -TERM $JOB_PID
+rc=0
+wait $JOB_PID || rc=$?
+((rc == 0)) || { cat "$WORK/stopped.out" "$STOPPED_RUN"/logs/*.log >&2; fail "after SIGTERM the job exited with $rc, not 0"; }
+its=()
+for r in 0 1; do
+  it=$(sed -n 's/.*stop signal: checkpoint .* written at iteration \([0-9]*\).*/\1/p' "$STOPPED_RUN/logs/rank-0000$r.log" | tail -1)
+  [[ -n $it ]] || fail "rank $r does not log a stop checkpoint"
+  its+=("$it")
+done
+[[ ${its[0]} == "${its[1]}" ]] || fail "ranks checkpointed at different iterations: ${its[*]}"
+[[ "$(cat "$STOPPED_RUN/checkpoints/latest")" == "$(printf 'ckpt-%08d' "${its[0]}")" ]] || fail "latest is not the stop checkpoint"
+ok verify-stopped "$BIN" verify --run-dir "$STOPPED_RUN"
+echo "   both ranks checkpointed at iteration ${its[0]}; exit 0"
 
 step "SIGKILL to $VICTIM: the job ends, naming the rank"
 KILLED="$WORK/killed"
