@@ -172,11 +172,15 @@ namespace {
 // rows read through rather than starting a new read.
 constexpr int64_t kReadBlockBytes = 16 << 20, kReadGapBytes = 256 << 10;
 
-// Images and labels of the given file rows of `split` (any order, no
-// duplicates) into `out` (dimensions set), row k of `out` = file row rows[k].
-// Rows are read in ascending runs of nearby rows, at most kReadBlockBytes of
-// pixels at a time, so memory stays at the shard plus one block.
-void read_rows(const h5::File& file, const std::string& split, const std::vector<int64_t>& rows, ImageSet& out) {
+}  // namespace
+
+// Memory stays at the result plus one block.
+ImageSet read_file_rows(const h5::File& file, const DatasetInfo& info, const std::string& split,
+                        const std::vector<int64_t>& rows) {
+  ImageSet out;
+  out.c = info.c;
+  out.h = info.h;
+  out.w = info.w;
   const int64_t bytes = out.image_bytes();
   out.n = static_cast<int64_t>(rows.size());
   out.pixels.assign(static_cast<size_t>(out.n * bytes), 0);
@@ -202,9 +206,8 @@ void read_rows(const h5::File& file, const std::string& split, const std::vector
     }
     a = b;
   }
+  return out;
 }
-
-}  // namespace
 
 ShardData::ShardData(const std::string& path, const std::string& split, int rank, int world, int64_t limit) {
   if (split != "train" && split != "test") {
@@ -231,10 +234,7 @@ ShardData::ShardData(const std::string& path, const std::string& split, int rank
   }
   // Only those rows are read and held.
   h5::File file(path, h5::Mode::Read);
-  local_.c = info_.c;
-  local_.h = info_.h;
-  local_.w = info_.w;
-  read_rows(file, split, file_rows_, local_);
+  local_ = read_file_rows(file, info_, split, file_rows_);
 }
 
 void ShardData::check_in_shard(int64_t global_index) const {

@@ -33,6 +33,10 @@
 #include <string>
 #include <vector>
 
+namespace latentebm::h5 {
+class File;
+}
+
 namespace latentebm::data {
 
 // A block of images in memory, row-major N x C x H x W.
@@ -93,6 +97,14 @@ Shard shard_range(int64_t n, int rank, int world);
 constexpr uint64_t kTrainOrderSeed = 0x7261696e6f726431ULL;  // "trainord1"
 constexpr const char* kTrainOrderName = "seeded-permutation-1";
 std::vector<int64_t> train_order(int64_t n);
+
+// The images and labels of the given file rows of `split` in an open dataset
+// file (any order, no duplicates): row k of the result is file row rows[k].
+// Rows are read in ascending runs of nearby rows, at most 16 MiB of pixels
+// per read. ShardData reads this way; so does anything else that needs a
+// range of training examples (rows = a slice of train_order(N)).
+ImageSet read_file_rows(const h5::File& file, const DatasetInfo& info, const std::string& split,
+                        const std::vector<int64_t>& rows);
 
 // One rank's shard of one split ("train" or "test"), in example order (see the
 // top of this file). `limit` > 0 restricts the split to its first `limit`
