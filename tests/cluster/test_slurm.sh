@@ -47,7 +47,7 @@ echo "   Slurm up after $((SECONDS - T0)) s"
 step "tiny dataset; an uninterrupted 2-rank reference run"
 DATA="$WORK/tiny.h5"
 make_tiny_data "$WORK/idx" "$DATA" 64 16
-T=200  # iterations: long enough to stop the job half-way, short enough for the reference
+T=120  # iterations: long enough to stop the job half-way, short enough for the reference
 TRAIN=(--config "$CONFIG" "data.path=$DATA" data.train_limit=0 "train.iterations=$T" train.batch_size=8 model.ngf=4
   model.nz=8 train.langevin_steps=2 log.log_every=10 log.checkpoint_every=100000 sample.count=8 sample.steps=5
   runtime.collective_timeout_s=60)
@@ -92,7 +92,7 @@ echo "   job $JOB: $state, exit $exit_code, both ranks checkpointed at iteration
 
 step "resubmit the same command: the job resumes and finishes"
 JOB2=$(submit) || fail "sbatch refused the second job"
-wait_job_end "$JOB2" 240 || { cat "$WORK/job-$JOB2.out" >&2; fail "job $JOB2 did not finish within 240 s"; }
+wait_job_end "$JOB2" 600 || { cat "$WORK/job-$JOB2.out" >&2; fail "job $JOB2 did not finish within 600 s"; }
 state=$(job_field "$JOB2" JobState) exit_code=$(job_field "$JOB2" ExitCode)
 [[ $state == COMPLETED && $exit_code == 0:0 ]] ||
   { cat "$WORK/job-$JOB2.out" >&2; fail "resumed job $JOB2 ended $state with exit code $exit_code"; }
