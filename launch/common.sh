@@ -4,8 +4,14 @@
 # checkpoints at the next iteration and exits 0). So the first SIGTERM/SIGINT
 # (Ctrl-C, scancel, a scheduler's preemption notice) reaches mpirun as
 # SIGUSR1; a second one is passed on as SIGTERM and ends the job at once.
+# mpirun runs in a session of its own (setsid), so a signal to the launcher's
+# whole process group (Ctrl-C in a terminal, `timeout`, a batch system that
+# signals the group) reaches only this script and becomes the SIGUSR1 above,
+# instead of also reaching mpirun, which would kill the ranks.
 run_mpirun() {
-  mpirun "$@" &
+  local SETSID=()
+  command -v setsid >/dev/null && SETSID=(setsid)
+  "${SETSID[@]}" mpirun "$@" &
   local pid=$! signals=0 rc=0
   on_stop() {
     signals=$((signals + 1))

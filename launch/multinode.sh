@@ -19,6 +19,7 @@ export NCCL_DEBUG=${NCCL_DEBUG:-WARN}
 export NCCL_DEBUG_FILE=${NCCL_DEBUG_FILE:-$ROOT/runs/nccl.%h.%p.log}   # one file per host and rank
 echo "launch: $N ranks on $NODES node(s) from $HOSTFILE"
 source "$ROOT/launch/common.sh"
+[[ -n ${LD_LIBRARY_PATH:-} ]] && FLAGS+=(-x LD_LIBRARY_PATH)   # (mpirun warns about an unset one)
 run_mpirun "${FLAGS[@]}" -np "$N" \
-  -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -x NCCL_DEBUG -x NCCL_DEBUG_FILE -x PATH -x LD_LIBRARY_PATH \
+  -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -x NCCL_DEBUG -x NCCL_DEBUG_FILE -x PATH \
   "$BIN" train "$@"

@@ -63,13 +63,13 @@ int main(int argc, char** argv) {
   try {
     const cli::Args a = cli::parse_args(argc, argv, 2, {"help", "no-pictures"});
     const cli::Command* cmd = find_command(name);
-    if (a.has("help")) {
-      std::cout << (cmd ? cmd->help() : std::string(kUsage));
-      return 0;
-    }
-    if (!cmd) {
-      std::cerr << "unknown command '" << name << "'\n\n" << kUsage;
+    if (!cmd) {  // with or without --help: a typo must not look like success
+      std::cerr << "latentebm: unknown command '" << name << "'\n\n" << kUsage;
       return 2;
+    }
+    if (a.has("help")) {
+      std::cout << cmd->help();
+      return 0;
     }
     return cmd->run(a);
   } catch (const std::exception& e) {

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <numeric>
 #include <stdexcept>
 #include <utility>
 
@@ -164,6 +166,49 @@ Shard shard_range(int64_t n, int rank, int world) {
   return s;
 }
 
+namespace {
+
+// Largest hyperslab read while loading a shard, and the largest gap of unwanted
+// rows read through rather than starting a new read.
+constexpr int64_t kReadBlockBytes = 16 << 20, kReadGapBytes = 256 << 10;
+
+}  // namespace
+
+// Memory stays at the result plus one block.
+ImageSet read_file_rows(const h5::File& file, const DatasetInfo& info, const std::string& split,
+                        const std::vector<int64_t>& rows) {
+  ImageSet out;
+  out.c = info.c;
+  out.h = info.h;
+  out.w = info.w;
+  const int64_t bytes = out.image_bytes();
+  out.n = static_cast<int64_t>(rows.size());
+  out.pixels.assign(static_cast<size_t>(out.n * bytes), 0);
+  out.labels.assign(rows.size(), -1);
+  std::vector<size_t> by_row(rows.size());
+  std::iota(by_row.begin(), by_row.end(), size_t{0});
+  std::sort(by_row.begin(), by_row.end(), [&](size_t a, size_t b) { return rows[a] < rows[b]; });
+  const int64_t max_span = std::max<int64_t>(1, kReadBlockBytes / bytes);
+  const int64_t max_gap = std::max<int64_t>(1, kReadGapBytes / bytes);
+  for (size_t a = 0; a < by_row.size();) {
+    const int64_t first = rows[by_row[a]];
+    size_t b = a + 1;
+    while (b < by_row.size() && rows[by_row[b]] - rows[by_row[b - 1]] <= max_gap && rows[by_row[b]] - first < max_span)
+      ++b;
+    const int64_t end = rows[by_row[b - 1]] + 1;
+    const std::vector<uint8_t> px = file.read_u8_rows("/" + split + "/images", first, end);
+    const std::vector<int64_t> labels = file.read_i64_rows("/" + split + "/labels", first, end);
+    for (size_t k = a; k < b; ++k) {
+      const int64_t r = rows[by_row[k]] - first;
+      std::memcpy(out.pixels.data() + static_cast<int64_t>(by_row[k]) * bytes, px.data() + r * bytes,
+                  static_cast<size_t>(bytes));
+      out.labels[by_row[k]] = labels[static_cast<size_t>(r)];
+    }
+    a = b;
+  }
+  return out;
+}
+
 ShardData::ShardData(const std::string& path, const std::string& split, int rank, int world, int64_t limit) {
   if (split != "train" && split != "test") {
     throw std::invalid_argument("unknown split '" + split + "' (expected 'train' or 'test')");
@@ -178,30 +223,40 @@ ShardData::ShardData(const std::string& path, const std::string& split, int rank
     throw std::invalid_argument("'" + path + "' " + split + " split: " + e.what());
   }
 
-  // Only this rank's rows are read (hyperslab) and held.
+  // The file rows of this rank's examples: training takes the seeded order,
+  // the test split file order.
+  if (split == "train") {
+    const std::vector<int64_t> order = train_order(n);
+    file_rows_.assign(order.begin() + shard_.begin, order.begin() + shard_.end);
+  } else {
+    file_rows_.resize(static_cast<size_t>(shard_.size()));
+    std::iota(file_rows_.begin(), file_rows_.end(), shard_.begin);
+  }
+  // Only those rows are read and held.
   h5::File file(path, h5::Mode::Read);
-  local_.n = shard_.size();
-  local_.c = info_.c;
-  local_.h = info_.h;
-  local_.w = info_.w;
-  local_.pixels = file.read_u8_rows("/" + split + "/images", shard_.begin, shard_.end);
-  local_.labels = file.read_i64_rows("/" + split + "/labels", shard_.begin, shard_.end);
+  local_ = read_file_rows(file, info_, split, file_rows_);
 }
 
-const uint8_t* ShardData::image(int64_t global_index) const {
+void ShardData::check_in_shard(int64_t global_index) const {
   if (!shard_.contains(global_index)) {
     throw std::out_of_range("example " + std::to_string(global_index) + " is not in this rank's shard [" +
                             std::to_string(shard_.begin) + ", " + std::to_string(shard_.end) + ")");
   }
+}
+
+const uint8_t* ShardData::image(int64_t global_index) const {
+  check_in_shard(global_index);
   return local_.pixels.data() + (global_index - shard_.begin) * local_.image_bytes();
 }
 
 int64_t ShardData::label(int64_t global_index) const {
-  if (!shard_.contains(global_index)) {
-    throw std::out_of_range("example " + std::to_string(global_index) + " is not in this rank's shard [" +
-                            std::to_string(shard_.begin) + ", " + std::to_string(shard_.end) + ")");
-  }
+  check_in_shard(global_index);
   return local_.labels[static_cast<size_t>(global_index - shard_.begin)];
+}
+
+int64_t ShardData::file_row(int64_t global_index) const {
+  check_in_shard(global_index);
+  return file_rows_[static_cast<size_t>(global_index - shard_.begin)];
 }
 
 namespace {
@@ -224,6 +279,17 @@ uint64_t bounded(uint64_t& state, uint64_t bound) {
   }
 }
 
+// Fisher–Yates over [0, n) driven by `state`.
+std::vector<int64_t> seeded_permutation(int64_t n, uint64_t state) {
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  std::iota(perm.begin(), perm.end(), int64_t{0});
+  for (int64_t i = n - 1; i > 0; --i) {
+    const auto j = static_cast<int64_t>(bounded(state, static_cast<uint64_t>(i) + 1));
+    std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(j)]);
+  }
+  return perm;
+}
+
 }  // namespace
 
 std::vector<int64_t> epoch_order(int64_t n, const Shard& shard, uint64_t seed, int64_t epoch) {
@@ -238,19 +304,20 @@ std::vector<int64_t> epoch_order(int64_t n, const Shard& shard, uint64_t seed, i
   uint64_t state = seed ^ splitmix64(epoch_state);
   state = splitmix64(state);
 
-  // Every rank draws the full permutation (Fisher–Yates), then keeps its own.
-  std::vector<int64_t> perm(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) perm[static_cast<size_t>(i)] = i;
-  for (int64_t i = n - 1; i > 0; --i) {
-    const auto j = static_cast<int64_t>(bounded(state, static_cast<uint64_t>(i) + 1));
-    std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(j)]);
-  }
+  // Every rank draws the full permutation, then keeps its own.
+  const std::vector<int64_t> perm = seeded_permutation(n, state);
   std::vector<int64_t> mine;
   mine.reserve(static_cast<size_t>(shard.size()));
   for (int64_t i : perm) {
     if (shard.contains(i)) mine.push_back(i);
   }
   return mine;
+}
+
+std::vector<int64_t> train_order(int64_t n) {
+  if (n < 0) throw std::invalid_argument("train_order: negative example count " + std::to_string(n));
+  uint64_t state = kTrainOrderSeed;
+  return seeded_permutation(n, splitmix64(state));
 }
 
 }  // namespace latentebm::data
@@ -277,7 +344,7 @@ std::string dataset_fingerprint(const DatasetInfo& info, int64_t train_limit) {
   return "name=" + info.name + ";train=" + std::to_string(info.n_train) + ";test=" + std::to_string(info.n_test) +
          ";shape=" + std::to_string(info.c) + "x" + std::to_string(info.h) + "x" + std::to_string(info.w) +
          ";content_crc32=" + (info.content_crc32.empty() ? std::string("unrecorded") : info.content_crc32) +
-         ";train_limit=" + std::to_string(train_limit);
+         ";train_limit=" + std::to_string(train_limit) + ";train_order=" + kTrainOrderName;
 }
 
 }  // namespace latentebm::data

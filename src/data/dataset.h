@@ -15,12 +15,27 @@
 //   /test/labels   int64  [N_test]
 // Pixels are stored as 0..255; training scales them to [-1, 1].
 //
+// Example order: training indexes the train split through train_order(N), a
+// fixed seeded pseudo-random permutation of its file rows: example i of the
+// split is file row train_order(N)[i]. data.train_limit = L keeps examples
+// [0, L), and the shards partition those, so a subset and every rank's shard
+// are uniform random samples of the split whatever order the file was written
+// in (e.g. sorted by class). The permutation depends on N only (not on the
+// rank count, the limit or any run setting), so it is the same on every rank,
+// in every run and on resume with another rank count. The test split keeps
+// file order (example i is file row i).
+//
 // Sharding: example i of a split belongs to exactly one rank; rank r of W owns
-// the contiguous index range shard_range(N, r, W). A rank reads only its range
-// (an HDF5 hyperslab) and holds only that range in memory.
+// the contiguous example range shard_range(N, r, W). A rank reads only the
+// file rows of its examples (in runs of nearby rows, a bounded block at a
+// time) and holds only those in memory.
 #include <cstdint>
 #include <string>
 #include <vector>
+
+namespace latentebm::h5 {
+class File;
+}
 
 namespace latentebm::data {
 
@@ -52,6 +67,8 @@ DatasetInfo inspect_dataset(const std::string& path);
 // Identifies the data a run trains on (name, sizes, image shape, content
 // CRC and the train_limit in use); checkpoints record it so a resume on
 // different data is refused.
+// It also names the training order (kTrainOrderName), so a checkpoint written
+// under another example order is refused too.
 std::string dataset_fingerprint(const DatasetInfo& info, int64_t train_limit);
 
 // Incremental CRC-32 (zlib) as 8 hex digits.
@@ -73,8 +90,25 @@ struct Shard {
 };
 Shard shard_range(int64_t n, int rank, int world);
 
-// One rank's shard of one split ("train" or "test"), loaded by hyperslab.
-// `limit` > 0 restricts the split to its first `limit` examples before sharding.
+// The training split's example order: a permutation of the file rows [0, n)
+// drawn with kTrainOrderSeed (the same generator as epoch_order). Changing the
+// seed or the generator changes which examples a train_limit keeps: give the
+// new order a new kTrainOrderName so old checkpoints are refused.
+constexpr uint64_t kTrainOrderSeed = 0x7261696e6f726431ULL;  // "trainord1"
+constexpr const char* kTrainOrderName = "seeded-permutation-1";
+std::vector<int64_t> train_order(int64_t n);
+
+// The images and labels of the given file rows of `split` in an open dataset
+// file (any order, no duplicates): row k of the result is file row rows[k].
+// Rows are read in ascending runs of nearby rows, at most 16 MiB of pixels
+// per read. ShardData reads this way; so does anything else that needs a
+// range of training examples (rows = a slice of train_order(N)).
+ImageSet read_file_rows(const h5::File& file, const DatasetInfo& info, const std::string& split,
+                        const std::vector<int64_t>& rows);
+
+// One rank's shard of one split ("train" or "test"), in example order (see the
+// top of this file). `limit` > 0 restricts the split to its first `limit`
+// examples before sharding.
 class ShardData {
  public:
   ShardData(const std::string& path, const std::string& split, int rank, int world, int64_t limit = 0);
@@ -84,13 +118,19 @@ class ShardData {
   // Pixels of global example index i (must be in this shard).
   const uint8_t* image(int64_t global_index) const;
   int64_t label(int64_t global_index) const;
+  // The row of the dataset file that holds example i (must be in this shard).
+  int64_t file_row(int64_t global_index) const;
+  // This shard's examples, row j = example shard().begin + j.
   const ImageSet& images() const { return local_; }
 
  private:
+  void check_in_shard(int64_t global_index) const;
+
   DatasetInfo info_;
   int64_t split_size_ = 0;
   Shard shard_;
   ImageSet local_;
+  std::vector<int64_t> file_rows_;  // file row of each local example
 };
 
 // Deterministic epoch order: a permutation of [0, n) drawn from (seed, epoch)

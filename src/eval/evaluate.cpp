@@ -194,13 +194,19 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
     }
     if (fid) {
       allreduce_stats(comm, fid_stats, "FID sample statistics");
-      // Reference: the training split through the same module, sharded like the samples.
+      // Reference: the training split through the same module, sharded like
+      // the samples; a limit keeps the first examples of the training order
+      // (data::train_order), a uniform sample even of a class-sorted file.
       h5::File f(cfg.data.path, h5::Mode::Read);
       const int64_t n_ref = opt.fid_reference_limit > 0 ? std::min(opt.fid_reference_limit, info.n_train) : info.n_train;
+      const std::vector<int64_t> order = data::train_order(info.n_train);
       GaussianStats ref(0);
       const auto part = batch_range(n_ref, opt.batch_size, comm.rank(), comm.size());
       for (int64_t i = part.begin; i < part.end; i += opt.batch_size) {
-        auto feat = fid->features(read_images(f, info, "train", i, std::min(i + opt.batch_size, part.end)).to(device));
+        const int64_t e = std::min(i + opt.batch_size, part.end);
+        data::ImageSet set = data::read_file_rows(f, info, "train", {order.begin() + i, order.begin() + e});
+        auto u8 = torch::from_blob(set.pixels.data(), {set.n, info.c, info.h, info.w}, torch::kUInt8);
+        auto feat = fid->features(to_unit_range(u8).to(device));
         if (ref.dim == 0) ref = GaussianStats(feat.size(1));
         ref.add(feat);
       }

@@ -57,7 +57,7 @@ struct EvalOptions {
   int64_t prior_stages = -1;   // -1: every stage of the model
   int64_t test_limit = -1;     // -1: the run's data.test_limit; 0: the whole test split
   std::string fid_model;       // TorchScript feature extractor; empty: no FID
-  int64_t fid_reference_limit = 0;  // >0: FID reference statistics from the first N training images
+  int64_t fid_reference_limit = 0;  // >0: FID reference statistics from the first N examples of data::train_order
   std::string classifier_path;      // feature-classifier cache; empty: default_classifier_path(data)
   FeatureNetOptions classifier;
   bool fd_classifier = true;

@@ -66,7 +66,7 @@ std::string classifier_cache_key(const std::string& data_path, const FeatureNetO
   if (::stat(data_path.c_str(), &st) != 0) throw std::runtime_error("dataset '" + data_path + "' not found");
   std::ostringstream k;
   k << kArch << " v1 dim=" << opt.feature_dim << " epochs=" << opt.epochs << " batch=" << opt.batch_size
-    << " lr=" << opt.lr << " seed=" << opt.seed << " limit=" << opt.train_limit
+    << " lr=" << opt.lr << " seed=" << opt.seed << " limit=" << opt.train_limit << " order=" << data::kTrainOrderName
     << " data=" << fs::path(data_path).filename().string() << " size=" << st.st_size
     << " mtime=" << st.st_mtim.tv_sec << "." << st.st_mtim.tv_nsec;
   return k.str();

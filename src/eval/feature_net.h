@@ -40,7 +40,7 @@ struct FeatureNetOptions {
   int64_t batch_size = 64;
   double lr = 1e-3;
   uint64_t seed = 1234;
-  int64_t train_limit = 0;  // >0: train (and take reference statistics) on the first N training images
+  int64_t train_limit = 0;  // >0: train (and take reference statistics) on the first N examples of data::train_order
 };
 
 struct FeatureNetImpl : torch::nn::Module {

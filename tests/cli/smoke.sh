@@ -138,6 +138,16 @@ fails_with indivisible-batch "train.batch_size = 7 is not divisible by the 2 ran
 fails_with missing-config "cannot read config file '$WORK/none.yaml'" \
   "$BIN" train --config "$WORK/none.yaml" --run-dir "$WORK/bad-config"
 fails_with unknown-option "unknown option --bogus" "$BIN" sample --run-dir "$RUN" --bogus 1
+# An unknown command, with or without --help, fails and lists the commands.
+for args in "trian" "trian --help" "--config x.yaml"; do
+  # shellcheck disable=SC2086
+  fails_with "unknown-command-${args// /_}" "unknown command '${args%% *}'" "$BIN" $args
+  for c in prepare train sample reconstruct verify eval score; do
+    grep -qE "^  $c " "$WORK/unknown-command-${args// /_}.out" || fail "'latentebm $args' does not list the command $c"
+  done
+done
+ok known-help "$BIN" train --help
+grep -qF "unknown command" "$WORK/known-help.out" && fail "'latentebm train --help' calls train unknown"
 mkdir -p "$WORK/empty-run"
 fails_with no-checkpoint "has no checkpoint yet" "$BIN" sample --run-dir "$WORK/empty-run"
 [[ ! -e "$WORK/bad-value/checkpoints" ]] || fail "a rejected config still started training"

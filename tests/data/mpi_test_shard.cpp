@@ -122,19 +122,23 @@ TEST_F(ShardMpiTest, EachRankHoldsExactlyItsRows) {
     ASSERT_EQ(local.n, expected.size());
     ASSERT_EQ(local.pixels.size(), static_cast<size_t>(expected.size() * kImage));
     ASSERT_EQ(local.labels.size(), static_cast<size_t>(expected.size()));
-    // ...and row j of it is global example begin + j, pixel for pixel.
+    // ...and row j of it is example begin + j, pixel for pixel: file row
+    // train_order(n)[begin + j] for training, file row begin + j for test.
+    const std::vector<int64_t> order = train_order(n);
     std::vector<int64_t> held;
     for (int64_t j = 0; j < local.n; ++j) {
       const uint8_t* img = local.pixels.data() + j * kImage;
-      const int64_t i = decode_index(img);
-      EXPECT_EQ(i, expected.begin + j);
-      EXPECT_EQ(data.image(i), img);
-      EXPECT_EQ(data.label(i), 1000 + i);
-      for (int64_t k = 0; k < kImage; ++k) ASSERT_EQ(img[k], pixel(i, k)) << "example " << i << " pixel " << k;
-      held.push_back(i);
+      const int64_t example = expected.begin + j;
+      const int64_t row = decode_index(img);
+      EXPECT_EQ(row, split == "train" ? order[static_cast<size_t>(example)] : example);
+      EXPECT_EQ(data.file_row(example), row);
+      EXPECT_EQ(data.image(example), img);
+      EXPECT_EQ(data.label(example), 1000 + row);
+      for (int64_t k = 0; k < kImage; ++k) ASSERT_EQ(img[k], pixel(row, k)) << "row " << row << " pixel " << k;
+      held.push_back(row);
     }
 
-    // Together the ranks hold every example exactly once.
+    // Together the ranks hold every file row exactly once.
     std::vector<int64_t> all = allgather(held);
     std::sort(all.begin(), all.end());
     std::vector<int64_t> every(static_cast<size_t>(n));
@@ -151,9 +155,10 @@ TEST_F(ShardMpiTest, LimitIsAppliedBeforeSharding) {
   std::vector<int64_t> held;
   for (int64_t j = 0; j < data.images().n; ++j) held.push_back(decode_index(data.images().pixels.data() + j * kImage));
   std::vector<int64_t> all = allgather(held);
-  std::vector<int64_t> every(static_cast<size_t>(limit));
-  std::iota(every.begin(), every.end(), 0);
-  EXPECT_EQ(all, every);  // rank order is index order: shards are contiguous
+  const std::vector<int64_t> order = train_order(kTrain);
+  // The first `limit` examples of the training order, rank after rank:
+  // shards are contiguous ranges of examples.
+  EXPECT_EQ(all, std::vector<int64_t>(order.begin(), order.begin() + limit));
 }
 
 TEST_F(ShardMpiTest, EpochOrdersTogetherFormTheGlobalPermutation) {
@@ -205,7 +210,7 @@ int64_t bytes_read_so_far() {
 
 class StreamedShardMpiTest : public ShardMpiTest {};
 
-TEST_F(StreamedShardMpiTest, EachRankReadsOnlyItsHyperslab) {
+TEST_F(StreamedShardMpiTest, EachRankReadsItsRowsInOnePass) {
   // 4001 images of 3x32x32 (12.3 MB), written by rank 0 in blocks of 97 rows
   // (not aligned with the 341-row HDF5 chunks).
   constexpr int64_t kN = 4001, kBytes = 3 * 32 * 32, kBlock = 97;
@@ -229,6 +234,7 @@ TEST_F(StreamedShardMpiTest, EachRankReadsOnlyItsHyperslab) {
   MPI_Barrier(MPI_COMM_WORLD);
 
   const int rank = world_rank(), world = world_size();
+  const std::vector<int64_t> order = train_order(kN);
   const int64_t before = bytes_read_so_far();
   const ShardData data(big, "train", rank, world);
   const int64_t read = bytes_read_so_far() - before;
@@ -236,17 +242,26 @@ TEST_F(StreamedShardMpiTest, EachRankReadsOnlyItsHyperslab) {
   ASSERT_EQ(data.images().n, expected.size());
   for (int64_t j = 0; j < data.images().n; ++j) {
     const uint8_t* img = data.images().pixels.data() + j * kBytes;
-    ASSERT_EQ(decode_index(img), expected.begin + j);
-    for (int64_t k = 0; k < kBytes; ++k) ASSERT_EQ(img[k], pixel(expected.begin + j, k));
-    ASSERT_EQ(data.label(expected.begin + j), 1000 + expected.begin + j);
+    const int64_t row = order[static_cast<size_t>(expected.begin + j)];
+    ASSERT_EQ(decode_index(img), row);
+    for (int64_t k = 0; k < kBytes; ++k) ASSERT_EQ(img[k], pixel(row, k));
+    ASSERT_EQ(data.label(expected.begin + j), 1000 + row);
   }
-  // A rank reads its rows, at most one partial chunk (341 rows, ~1 MiB) at
-  // each end of its range, labels and metadata; never the whole file.
+  // The shard's rows are spread over the whole file (the training order is a
+  // random permutation), so a rank reads through the file once, in blocks:
+  // never more than one pass plus labels and metadata.
+  const int64_t shard_bytes = expected.size() * kBytes, file_bytes = kN * kBytes;
   if (before >= 0) {
-    const int64_t shard_bytes = expected.size() * kBytes, file_bytes = kN * kBytes;
     EXPECT_GE(read, shard_bytes);
-    EXPECT_LE(read, shard_bytes + 2 * (1 << 20) + (512 << 10)) << "rank " << rank << " read " << read << " bytes";
-    EXPECT_LT(read, file_bytes * 3 / 4);
+    EXPECT_LE(read, file_bytes + (512 << 10)) << "rank " << rank << " read " << read << " bytes";
+  }
+
+  // A small train_limit: its few rows, far apart, are read run by run.
+  const ShardData few(big, "train", rank, world, 40);
+  ASSERT_EQ(few.images().n, 20);
+  for (int64_t i = few.shard().begin; i < few.shard().end; ++i) {
+    ASSERT_EQ(decode_index(few.image(i)), order[size_t(i)]);
+    ASSERT_EQ(few.label(i), 1000 + order[size_t(i)]);
   }
 }
 
@@ -280,14 +295,16 @@ TEST_F(StreamedShardMpiTest, ConvertedImageFolderShardsByIndex) {
   const ShardData train(out, "train", rank, world);
   ASSERT_EQ(train.split_size(), 40);
   const Shard sh = shard_range(40, rank, world);
+  const std::vector<int64_t> order = train_order(40);
   std::vector<int64_t> held;
   for (int64_t j = 0; j < train.images().n; ++j) {
     const uint8_t* img = train.images().pixels.data() + j * (3 * kSide * kSide);
-    EXPECT_EQ(img[0], sh.begin + j);  // red channel, pixel (0, 0): the index
+    EXPECT_EQ(img[0], order[size_t(sh.begin + j)]);  // red channel, pixel (0, 0): the file row
     EXPECT_EQ(train.label(sh.begin + j), -1);
     held.push_back(img[0]);
   }
   std::vector<int64_t> all = allgather(held);
+  std::sort(all.begin(), all.end());
   std::vector<int64_t> every(40);
   std::iota(every.begin(), every.end(), 0);
   EXPECT_EQ(all, every);

@@ -329,10 +329,14 @@ TEST_F(DatasetTest, ShardDataHoldsExactlyItsRows) {
     EXPECT_EQ(local.w, 3);
     EXPECT_EQ(local.pixels.size(), static_cast<size_t>(expected.size() * 18));
     EXPECT_EQ(local.labels.size(), static_cast<size_t>(expected.size()));
+    // Example i of the training split is file row train_order(11)[i].
+    const std::vector<int64_t> order = train_order(11);
     for (int64_t i = expected.begin; i < expected.end; ++i) {
+      const int64_t row = order[i];
+      EXPECT_EQ(shard.file_row(i), row);
       const uint8_t* img = shard.image(i);
-      EXPECT_TRUE(std::equal(img, img + 18, train.pixels.begin() + i * 18)) << "image " << i;
-      EXPECT_EQ(shard.label(i), train.labels[i]);
+      EXPECT_TRUE(std::equal(img, img + 18, train.pixels.begin() + row * 18)) << "image " << i;
+      EXPECT_EQ(shard.label(i), train.labels[row]);
     }
     EXPECT_THROW(shard.image(expected.end), std::out_of_range);
     EXPECT_THROW(shard.label(expected.begin - 1), std::out_of_range);
@@ -356,7 +360,7 @@ TEST_F(DatasetTest, ShardDataLimitRestrictsTheSplitFirst) {
   EXPECT_EQ(last.shard().begin, 4);
   EXPECT_EQ(last.shard().end, 7);
   EXPECT_EQ(last.images().n, 3);
-  EXPECT_EQ(last.label(6), train.labels[6]);
+  EXPECT_EQ(last.label(6), train.labels[train_order(20)[6]]);  // the 7th example of the training order
 
   const ShardData bigger(p, "train", 0, 1, 1000);  // limit above N: whole split
   EXPECT_EQ(bigger.split_size(), 20);

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Open MPI's remote-shell agent for the namespace test nodes (in place of ssh;
+# mpirun's plm_rsh_agent): `netns_rsh.sh [options] HOST COMMAND...` runs
+# COMMAND through sh inside the network namespace that LATENTEBM_NETNS_MAP
+# ("IP=NAMESPACE,IP=NAMESPACE") assigns to HOST, as ssh would run it on HOST.
+set -euo pipefail
+while [[ ${1:-} == -* ]]; do shift; done  # ssh-style options mpirun may add
+HOST=${1:?usage: netns_rsh.sh HOST COMMAND...}
+shift
+NS=""
+IFS=, read -ra pairs <<<"${LATENTEBM_NETNS_MAP:?LATENTEBM_NETNS_MAP not set}"
+for p in "${pairs[@]}"; do [[ ${p%%=*} == "$HOST" ]] && NS=${p#*=}; done
+[[ -n $NS ]] || { echo "netns_rsh: no namespace for host '$HOST' in LATENTEBM_NETNS_MAP" >&2; exit 255; }
+exec ip netns exec "$NS" /bin/sh -c "$*"

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# launch/multinode.sh with an Open MPI hostfile of two "nodes" on this machine:
+# two network namespaces joined by a veth pair (tests/cluster/netns_up.sh),
+# mpirun in the first, its daemon started in the second through
+# tests/cluster/netns_rsh.sh (Open MPI's rsh agent, in place of ssh), the ranks
+# talking over TCP on the pair, as on two hosts without shared memory.
+#   1. a 2-node training (1 rank per node) ends like the same run on one
+#      machine, bit for bit;
+#   2. SIGTERM to multinode.sh's process group (as Ctrl-C or a scheduler's
+#      notice sends it): both ranks checkpoint at the same iteration and the
+#      job exits 0;
+#   3. a rank killed (SIGKILL) on the second node ends the job within 60 s,
+#      with a non-zero status and the rank named.
+# Where namespaces cannot be made (not root, a sandbox without veth), or with
+# LATENTEBM_TEST_NETNS=0, it runs the same checks with a hostfile of localhost
+# slots and says so.
+# usage: bash test_hostfile.sh <path-to-latentebm> <source-dir>
+set -euo pipefail
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 <path-to-latentebm> <source-dir>" >&2
+  exit 2
+fi
+BIN=$(readlink -f "$1")
+SRC=$(readlink -f "$2")
+CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
+source "$SRC/tests/support/cli_lib.sh"
+source "$SRC/tests/cluster/cluster_lib.sh"
+NODES_NAME="lebm$$"
+SUBNET="10.77.$(($$ % 250 + 1))"
+trap 'bash "$SRC/tests/cluster/netns_down.sh" "$NODES_NAME"; rm -rf "$WORK"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+step "two test nodes"
+HOSTS="$WORK/hostfile"
+rc=0
+if [[ ${LATENTEBM_TEST_NETNS:-1} == 0 ]]; then
+  echo "netns_up: not tried (LATENTEBM_TEST_NETNS=0)"
+  rc=3
+else
+  bash "$SRC/tests/cluster/netns_up.sh" "$NODES_NAME" "$SUBNET" || rc=$?
+fi
+if ((rc == 0)); then
+  MODE=netns
+  printf '# two namespaces of this machine\n%s.2 slots=1\n%s.3 slots=1\n' "$SUBNET" "$SUBNET" >"$HOSTS"
+  PER_NODE=1
+  export LATENTEBM_NETNS_MAP="$SUBNET.2=$NODES_NAME-a,$SUBNET.3=$NODES_NAME-b"
+  export OMPI_MCA_plm_rsh_agent="$SRC/tests/cluster/netns_rsh.sh"
+  export OMPI_MCA_oob_tcp_if_include="$SUBNET.0/24" OMPI_MCA_btl_tcp_if_include="$SUBNET.0/24"
+  export OMPI_MCA_btl=self,tcp  # what ranks on different hosts have
+  ON_NODE_A=(ip netns exec "$NODES_NAME-a")
+  WHERE="the two nodes" VICTIM="the rank on the second node"
+  echo "   hostfile: $SUBNET.2 ($NODES_NAME-a, mpirun) and $SUBNET.3 ($NODES_NAME-b), one rank each, TCP over veth"
+elif ((rc == 3)); then
+  MODE=localhost
+  printf 'localhost slots=2\n' >"$HOSTS"
+  PER_NODE=2
+  ON_NODE_A=()
+  WHERE="localhost slots" VICTIM="rank 1"
+  echo "   NOTE: no network namespaces here (reason above): testing launch/multinode.sh with a hostfile of localhost slots"
+else
+  fail "netns_up.sh exited with $rc"
+fi
+
+step "tiny dataset; the same training on one machine (mpirun -np 2)"
+DATA="$WORK/tiny.h5"
+make_tiny_data "$WORK/idx" "$DATA" 64 16
+TRAIN=(--config "$CONFIG" "data.path=$DATA" data.train_limit=0 train.iterations=12 train.batch_size=8 model.ngf=4
+  model.nz=8 train.langevin_steps=2 log.log_every=2 log.checkpoint_every=100000 sample.count=8 sample.steps=5
+  runtime.collective_timeout_s=30)
+ok local "${MPIRUN[@]}" "$BIN" train "${TRAIN[@]}" --run-dir "$WORK/local" --no-pictures
+FINAL=ckpt-00000012
+
+step "launch/multinode.sh HOSTFILE $PER_NODE: the same training on $WHERE"
+RUN="$WORK/multinode"
+ok multinode "${ON_NODE_A[@]}" env "LATENTEBM_BIN=$BIN" bash "$SRC/launch/multinode.sh" "$HOSTS" "$PER_NODE" \
+  "${TRAIN[@]}" --run-dir "$RUN" --no-pictures
+grep -qF "launch: 2 ranks on" "$WORK/multinode.out" || fail "multinode.sh did not announce 2 ranks"
+[[ "$(cat "$RUN/checkpoints/latest")" == "$FINAL" ]] || fail "the 2-node run did not end with $FINAL"
+for f in model.h5 shard-00000.h5 shard-00001.h5; do
+  same_h5_data "$WORK/local/checkpoints/$FINAL/$f" "$RUN/checkpoints/$FINAL/$f" || fail "$f differs from the one-machine run"
+done
+! same_h5_data "$WORK/local/checkpoints/$FINAL/model.h5" "$WORK/local/checkpoints/$FINAL/shard-00000.h5" 2>/dev/null ||
+  fail "same_h5_data does not tell a model from a memory shard"
+echo "   run on $WHERE finished; model and memory matrix identical to the one-machine run"
+
+step "SIGTERM to launch/multinode.sh: every rank, on both nodes, checkpoints and the job exits 0"
+STOPPED_RUN="$WORK/stopped"
+"${ON_NODE_A[@]}" env "LATENTEBM_BIN=$BIN" timeout 300 bash "$SRC/launch/multinode.sh" "$HOSTS" "$PER_NODE" \
+  "${TRAIN[@]}" --run-dir "$STOPPED_RUN" train.iterations=100000 >"$WORK/stopped.out" 2>&1 &
+JOB_PID=$!
+wait_for_training "$STOPPED_RUN" "$WORK/stopped.out" 120 ||
+  { kill -9 $JOB_PID; cat "$WORK/stopped.out" >&2; fail "the job never started training"; }
+# $JOB_PID is `timeout`: it passes the SIGTERM to its whole process group
+# (multinode.sh and, were it in the group, mpirun), as Ctrl-C in a terminal does.
+kill -TERM $JOB_PID
+rc=0
+wait $JOB_PID || rc=$?
+((rc == 0)) || { cat "$WORK/stopped.out" "$STOPPED_RUN"/logs/*.log >&2; fail "after SIGTERM the job exited with $rc, not 0"; }
+its=()
+for r in 0 1; do
+  it=$(sed -n 's/.*stop signal: checkpoint .* written at iteration \([0-9]*\).*/\1/p' "$STOPPED_RUN/logs/rank-0000$r.log" | tail -1)
+  [[ -n $it ]] || fail "rank $r does not log a stop checkpoint"
+  its+=("$it")
+done
+[[ ${its[0]} == "${its[1]}" ]] || fail "ranks checkpointed at different iterations: ${its[*]}"
+[[ "$(cat "$STOPPED_RUN/checkpoints/latest")" == "$(printf 'ckpt-%08d' "${its[0]}")" ]] || fail "latest is not the stop checkpoint"
+ok verify-stopped "$BIN" verify --run-dir "$STOPPED_RUN"
+echo "   both ranks checkpointed at iteration ${its[0]}; exit 0"
+
+step "SIGKILL to $VICTIM: the job ends, naming the rank"
+KILLED="$WORK/killed"
+"${ON_NODE_A[@]}" env "LATENTEBM_BIN=$BIN" timeout 300 bash "$SRC/launch/multinode.sh" "$HOSTS" "$PER_NODE" \
+  "${TRAIN[@]}" --run-dir "$KILLED" train.iterations=100000 >"$WORK/killed.out" 2>&1 &
+JOB_PID=$!
+wait_for_training "$KILLED" "$WORK/killed.out" 120 || { kill -9 $JOB_PID; cat "$WORK/killed.out" >&2; fail "the job never started training"; }
+pid=$(sed -n 's/.*rank 1 pid \([0-9]*\).*/\1/p' "$KILLED/logs/rank-00001.log" | head -1)
+[[ -n $pid ]] || fail "rank 1 does not log its pid"
+if [[ $MODE == netns ]]; then
+  where=$(ip netns identify "$pid")
+  [[ $where == "$NODES_NAME-b" ]] || fail "rank 1 (pid $pid) runs in '$where', not on the second node $NODES_NAME-b"
+  echo "   rank 1 is pid $pid in $where"
+fi
+T_KILL=$SECONDS
+kill -KILL "$pid"
+rc=0
+wait $JOB_PID || rc=$?
+took=$((SECONDS - T_KILL))
+((rc != 0)) || fail "the job exited 0 after rank 1 was killed"
+((rc != 124)) || fail "the job hung after rank 1 was killed"
+((took <= 60)) || fail "the job took ${took}s to end after rank 1 was killed (limit 60 s)"
+grep -qiE "rank 1\b.*(killed|signal 9)|process rank 1 " "$WORK/killed.out" ||
+  { cat "$WORK/killed.out" >&2; fail "the job's output does not name rank 1"; }
+echo "   job ended after ${took}s with status $rc: $(grep -iE -m1 "rank 1\b.*(killed|signal 9)|process rank 1 " "$WORK/killed.out" | cut -c1-160)"
+echo "hostfile test passed ($MODE)"
