@@ -79,7 +79,7 @@ struct LogConfig {
   int64_t log_every = 10;          // iterations between progress lines / metrics.jsonl rows
   int64_t checkpoint_every = 500;  // iterations between checkpoints (and one at the end)
   int64_t keep_checkpoints = 3;
-  // Noise diagnostics: at each stage start, every rank draws this many
+  // Noise diagnostics: once per stage (at its first logged row), every rank draws this many
   // reference samples of p_k by long-run prior Langevin (noise_reference_steps
   // at noise_reference_delta from N(0, I)); every logged row then compares the
   // stage's noise with them (MMD, mean log p_k, mean f_k). 0 samples = off.

@@ -133,7 +133,6 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
   for (auto& p : parameter_list(*prior_)) all.push_back(p);
   if (!identical_on_all_ranks(comm_, all, "initial parameters checksum"))
     throw std::runtime_error("ranks hold different parameters after start-up; a checkpoint shard may be corrupt");
-  draw_reference();
 }
 
 int64_t Trainer::stage_for(int64_t t) const { return K_ == 0 ? 0 : std::min(t / S_, K_ - 1); }
@@ -291,7 +290,7 @@ void Trainer::enter_stage(int64_t k) {
   plateau_.reset();
   advance_ = vote_pending_ = false;
   e_opt_ = Adam(parameter_list(*prior_->ratio(k)), cfg_.train.e_lr, cfg_.train.beta1, cfg_.train.beta2);
-  draw_reference();
+  reference_ = NoiseReference{};  // drawn for p_k when the stage's first diagnostics need it
   spdlog::info("stage {} of {} begins at iteration {} (f_{} frozen, checksum verified on {} rank(s)); stage {} refreshed {:.1f}% "
                "of the memory matrix",
                k, K_, iteration_, k - 1, comm_.size(), k - 1, 100.0 * refreshed);
@@ -361,6 +360,7 @@ StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const
   // Noise diagnostics, as rank means: [count, mmd2, log p_k on noise, on the
   // reference, on posterior samples, f_k on noise, on the reference].
   auto diag = torch::zeros({7}, local.options());
+  if (diagnose && active && z_noise.numel() > 0 && reference_.stage != stage_) draw_reference();
   if (diagnose && active && reference_.z.defined() && z_noise.numel() > 0) {
     torch::NoGradGuard no_grad;
     const double w = static_cast<double>(comm_.size());
@@ -486,7 +486,7 @@ void Trainer::rollback(const std::string& ckpt_dir) {
   const int64_t from = iteration_;
   iteration_ = meta.iteration;
   restore_schedule(meta.schedule_json);
-  draw_reference();
+  reference_ = NoiseReference{};
   cached_epoch_ = -1;
   ++rollbacks_;
   if (comm_.is_root()) mark_restart(metrics_, iteration_, "rollback");

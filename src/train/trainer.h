@@ -129,7 +129,8 @@ class Trainer {
   Batch load_batch(int64_t t);  // step 1
   torch::Tensor sample_posterior(const torch::Tensor& x, torch::Tensor* grad_norm = nullptr);  // step 2
   torch::Tensor sample_noise(int64_t count);  // prior samples for the NCE of the active stage
-  // Reference samples of p_k for the noise diagnostics (drawn at each stage start).
+  // Reference samples of p_k for the noise diagnostics (drawn once per stage,
+  // when its first logged row needs them; seeded by (seed, rank, stage)).
   const NoiseReference& noise_reference() const { return reference_; }
   StepStats update(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
                    const torch::Tensor& langevin_grad_norm = {}, bool diagnose = false);  // steps 3 + 4
