@@ -313,7 +313,9 @@ TEST_F(DistributedTest, BankRowsArePartitionedAndRoundTripThroughHdf5) {
   EXPECT_EQ(rs.back().second, N);
   for (size_t r = 0; r < rs.size(); ++r) {
     EXPECT_LT(rs[r].first, rs[r].second) << "rank range " << r << " is empty";
-    if (r + 1 < rs.size()) EXPECT_EQ(rs[r].second, rs[r + 1].first) << "gap or overlap after range " << r;
+    if (r + 1 < rs.size()) {
+      EXPECT_EQ(rs[r].second, rs[r + 1].first) << "gap or overlap after range " << r;
+    }
   }
   std::vector<int> owners(static_cast<size_t>(N), 0);
   for (const auto& [b, e] : rs)
