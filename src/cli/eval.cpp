@@ -32,7 +32,8 @@ options:
   --samples N           prior samples for FD-classifier / FID (default 1000; the
                         paper's FID uses 50000)
   --fid-model FILE.pt   TorchScript feature extractor for FID (see below)
-  --fid-reference-limit N  FID reference statistics from the first N training images
+  --fid-reference-limit N  FID reference statistics from the first N training images of
+                        the seeded training order (a uniform random subset)
                         (default: the whole training split)
   --out FILE.json       output (default DIR/eval.json)
   --stages K            prior stages to use (default: all K of a finished run, the
