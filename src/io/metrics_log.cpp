@@ -1,5 +1,7 @@
 #include "io/metrics_log.h"
 
+#include <filesystem>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -8,6 +10,11 @@
 namespace latentebm {
 
 void MetricsWriter::append(const nlohmann::json& row) const {
+  // The run directory may not exist yet (a Trainer driven directly, as the
+  // tests do, before its first checkpoint): create it rather than fail.
+  const auto dir = std::filesystem::path(path_).parent_path();
+  std::error_code ec;
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
   std::ofstream out(path_, std::ios::app);
   out << row.dump() << "\n";
   out.flush();

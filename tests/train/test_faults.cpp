@@ -28,6 +28,7 @@ TEST(FaultInjection, ParsesAValidValue) {
   EXPECT_EQ(inj.rank, 1);
   EXPECT_EQ(inj.occurrence, 2);
   EXPECT_EQ(parse_fault_injection("corrupt:train.stage-broadcast:0:1").action, "corrupt");
+  EXPECT_EQ(parse_fault_injection("sleep25:report.final:0:1").action, "sleep25");
 }
 
 TEST(FaultInjection, RefusesAMalformedValueNamingWhatIsWrong) {
@@ -38,7 +39,9 @@ TEST(FaultInjection, RefusesAMalformedValueNamingWhatIsWrong) {
       {"kill:train.iteration:1", "expected <action>:<point>:<rank>:<occurrence> (four fields)"},
       {"kill:train.iteration:1:2:3", "(four fields)"},
       {"", "(four fields)"},
-      {"explode:train.iteration:1:3", "unknown action 'explode' (kill, term, hang, throw, corrupt)"},
+      {"explode:train.iteration:1:3", "unknown action 'explode' (kill, term, hang, throw, corrupt, sleep<seconds>)"},
+      {"sleep:train.iteration:1:3", "unknown action 'sleep'"},
+      {"sleepy:train.iteration:1:3", "unknown action 'sleepy'"},
       {"kill:train.iteraton:1:3", "unknown point 'train.iteraton'; known points: train.iteration, "},
       {"corrupt:train.iteration:1:3", "nothing to corrupt at 'train.iteration'"},
       {"kill:train.iteration:x:3", "rank 'x' is not a whole number >= 0"},
