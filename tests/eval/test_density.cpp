@@ -7,26 +7,13 @@
 #include <cmath>
 
 #include "eval/density.h"
+#include "support/linear_prior.h"
 
 using namespace latentebm;
 
 namespace {
-// f_0(z) = w.z exactly: hidden units in +/- pairs undo LeakyReLU (leaky(u) - leaky(-u) = 1.1 u).
-MultiStagePrior linear_prior(const torch::Tensor& w) {
-  const int64_t nz = w.size(0);
-  MultiStagePrior prior(nz, 2, 2);
-  torch::NoGradGuard no_grad;
-  for (int64_t k = 0; k < 2; ++k) {
-    auto& net = prior->ratio(k)->net;
-    net[0]->as<torch::nn::Linear>()->weight.copy_(torch::stack({w, -w}) * (k == 0 ? 1.0 : 0.5));
-    net[0]->as<torch::nn::Linear>()->bias.zero_();
-    net[2]->as<torch::nn::Linear>()->weight.copy_(torch::tensor({{1.0f, -1.0f}, {-1.0f, 1.0f}}) / 1.1);
-    net[2]->as<torch::nn::Linear>()->bias.zero_();
-    net[4]->as<torch::nn::Linear>()->weight.copy_(torch::tensor({{1.0f, -1.0f}}) / 1.1);
-    net[4]->as<torch::nn::Linear>()->bias.zero_();
-  }
-  return prior;  // stage 0: w.z; stage 1: w.z / 2 (so p_2 = N(1.5 w, I))
-}
+// Stage 0: w.z; stage 1: w.z / 2 (so p_2 = N(1.5 w, I)).
+MultiStagePrior linear_prior(const torch::Tensor& w) { return latentebm::testing::linear_prior(w, {1.0, 0.5}); }
 }  // namespace
 
 TEST(Density, StandardNormalLogDensityIsExact) {

@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "model/noise.h"
+#include "support/linear_prior.h"
 
 using namespace latentebm;
 
@@ -20,23 +21,7 @@ namespace {
 
 constexpr int64_t kNz = 4;
 
-// A 1-stage prior whose f_0 is exactly z -> w.z: hidden units in +/- pairs
-// undo LeakyReLU (leaky(u) - leaky(-u) = 1.1 u).
-MultiStagePrior linear_prior(const torch::Tensor& w) {
-  MultiStagePrior prior(kNz, 1, 2);
-  torch::NoGradGuard no_grad;
-  auto& net = prior->ratio(0)->net;
-  auto l1 = net[0]->as<torch::nn::Linear>();
-  auto l2 = net[2]->as<torch::nn::Linear>();
-  auto l3 = net[4]->as<torch::nn::Linear>();
-  l1->weight.copy_(torch::stack({w, -w}));
-  l1->bias.zero_();
-  l2->weight.copy_(torch::tensor({{1.0f, -1.0f}, {-1.0f, 1.0f}}) / 1.1);
-  l2->bias.zero_();
-  l3->weight.copy_(torch::tensor({{1.0f, -1.0f}}) / 1.1);
-  l3->bias.zero_();
-  return prior;
-}
+MultiStagePrior linear_prior(const torch::Tensor& w) { return latentebm::testing::linear_prior(w, {1.0}); }
 
 struct Moments {
   double m, v;
