@@ -71,7 +71,8 @@ need_file "$RUN/logs/rank-00000.log"
 need_file "$RUN/logs/rank-00001.log"
 [[ "$(cat "$RUN/checkpoints/latest")" == "ckpt-00000004" ]] || fail "after 4 iterations latest is '$(cat "$RUN/checkpoints/latest")'"
 [[ ! -e "$RUN/samples.png" ]] || fail "samples.png written before training finished"
-[[ $(wc -l <"$RUN/metrics.jsonl") -eq 2 ]] || fail "expected 2 metrics rows after 4 iterations (log_every 2)"
+[[ $(grep -c '"gen_loss"' "$RUN/metrics.jsonl") -eq 2 ]] || fail "expected 2 progress rows after 4 iterations (log_every 2)"
+[[ $(grep -c '"stage_start"' "$RUN/metrics.jsonl") -eq 1 ]] || fail "expected 1 stage-start row after 4 iterations (stages of 2)"
 
 step "train again: resumes and finishes"
 ok train-rest "${MPIRUN[@]}" "$BIN" "${TRAIN[@]}"
@@ -89,9 +90,13 @@ for line in "iterations: 8" "batch_size: 8" "ngf: 4" "langevin_steps: 2" "checkp
   grep -qF "$line" "$RUN/config.yaml" || fail "config.yaml lacks '$line'"
 done
 
-# metrics.jsonl: one row per 2 iterations, then the final reconstruction row.
+# metrics.jsonl: a progress row per 2 iterations (with the noise diagnostics),
+# a row at each of the 3 stage starts, then the final reconstruction row.
 need_file "$RUN/metrics.jsonl"
-[[ $(wc -l <"$RUN/metrics.jsonl") -eq 5 ]] || { cat "$RUN/metrics.jsonl" >&2; fail "expected 5 metrics rows"; }
+[[ $(grep -c '"gen_loss"' "$RUN/metrics.jsonl") -eq 4 ]] || { cat "$RUN/metrics.jsonl" >&2; fail "expected 4 progress rows"; }
+[[ $(grep -c '"noise_mmd2"' "$RUN/metrics.jsonl") -eq 4 ]] || { cat "$RUN/metrics.jsonl" >&2; fail "expected 4 rows of noise diagnostics"; }
+[[ $(grep -c '"stage_start"' "$RUN/metrics.jsonl") -eq 3 ]] || { cat "$RUN/metrics.jsonl" >&2; fail "expected 3 stage-start rows"; }
+[[ $(grep -c '"final"' "$RUN/metrics.jsonl") -eq 1 ]] || { cat "$RUN/metrics.jsonl" >&2; fail "expected 1 final row"; }
 for t in 2 4 6 8; do
   row=$(grep -E "\"iteration\":$t[,}]" "$RUN/metrics.jsonl" | grep -vF '"final"' || true)
   [[ "$row" == *'"gen_loss":'* && "$row" == *'"nce_loss":'* && "$row" == *'"stage":'* ]] || fail "no metrics row for iteration $t"
