@@ -7,6 +7,7 @@
 // graph instead of capturing again.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include "model/cuda_graph_langevin.h"
 #include "model/generator.h"
@@ -31,6 +32,17 @@ double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 }  // namespace
+
+// A CUDA LibTorch 2.x build must compile the capture path in; without this a
+// build flag lost on the way to model/ turns every GPU run eager, silently.
+TEST(GraphedLangevin, CaptureIsCompiledInExactlyWhenLibTorchHasCuda2) {
+#if defined(TORCH_VERSION_MAJOR) && TORCH_VERSION_MAJOR >= 2
+  const bool expected = LATENTEBM_BUILT_WITH_CUDA_TORCH;
+#else
+  const bool expected = false;
+#endif
+  EXPECT_EQ(GraphedLangevin::supported(), expected);
+}
 
 TEST(GraphedLangevin, CpuTensorsRunTheEagerChainExactly) {
   torch::manual_seed(5);
