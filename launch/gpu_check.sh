@@ -3,6 +3,9 @@
 # GPU, PyTorch 2.x with CUDA and NCCL installed, no package registry.
 #
 #   here:  bash scripts/gpu_deps.sh              (Debian libraries -> .gpu-deps/)
+#     or:  bash scripts/gpu_deps.sh --prebuilt   (and the check's binaries, built
+#          here with CI's LibTorch 2.11 recipe: the machine then builds nothing;
+#          building there took 457 s of the 8 minutes on 2026-11-30)
 #   there: run(command="bash launch/gpu_check.sh", carry=[".gpu-deps"], timeout_s=540)
 #
 # Builds with the same recipe as CI's LibTorch 2.x flavour
@@ -42,6 +45,10 @@ TORCH_SITE=$(python3 -c 'import torch, os; print(os.path.dirname(os.path.dirname
 NCCL_DIR=$(python3 -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) if nvidia.nccl.__file__ else list(nvidia.nccl.__path__)[0])' 2>/dev/null || true)
 [[ -n $NCCL_DIR && -f $NCCL_DIR/include/nccl.h ]] && export NCCL_ROOT=$NCCL_DIR
 [[ -z ${NCCL_ROOT:-} && -f /usr/local/cuda/include/nccl.h ]] && export NCCL_ROOT=/usr/local/cuda
+if [[ -z ${NCCL_ROOT:-} ]]; then  # CUDA 13 wheels may nest it (nvidia/cu13/...): search the nvidia packages
+  H=$(find "$TORCH_SITE/nvidia" -name nccl.h -path '*include*' 2>/dev/null | head -1)
+  [[ -n $H ]] && export NCCL_ROOT=$(dirname "$(dirname "$H")")
+fi
 echo "NCCL_ROOT=${NCCL_ROOT:-not found}"
 # NCCL wheels ship libnccl.so.2 only: give the linker the unversioned name.
 if [[ -n ${NCCL_ROOT:-} && ! -e $NCCL_ROOT/lib/libnccl.so && -e $NCCL_ROOT/lib/libnccl.so.2 ]]; then
@@ -55,11 +62,26 @@ fi
 LIBD=$D/usr/lib/x86_64-linux-gnu
 export OPAL_PREFIX=$D/usr
 export PATH=$D/usr/bin:$PATH
-export LD_LIBRARY_PATH=$LIBD:$LIBD/openmpi/lib:$LIBD/hdf5/serial:${NCCL_ROOT:+$NCCL_ROOT/lib:}${LD_LIBRARY_PATH:-}
+export LD_LIBRARY_PATH=$LIBD:$D/lib/x86_64-linux-gnu:$LIBD/openmpi/lib:$LIBD/hdf5/serial:${NCCL_ROOT:+$NCCL_ROOT/lib:}${LD_LIBRARY_PATH:-}
 export PKG_CONFIG_PATH=$LIBD/pkgconfig:$D/usr/share/pkgconfig PKG_CONFIG_SYSROOT_DIR=$D
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
 MPIRUN=$D/usr/bin/mpirun.openmpi
 
+if [[ -x $ROOT/.gpu-deps/bin/bench_iteration ]]; then
+  # Built here by `bash scripts/gpu_deps.sh --prebuilt` with CI's recipe
+  # against PyPI's torch of the same version: run them on this machine's
+  # LibTorch (same version, ABI) and CUDA libraries.
+  stamp "prebuilt binaries (scripts/gpu_deps.sh --prebuilt) from $(tr '\n' ' ' <"$ROOT/.gpu-deps/bin/COMMIT")"
+  B=$ROOT/build-gpu
+  mkdir -p "$B/tests" "$B/bench"
+  for f in "$ROOT"/.gpu-deps/bin/*; do
+    case $(basename "$f") in bench_*) cp "$f" "$B/bench/" ;; COMMIT) ;; *) cp "$f" "$B/tests/" ;; esac
+  done
+  chmod +x "$B"/tests/* "$B"/bench/*
+  CUDART_DIRS=$(find "$TORCH_SITE/nvidia" /usr/local/cuda/lib64 -name 'libcudart.so.13*' -printf '%h:' 2>/dev/null)
+  export LD_LIBRARY_PATH=$TORCH_SITE/torch/lib:${CUDART_DIRS}$LD_LIBRARY_PATH
+  for f in "$B"/tests/* "$B"/bench/*; do ldd "$f" | grep 'not found' | sed "s|^|  $(basename "$f"): |"; done
+else
 stamp "configure + build (scripts/setup-torch2.sh against the installed PyTorch)"
 B=build-gpu
 TORCH2_SITE=$TORCH_SITE TORCH2_NO_APT=1 TORCH2_BUILD_DIR=$B JOBS=$(nproc) \
@@ -68,6 +90,7 @@ TORCH2_SITE=$TORCH_SITE TORCH2_NO_APT=1 TORCH2_BUILD_DIR=$B JOBS=$(nproc) \
   bash scripts/setup-torch2.sh >"$OUTDIR/build.log" 2>&1
 grep -E "error|Error|setup-torch2|FAILED|latentebm:" "$OUTDIR/build.log" | head -60
 [[ -x $B/bench/bench_iteration ]] || { echo "gpu_check: build failed"; exit 1; }
+fi
 
 stamp "GPU tests: CPU vs CUDA parity, graphed vs eager Langevin, bf16 generator, NCCL timed wait"
 for t in model_test_cuda_parity model_test_cuda_graph_langevin model_test_precision distributed_test_collective_wait; do
@@ -86,7 +109,7 @@ bench() {  # label, then overrides
   local label=$1
   shift
   stamp "bench_iteration svhn, batch 100, L = 30: $label"
-  timeout 150 "$B/bench/bench_iteration" configs/svhn.yaml 20 --schedule-images=73257 --record="$CSV" \
+  timeout 60 "$B/bench/bench_iteration" configs/svhn.yaml 20 --schedule-images=73257 --record="$CSV" \
     runtime.device=cuda "$@" 2>&1 | tail -5
 }
 bench "fp32, eager chains" runtime.precision=fp32 runtime.cuda_graph=off

@@ -91,16 +91,21 @@ TEST(GraphedLangevin, GraphedChainsMatchTheEagerChainsOnTheGpu) {
     EXPECT_LE(max_abs_diff(n_eager, n_graphed), 1e-4 * (1.0 + n_eager.abs().item<double>())) << "seed " << seed;
   }
   EXPECT_EQ(graphed.captures(), 1) << "the same setting must replay its graph, not capture again";
-  // Two replays under different seeds draw different noise.
+  // Two replays of the same setting under different seeds draw different noise.
+  torch::Tensor n_a, n_b;
   torch::manual_seed(31);
-  const auto a = graphed.posterior(m.g, m.prior, 2, x, z0, 0.3, opt);
+  const auto a = graphed.posterior(m.g, m.prior, 2, x, z0, 0.3, opt, &n_a);
   torch::manual_seed(32);
-  const auto b = graphed.posterior(m.g, m.prior, 2, x, z0, 0.3, opt);
+  const auto b = graphed.posterior(m.g, m.prior, 2, x, z0, 0.3, opt, &n_b);
   EXPECT_GT(max_abs_diff(a, b), 1e-3);
-  // A new batch size is a new static shape: a second graph.
+  EXPECT_EQ(graphed.captures(), 1);
+  // A new batch size is a new static shape: a second graph; a chain that does
+  // not report |grad z| has other outputs: a third.
   torch::manual_seed(33);
-  graphed.posterior(m.g, m.prior, 2, x.narrow(0, 0, 4), z0.narrow(0, 0, 4), 0.3, opt);
+  graphed.posterior(m.g, m.prior, 2, x.narrow(0, 0, 4), z0.narrow(0, 0, 4), 0.3, opt, &n_a);
   EXPECT_EQ(graphed.captures(), 2);
+  graphed.posterior(m.g, m.prior, 2, x, z0, 0.3, opt);
+  EXPECT_EQ(graphed.captures(), 3);
 
   // Test-time prior Langevin.
   torch::manual_seed(41);
