@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
                 static_cast<long long>(L + 1), t_pass, t_it / t_pass, reps);
     std::printf("CPU time: iteration %.4f s | %lld passes %.4f s\n", cpu_it, static_cast<long long>(L + 1), cpu_pass);
     std::printf("device %s | precision %s | cuda_graph %s (posterior chain %s) | LibTorch %s | mean gen loss %.4f\n",
-                trainer.device().str().c_str(), cfg.runtime.precision.c_str(), cfg.runtime.cuda_graph.c_str(),
+                trainer.device().str().c_str(), enum_name(cfg.runtime.precision), enum_name(cfg.runtime.cuda_graph),
                 replayed ? "replayed from a CUDA graph" : "eager", TORCH_VERSION, loss_sum / reps);
     double projected_min = 0;
     int64_t T = 0;
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
         std::fprintf(f, "config,libtorch,device,precision,cuda_graph,replayed,batch,L,threads,reps,iteration_s,passes_s,"
                         "ratio,schedule_iterations,projected_min,gen_loss,iteration_cpu_s,passes_cpu_s\n");
       std::fprintf(f, "%s,%s,%s,%s,%s,%d,%lld,%lld,%lld,%d,%.5f,%.5f,%.3f,%lld,%.2f,%.5f,%.5f,%.5f\n", argv[1], TORCH_VERSION,
-                   trainer.device().str().c_str(), cfg.runtime.precision.c_str(), cfg.runtime.cuda_graph.c_str(),
+                   trainer.device().str().c_str(), enum_name(cfg.runtime.precision), enum_name(cfg.runtime.cuda_graph),
                    replayed ? 1 : 0, static_cast<long long>(B), static_cast<long long>(L),
                    static_cast<long long>(cfg.runtime.threads), reps, t_it, t_pass, t_it / t_pass,
                    static_cast<long long>(T), projected_min, loss_sum / reps, cpu_it, cpu_pass);

@@ -85,11 +85,11 @@ std::vector<Field> fields(Config& c) {
       {"sample.count", &c.sample.count},
       {"eval.anomaly_every", &c.eval.anomaly_every},
       {"eval.anomaly_window", &c.eval.anomaly_window},
-      {"runtime.device", &c.runtime.device},
+      {"runtime.device", enum_ref(&c.runtime.device)},
       {"runtime.threads", &c.runtime.threads},
       {"runtime.collective_timeout_s", &c.runtime.collective_timeout_s},
-      {"runtime.precision", &c.runtime.precision},
-      {"runtime.cuda_graph", &c.runtime.cuda_graph},
+      {"runtime.precision", enum_ref(&c.runtime.precision)},
+      {"runtime.cuda_graph", enum_ref(&c.runtime.cuda_graph)},
   };
 }
 
@@ -313,12 +313,7 @@ void validate(const Config& c) {
   need(c.sample.delta > 0, "sample.delta must be > 0");
   need(c.sample.sir_proposals >= 1, "sample.sir_proposals must be >= 1");
   need(c.sample.count >= 1, "sample.count must be >= 1");
-  need(c.runtime.device == "auto" || c.runtime.device == "cpu" || c.runtime.device == "cuda",
-       "runtime.device must be auto, cpu or cuda");
   need(c.runtime.threads >= 1, "runtime.threads must be >= 1");
-  need(c.runtime.precision == "fp32" || c.runtime.precision == "tf32" || c.runtime.precision == "bf16",
-       "runtime.precision must be fp32, tf32 or bf16");
-  need(c.runtime.cuda_graph == "on" || c.runtime.cuda_graph == "off", "runtime.cuda_graph must be on or off");
   need(c.eval.anomaly_every >= 0, "eval.anomaly_every must be >= 0 (0 = off)");
   need(c.eval.anomaly_window >= 1, "eval.anomaly_window must be >= 1");
   if (!errs.empty()) {

@@ -105,16 +105,16 @@ struct EvalConfig {
 };
 
 struct RuntimeConfig {
-  std::string device = "cpu";  // auto | cpu | cuda
+  DeviceChoice device = DeviceChoice::kCpu;  // auto | cpu | cuda
   int64_t threads = 1;         // intra-op threads per rank
   // A collective stuck this long (seconds) aborts the job with a message
   // naming the rank and the collective; 0 disables the watchdog.
   double collective_timeout_s = 900;
   // fp32 | tf32 | bf16: the generator's arithmetic (model/precision.h).
-  std::string precision = "fp32";
+  Precision precision = Precision::kFp32;
   // on | off: on a CUDA device, replay the Langevin chains from captured CUDA
   // graphs (model/cuda_graph_langevin.h); CPU runs are always eager.
-  std::string cuda_graph = "on";
+  Switch cuda_graph = Switch::kOn;
 };
 
 // Where each key's value came from, so that resolve_method() knows which

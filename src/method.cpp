@@ -34,6 +34,21 @@ template <> const std::vector<std::pair<SampleMethod, const char*>>& enum_table<
   return t;
 }
 
+template <> const std::vector<std::pair<DeviceChoice, const char*>>& enum_table<DeviceChoice>() {
+  static const std::vector<std::pair<DeviceChoice, const char*>> t = {
+      {DeviceChoice::kAuto, "auto"}, {DeviceChoice::kCpu, "cpu"}, {DeviceChoice::kCuda, "cuda"}};
+  return t;
+}
+template <> const std::vector<std::pair<Precision, const char*>>& enum_table<Precision>() {
+  static const std::vector<std::pair<Precision, const char*>> t = {
+      {Precision::kFp32, "fp32"}, {Precision::kTf32, "tf32"}, {Precision::kBf16, "bf16"}};
+  return t;
+}
+template <> const std::vector<std::pair<Switch, const char*>>& enum_table<Switch>() {
+  static const std::vector<std::pair<Switch, const char*>> t = {{Switch::kOff, "off"}, {Switch::kOn, "on"}};
+  return t;
+}
+
 int64_t MethodTraits::posterior_stages(int64_t stage) const {
   switch (posterior) {
     case PosteriorPrior::kFrozenStages: return stage;

@@ -40,6 +40,13 @@ enum class StageSchedule {
 enum class DivergencePolicy { kRollback, kSkip, kStop };
 enum class SampleMethod { kLangevin, kSir };
 
+// runtime.device: auto = CUDA when LibTorch sees a GPU.
+enum class DeviceChoice { kAuto, kCpu, kCuda };
+// runtime.precision: the generator's arithmetic (model/precision.h).
+enum class Precision { kFp32, kTf32, kBf16 };
+// An on/off switch (runtime.cuda_graph).
+enum class Switch { kOff, kOn };
+
 // Which prior posterior Langevin targets while training.
 enum class PosteriorPrior {
   kFrozenStages,  // p_k: the frozen stages f_0..f_{k-1} (adaptive-ce, single-stage)

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "data/dataset.h"
+#include "model/precision.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 
@@ -30,6 +31,9 @@ LoadedRun load_run(const ModelSource& src) {
   load_model_parameters(r.ckpt, r.g, r.prior);
   r.g->to(r.device);
   r.prior->to(r.device);
+  // The run's runtime.precision and runtime.cuda_graph apply to sampling,
+  // reconstruction, evaluation and scoring as they did to training.
+  apply_runtime(r.g, r.cfg.runtime.precision, r.cfg.runtime.cuda_graph == Switch::kOn, r.device);
   return r;
 }
 

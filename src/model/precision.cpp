@@ -1,5 +1,8 @@
 #include "model/precision.h"
 
+#include "model/cuda_graph_langevin.h"
+#include "model/generator.h"
+
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
@@ -14,25 +17,23 @@
 namespace latentebm {
 
 Precision parse_precision(const std::string& name) {
-  if (name == "fp32") return Precision::kFp32;
-  if (name == "tf32") return Precision::kTf32;
-  if (name == "bf16") return Precision::kBf16;
-  throw std::runtime_error("runtime.precision = '" + name + "' is not one of fp32, tf32, bf16");
+  if (auto p = parse_enum<Precision>(name)) return *p;
+  throw std::runtime_error("runtime.precision = '" + name + "' is not one of " + enum_choices<Precision>());
 }
 
-const char* precision_name(Precision p) {
-  switch (p) {
-    case Precision::kFp32: return "fp32";
-    case Precision::kTf32: return "tf32";
-    case Precision::kBf16: return "bf16";
-  }
-  return "?";
-}
+const char* precision_name(Precision p) { return enum_name(p); }
 
 void apply_float32_math(Precision p) {
   const bool tf32 = p == Precision::kTf32;
   at::globalContext().setAllowTF32CuBLAS(tf32);
   at::globalContext().setAllowTF32CuDNN(tf32);
+}
+
+void apply_runtime(Generator& g, Precision precision, bool cuda_graphs, const torch::Device& device) {
+  g->precision = precision;
+  apply_float32_math(precision);
+  graphed_langevin().set_enabled(cuda_graphs);
+  if (device.is_cuda()) at::globalContext().setBenchmarkCuDNN(true);
 }
 
 namespace {

@@ -12,9 +12,11 @@
 
 #include <string>
 
+#include "method.h"  // enum Precision (a runtime.* policy parsed with the config)
+
 namespace latentebm {
 
-enum class Precision { kFp32, kTf32, kBf16 };
+class Generator;
 
 // "fp32" | "tf32" | "bf16"; anything else throws.
 Precision parse_precision(const std::string& name);
@@ -22,6 +24,13 @@ const char* precision_name(Precision p);
 
 // Sets LibTorch's process-wide TF32 switches (cuBLAS, cuDNN) for `p`.
 void apply_float32_math(Precision p);
+
+// Everything runtime.* sets for running a model on `device`, in one place
+// (training, sampling, evaluation and scoring alike): the generator's
+// precision, the TF32 switches, graphed or eager Langevin chains, and, on a
+// CUDA device, cuDNN autotuning (the shapes of an iteration never change, so
+// the fastest convolution algorithms are chosen once per shape).
+void apply_runtime(Generator& g, Precision precision, bool cuda_graphs, const torch::Device& device);
 
 // While alive, ops on `device`'s type run under autocast to bfloat16 (when
 // `enabled`); the previous autocast state is restored afterwards.

@@ -28,11 +28,11 @@ std::string format_duration(double s) {
 }
 }  // namespace
 
-torch::Device resolve_device(const std::string& name, int local_rank) {
-  if (name == "cpu") return torch::kCPU;
-  if (name == "cuda" && !torch::cuda::is_available())
+torch::Device resolve_device(DeviceChoice choice, int local_rank) {
+  if (choice == DeviceChoice::kCpu) return torch::kCPU;
+  if (choice == DeviceChoice::kCuda && !torch::cuda::is_available())
     throw std::runtime_error("runtime.device = cuda but this LibTorch sees no CUDA device (use runtime.device=cpu or auto)");
-  if (name == "cuda" || (name == "auto" && torch::cuda::is_available()))
+  if (choice == DeviceChoice::kCuda || torch::cuda::is_available())
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % static_cast<int>(torch::cuda::device_count())));
   return torch::kCPU;
 }
@@ -83,7 +83,7 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
   // and only of a communicator spanning the MPI job.
   device_ = device ? *device
                    : resolve_device(cfg.runtime.device,
-                                    cfg.runtime.device == "cpu" || comm.backend() == "single" ? 0 : node_local_rank());
+                                    cfg.runtime.device == DeviceChoice::kCpu || comm.backend() == "single" ? 0 : node_local_rank());
   data_ = std::make_unique<data::ShardData>(cfg.data.path, "train", comm.rank(), comm.size(), cfg.data.train_limit);
   const auto& info = data_->info();
   const int64_t n = data_->split_size();
@@ -101,9 +101,7 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
   g_->to(device_);
   prior_->to(device_);
   // runtime.precision (the generator's arithmetic) and runtime.cuda_graph.
-  g_->precision = parse_precision(cfg.runtime.precision);
-  apply_float32_math(g_->precision);
-  graphed_langevin().set_enabled(cfg.runtime.cuda_graph == "on");
+  apply_runtime(g_, cfg.runtime.precision, cfg.runtime.cuda_graph == Switch::kOn, device_);
   g_opt_ = Adam(parameter_list(*g_), cfg.train.g_lr, cfg.train.beta1, cfg.train.beta2);
   bank_ = MemoryBank(data_->shard(), n, cfg.model.nz, cfg.train.seed, device_);
   plateau_ = PlateauRule({cfg.train.plateau_window, cfg.train.plateau_patience, cfg.train.plateau_tolerance,
@@ -383,7 +381,12 @@ StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const
   s.t_allreduce = seconds_since(t1);
   unpack(flat, parts);
 
-  auto terms = local.to(torch::kCPU);
+  // The one host read of the iteration: the summed terms and whether the
+  // reduced buffer is finite, copied together (the guard below needs them
+  // before the optimizer step).
+  const auto n_terms = local.size(0);
+  auto terms = torch::cat({local, torch::isfinite(flat).all().to(local.dtype()).reshape({1})}).to(torch::kCPU);
+  const bool flat_finite = terms[n_terms].item<double>() > 0.5;
   s.gen_loss = terms[0].item<double>();
   s.nce_loss = terms[1].item<double>();
   s.nce_acc = terms[2].item<double>();
@@ -406,7 +409,7 @@ StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const
     s.divergence = (bad_post > 0 ? "posterior Langevin state (z) on " + std::to_string(static_cast<int>(bad_post))
                                  : "prior (noise) samples on " + std::to_string(static_cast<int>(bad_noise))) +
                    " rank(s), non-finite or beyond |z| = " + fmt::format("{:g}", limit) + " (train.divergence_z_limit)";
-  } else if (!torch::isfinite(flat).all().item<bool>()) {
+  } else if (!flat_finite) {
     s.diverged = true;
     s.divergence = "non-finite loss or gradient";
   }

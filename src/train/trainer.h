@@ -193,7 +193,7 @@ class Trainer {
 
 // Pick the device named by runtime.device ("auto" = CUDA when available);
 // on GPUs, device index = node-local rank modulo the GPUs on the node.
-torch::Device resolve_device(const std::string& name, int local_rank = 0);
+torch::Device resolve_device(DeviceChoice choice, int local_rank = 0);
 
 // The seed LibTorch's generator gets at iteration t on `rank`.
 uint64_t iteration_seed(uint64_t seed, int rank, int64_t t);
