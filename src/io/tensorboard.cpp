@@ -10,10 +10,10 @@
 
 #include "io/tfrecord.h"
 
-#if LATENTEBM_WITH_TENSORBOARD
-#include "tensorboard/compat/proto/event.pb.h"
-#include "tensorboard/compat/proto/summary.pb.h"
-#include "tensorboard/compat/proto/tensor.pb.h"
+#if LATENTEBM_WITH_TENSORBOARD  // headers protoc generates at build time (CMakeLists.txt)
+#include <tensorboard/compat/proto/event.pb.h>
+#include <tensorboard/compat/proto/summary.pb.h>
+#include <tensorboard/compat/proto/tensor.pb.h>
 #endif
 
 namespace fs = std::filesystem;
@@ -44,7 +44,7 @@ std::vector<std::string> tensorboard_event_files(const std::string& dir) {
   return files;
 }
 
-#if LATENTEBM_WITH_TENSORBOARD
+#if LATENTEBM_WITH_TENSORBOARD  // headers protoc generates at build time (CMakeLists.txt)
 
 bool tensorboard_available() { return true; }
 
