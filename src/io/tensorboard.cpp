@@ -44,7 +44,7 @@ std::vector<std::string> tensorboard_event_files(const std::string& dir) {
   return files;
 }
 
-#if LATENTEBM_WITH_TENSORBOARD  // headers protoc generates at build time (CMakeLists.txt)
+#if LATENTEBM_WITH_TENSORBOARD
 
 bool tensorboard_available() { return true; }
 
