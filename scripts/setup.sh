@@ -16,6 +16,9 @@ PACKAGES=(
   gnuplot-nox                               # PNG line plots (report/plot.h)
   libmatio-dev libstb-dev                   # SVHN .mat files; JPEG/PNG decode + resize for image folders
   dataset-fashion-mnist                     # the default training data
+  protobuf-compiler libprotobuf-dev         # TensorBoard event files (TensorBoard's protos, compiled at build time)
+  python3-venv                              # .deps/py: the tensorboard package (its protos; the event-file test; tensorboard itself)
+  python3-torch python3-numpy               # python/latentebm.py over `latentebm export` (tests/cli/export.sh)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -33,6 +36,17 @@ fi
 if ! update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | grep -q "^Value: .*openblas"; then
   echo "setup: warning: libblas.so.3 does not point at OpenBLAS; run" >&2
   echo "  update-alternatives --config libblas.so.3-x86_64-linux-gnu" >&2
+fi
+
+# TensorBoard from PyPI (Debian has none) in a venv of its own, .deps/py:
+# CMake compiles its event.proto for the writer (LATENTEBM_TENSORBOARD), the
+# event-file test reads runs with its reader, and `.deps/py/bin/tensorboard
+# --logdir RUN/tensorboard` serves them (README, "Watch a run").
+TENSORBOARD_VERSION=2.21.0
+if ! .deps/py/bin/python -c "import tensorboard, sys; sys.exit(tensorboard.__version__ != '$TENSORBOARD_VERSION')" 2>/dev/null; then
+  echo "setup: installing tensorboard $TENSORBOARD_VERSION (PyPI) into .deps/py"
+  python3 -m venv .deps/py
+  .deps/py/bin/pip install -q --disable-pip-version-check "tensorboard==$TENSORBOARD_VERSION"
 fi
 
 [[ ${1:-} == --packages-only ]] && exit 0

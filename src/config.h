@@ -86,6 +86,15 @@ struct LogConfig {
   int64_t noise_reference_samples = 256;
   int64_t noise_reference_steps = 500;
   double noise_reference_delta = 0.2;
+  // on | off: rank 0 writes TensorBoard event files into <run>/tensorboard/
+  // (scalars of every metrics.jsonl row, pictures, the config as text). A
+  // build without TensorBoard support (CMake LATENTEBM_TENSORBOARD=OFF) says
+  // so once and writes none.
+  std::string tensorboard = "on";
+  // Iterations between TensorBoard pictures (samples, reconstructions, the
+  // Langevin strip); 0 = none during training. A finished run always adds
+  // them once at its last iteration while tensorboard is on.
+  int64_t tensorboard_images_every = 1000;
 };
 
 struct SampleConfig {

@@ -11,4 +11,7 @@ void init_console_logging(int rank);
 // Console on rank 0 plus a per-rank file under run_dir/logs/.
 void init_run_logging(const std::string& run_dir, int rank);
 
+// Seconds as HH:MM:SS (progress lines, summaries).
+std::string format_duration(double seconds);
+
 }  // namespace latentebm

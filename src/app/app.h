@@ -16,6 +16,7 @@ int run_training(const TrainOptions& opt);
 int run_verify(const VerifyOptions& opt);
 int run_sample(const SampleOptions& opt);
 int run_reconstruct(const ReconstructOptions& opt);
+int run_export(const ExportOptions& opt);
 int run_eval(const EvalCommandOptions& opt);
 int run_score(const ScoreCommandOptions& opt);
 

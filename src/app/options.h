@@ -68,6 +68,12 @@ struct SampleOptions {
   int64_t strip_steps = 200, strip_every = 20;
 };
 
+struct ExportOptions {
+  ModelSource model;
+  std::string out;                     // the folder to write (created)
+  std::optional<int64_t> stages;       // prior stages sample() uses; default as sample/eval choose
+};
+
 struct ReconstructOptions {
   ModelSource model;
   int64_t count = 64;

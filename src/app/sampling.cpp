@@ -73,9 +73,20 @@ int run_sample(const SampleOptions& opt) {
   }
   const std::string out = opt.out.value_or(default_out(opt.model, std::string("samples-") + enum_name(sc.method) + "." + opt.format));
   if (opt.format == "npz") {
+    // Besides the 8-bit samples: the latents, the decoded images as floats
+    // and the unnormalised log prior of each latent, so that another
+    // implementation (python/latentebm.py) can be checked against this one.
+    torch::Tensor log_prior;
+    {
+      torch::NoGradGuard no_grad;
+      log_prior = r.prior->log_density(z, r.cfg.train.stages);
+    }
+    auto f32 = [](const torch::Tensor& t) { return t.detach().to(torch::kCPU, torch::kFloat32).contiguous(); };
+    const auto zc = f32(z), ic = f32(images), lc = f32(log_prior);
     npz::write(out, {npz::uint8_array("samples", to_bytes(images), images.sizes().vec()),
-                     npz::float32_array("z", z.detach().to(torch::kCPU, torch::kFloat32).contiguous().data_ptr<float>(),
-                                        z.sizes().vec())});
+                     npz::float32_array("z", zc.data_ptr<float>(), zc.sizes().vec()),
+                     npz::float32_array("images", ic.data_ptr<float>(), ic.sizes().vec()),
+                     npz::float32_array("log_prior", lc.data_ptr<float>(), lc.sizes().vec())});
   } else {
     save_grid(out, images, opt.columns);
   }

@@ -5,11 +5,13 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
 #include "app/app.h"
 #include "app/startup.h"
+#include "app/tensorboard_log.h"
 #include "distributed/communicator.h"
 #include "distributed/mpi_session.h"
 #include "eval/anomaly_monitor.h"
@@ -29,9 +31,37 @@ void add_anomaly_evaluation(Trainer& trainer, const Config& cfg, std::shared_ptr
     if (t.iteration() % every != 0) return;
     const auto& c = t.config();
     torch::manual_seed(iteration_seed(c.train.seed, t.comm().rank(), -2 - t.iteration()));  // not training's stream
-    monitor->evaluate(ModelState{t.generator(), t.prior(), t.evaluation_stages(), t.iteration(), t.stage(), t.device(),
-                                 LangevinOptions{c.train.langevin_steps, c.train.langevin_delta}});
+    const auto m = monitor->evaluate(ModelState{t.generator(), t.prior(), t.evaluation_stages(), t.iteration(), t.stage(),
+                                                t.device(), LangevinOptions{c.train.langevin_steps, c.train.langevin_delta}});
+    t.set_progress_note(fmt::format("AUPRC {:.3f} AUROC {:.3f} at it {}", m.auprc, m.auroc, t.iteration()));
   });
+}
+
+// Rank 0's TensorBoard log (tb is null on the other ranks and with
+// log.tensorboard=off): the metrics rows of each iteration, the config once,
+// pictures every log.tensorboard_images_every iterations and at the end.
+// Registered after the evaluations, so their rows go out the same iteration.
+void add_tensorboard(Trainer& trainer, const Config& cfg, std::shared_ptr<TensorBoardLog> tb) {
+  if (!tb) return;
+  trainer.add_iteration_callback([tb, every = cfg.log.tensorboard_images_every](Trainer& t) {
+    tb->config_text(t.iteration());
+    tb->poll();
+    if ((every > 0 && t.iteration() % every == 0) || t.iteration() == t.total_iterations()) tb->pictures(t);
+  });
+}
+
+// log.tensorboard=on on rank 0: the log, or none (with a warning) where this
+// build or the run directory cannot have one. Training goes on either way.
+std::shared_ptr<TensorBoardLog> open_tensorboard(const RunDir& run, const Config& cfg, bool root) {
+  if (!root || cfg.log.tensorboard != "on") return nullptr;
+  try {
+    auto tb = std::make_shared<TensorBoardLog>(run, cfg);
+    spdlog::debug("TensorBoard events file {}", tb->path());
+    return tb;
+  } catch (const std::exception& e) {
+    spdlog::warn("no TensorBoard events: {}", e.what());
+    return nullptr;
+  }
 }
 
 }  // namespace
@@ -51,6 +81,7 @@ std::string config_keys_help() {
 }
 
 int run_training(const TrainOptions& opt) {
+  const auto wall_start = std::chrono::steady_clock::now();
   MpiSession mpi;
   install_stop_signals();
   init_console_logging(mpi.comm().rank());
@@ -84,13 +115,17 @@ int run_training(const TrainOptions& opt) {
   torch::set_num_threads(static_cast<int>(cfg.runtime.threads));
   spdlog::info("run directory {} | {} rank(s) over {}", run.root(), comm.size(), comm.backend());
 
+  auto tb = open_tensorboard(run, cfg, comm.is_root());  // before the Trainer: it may write a restart row
   Trainer trainer(cfg, comm, run.root(), setup.resume, device);
   if (cfg.eval.anomaly_every > 0)
     add_anomaly_evaluation(trainer, cfg,
                            std::make_shared<AnomalyMonitor>(cfg, comm, MetricsWriter(run.metrics()), trainer.local_batch()));
+  add_tensorboard(trainer, cfg, tb);
   try {
     trainer.train(opt.max_iterations);
+    if (tb) tb->poll();  // rows written after the last callback (a stop signal's)
   } catch (const DivergenceError& e) {  // thrown on every rank at the same iteration
+    if (tb) tb->poll();
     spdlog::error("{}", e.what());
     spdlog::default_logger()->flush();
     return kExitDiverged;
@@ -109,7 +144,17 @@ int run_training(const TrainOptions& opt) {
         write_final_pictures(run, trainer.config(),
                              TrainedModel{trainer.generator(), trainer.prior(), cfg.train.stages, trainer.iteration(),
                                           trainer.device(), iteration_seed(cfg.train.seed, 0, -1)});
+      if (tb) tb->poll();  // the final row
     }
+  }
+  if (comm.is_root()) {
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    const std::string pictures = trainer.finished() && opt.pictures
+                                     ? " | pictures: " + run.file("samples.png") + ", reconstructions.png, langevin_strip.png"
+                                     : "";
+    const std::string board = tb ? " | watch it: tensorboard --logdir " + run.tensorboard() : "";
+    spdlog::info("{} at iteration {}/{} in {} (this invocation){}{}", trainer.finished() ? "done" : "stopped",
+                 trainer.iteration(), trainer.total_iterations(), format_duration(wall), pictures, board);
   }
   comm.barrier("done");
   spdlog::default_logger()->flush();

@@ -26,6 +26,8 @@ std::string sample_help();
 int sample_command(const Args& a);
 std::string reconstruct_help();
 int reconstruct_command(const Args& a);
+std::string export_help();
+int export_command(const Args& a);
 std::string verify_help();
 int verify_command(const Args& a);
 std::string eval_help();

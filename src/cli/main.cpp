@@ -1,4 +1,4 @@
-// latentebm: one binary, seven subcommands (cli/commands.h). This file only
+// latentebm: one binary, eight subcommands (cli/commands.h). This file only
 // dispatches by name and reports errors; cli/<command>.cpp parses a command's
 // options and app/ runs it.
 #include <mpi.h>
@@ -25,6 +25,7 @@ commands:
   train        train on MPI ranks: mpirun -np 2 latentebm train --config configs/fashion-mnist-quick.yaml
   sample       draw images from a trained model's prior
   reconstruct  reconstruct test images through posterior Langevin and report the MSE
+  export       write the generator and the prior as PyTorch state dicts (python/latentebm.py loads them)
   verify       check a checkpoint's files against its manifest (sizes, CRC-32)
   eval         reconstruction MSE, FD-classifier, FID and parameter counts -> eval.json (mpirun-able)
   score        anomaly scores (-log p(x, z)) of prepared images -> CSV (mpirun-able)
@@ -46,7 +47,7 @@ const std::vector<Command>& commands() {
       {"prepare", prepare_help, prepare_command},   {"train", train_help, train_command},
       {"sample", sample_help, sample_command},      {"reconstruct", reconstruct_help, reconstruct_command},
       {"verify", verify_help, verify_command},      {"eval", eval_help, eval_command},
-      {"score", score_help, score_command},
+      {"score", score_help, score_command},       {"export", export_help, export_command},
   };
   return all;
 }

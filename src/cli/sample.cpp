@@ -17,7 +17,9 @@ options:
   --steps N          prior Langevin steps (default: the run's sample.steps)
   --seed S           random seed (default 1)
   --format F         png (a grid) | npz (numpy archive: `samples` uint8 N x C x H x W,
-                     `z` float32 N x nz; numpy.load reads it) (default png)
+                     `z` float32 N x nz, `images` float32 N x C x H x W in [-1, 1]
+                     (= g(z)), `log_prior` float32 N (unnormalised log p_K(z) =
+                     sum_k f_k(z) - |z|^2/2); numpy.load reads it) (default png)
   --columns N        grid columns (default 8)
   --out FILE         output (default DIR/samples-<method>.<format>)
   --strip FILE.png   instead: the Langevin transition strip of paper Fig. 3. Each row

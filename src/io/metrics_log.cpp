@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace latentebm {
@@ -25,6 +26,37 @@ std::vector<nlohmann::json> read_metrics(const std::string& path) {
   std::vector<nlohmann::json> rows;
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    try {
+      auto row = nlohmann::json::parse(line);
+      if (row.is_object()) rows.push_back(std::move(row));
+    } catch (const std::exception&) {
+      // a line cut by a crash: skip it
+    }
+  }
+  return rows;
+}
+
+MetricsFollower::MetricsFollower(std::string path) : path_(std::move(path)) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path_, ec);
+  offset_ = ec ? 0 : size;
+}
+
+std::vector<nlohmann::json> MetricsFollower::poll() {
+  std::vector<nlohmann::json> rows;
+  std::ifstream in(path_, std::ios::binary);
+  if (!in) return rows;
+  in.seekg(static_cast<std::streamoff>(offset_));
+  std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto end = chunk.rfind('\n');
+  if (end == std::string::npos) return rows;
+  offset_ += end + 1;
+  size_t at = 0;
+  while (at <= end) {
+    const size_t nl = chunk.find('\n', at);
+    const std::string line = chunk.substr(at, nl - at);
+    at = nl + 1;
     if (line.empty()) continue;
     try {
       auto row = nlohmann::json::parse(line);

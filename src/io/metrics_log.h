@@ -9,9 +9,11 @@
 //             training went on from iteration X (a checkpoint), so rows with
 //             an iteration beyond X written before this line describe steps
 //             that were undone. Written only when such rows exist.
-// MetricsWriter is the only writer, read_metrics the only reader.
+// MetricsWriter is the only writer; read_metrics and MetricsFollower (which
+// tails the file for the TensorBoard log) the only readers.
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,20 @@ class MetricsWriter {
 
  private:
   std::string path_;
+};
+
+// The rows appended to a metrics file since the last poll(), starting from
+// the file's end at construction. Only whole lines are taken (a row being
+// written is picked up by the next poll); lines that are not JSON objects are
+// skipped, as read_metrics does. Restart rows are returned like any other.
+class MetricsFollower {
+ public:
+  explicit MetricsFollower(std::string path);
+  std::vector<nlohmann::json> poll();
+
+ private:
+  std::string path_;
+  std::uintmax_t offset_ = 0;
 };
 
 // Every row of `path` in file order; a missing file gives no rows, and a line

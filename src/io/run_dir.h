@@ -8,6 +8,7 @@
 //   checkpoints/             ckpt-NNNNNNNN/ (sharded, with manifest.json) and
 //                            the `latest` pointer (train/checkpoint.h)
 //   debug/                   divergence dumps, divergence-itNNNNNNNN-rankNNNNN.h5
+//   tensorboard/             TensorBoard event files, one per invocation (io/tensorboard.h)
 //   samples.png, reconstructions.png, langevin_strip.png, nce_loss.png,
 //   auprc.png, anomaly.json  pictures and summaries of a finished run
 //   eval.json                `latentebm eval`
@@ -32,6 +33,7 @@ class RunDir {
   std::string metrics() const { return file("metrics.jsonl"); }
   std::string checkpoints() const { return file("checkpoints"); }
   std::string debug() const { return file("debug"); }
+  std::string tensorboard() const { return file("tensorboard"); }
   std::string divergence_dump(long long iteration, int rank) const;
   // A file directly under the root (pictures, summaries: "samples.png", ...).
   std::string file(const std::string& name) const;

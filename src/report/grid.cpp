@@ -12,6 +12,11 @@ void save_grid(const std::string& path, const torch::Tensor& images, int64_t col
   png::write_grid(path, to_bytes(images), images.size(0), images.size(1), images.size(2), images.size(3), columns);
 }
 
+std::string grid_png(const torch::Tensor& images, int64_t columns, int64_t* width, int64_t* height) {
+  return png::encode_grid(to_bytes(images), images.size(0), images.size(1), images.size(2), images.size(3), columns, 2,
+                          width, height);
+}
+
 torch::Tensor interleave_rows(const torch::Tensor& x, const torch::Tensor& recon, int64_t columns) {
   if (x.sizes() != recon.sizes()) throw std::invalid_argument("interleave_rows: images and reconstructions differ in shape");
   if (columns < 1) throw std::invalid_argument("interleave_rows: columns must be >= 1");

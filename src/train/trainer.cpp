@@ -12,6 +12,7 @@
 #include "model/precision.h"
 #include "model/sampler.h"
 #include "io/h5.h"
+#include "log.h"
 #include "train/checkpoint.h"
 #include "train/faults.h"
 
@@ -20,12 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-std::string format_duration(double s) {
-  const auto total = static_cast<long long>(std::max(0.0, s));
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%02lld:%02lld:%02lld", total / 3600, (total / 60) % 60, total % 60);
-  return buf;
-}
 }  // namespace
 
 torch::Device resolve_device(DeviceChoice choice, int local_rank) {
@@ -526,9 +521,22 @@ void Trainer::log_progress(int64_t t, const StepStats& sum, int64_t count, doubl
       sum.diag_count > 0 ? fmt::format(" | noise MMD2 {:.4f} log p_k {:.2f} vs ref {:.2f}", sum.diag_mmd2 / dc,
                                        sum.diag_logp_noise / dc, sum.diag_logp_ref / dc)
                          : "";
-  spdlog::info("it {}/{} | stage {}/{} | gen {:.3f} | nce {:.4f} acc {:.3f}{} | |grad z| {:.3f} | {:.2f} it/s | ETA {}", t, T_,
-               stage_, K_, sum.gen_loss / c, sum.nce_loss / c, sum.nce_acc / c, noise, sum.langevin_grad_norm / c, it_per_s,
-               format_duration(eta));
+  // Stage k of K (k = 0..K-1, as "stage k of K begins" says) and how far
+  // into it; the fixed schedule knows each stage's length.
+  const int64_t in_stage = t - stage_starts_.back();
+  const std::string stage =
+      K_ == 0 ? "no prior stages"
+              : fmt::format("stage {} of {} ({}{} it)", stage_, K_, in_stage,
+                            cfg_.train.stage_schedule == StageSchedule::kAdaptive ? "" : "/" + std::to_string(S_));
+  // Time to the next checkpoint (every log.checkpoint_every iterations, and one at the end).
+  const int64_t every = cfg_.log.checkpoint_every;
+  const int64_t next_ckpt = std::min(T_, (t / every + 1) * every);
+  const std::string ckpt = it_per_s > 0 && next_ckpt > t
+                               ? " | checkpoint in " + format_duration(static_cast<double>(next_ckpt - t) / it_per_s)
+                               : "";
+  spdlog::info("it {}/{} | {} | gen {:.3f} | nce {:.4f} acc {:.3f}{} | |grad z| {:.3f} | {:.2f} it/s | ETA {}{}{}", t, T_,
+               stage, sum.gen_loss / c, sum.nce_loss / c, sum.nce_acc / c, noise, sum.langevin_grad_norm / c, it_per_s,
+               format_duration(eta), ckpt, progress_note_.empty() ? "" : " | last eval: " + progress_note_);
   if (!comm_.is_root()) return;
   nlohmann::json row = {{"iteration", t},
                         {"stage", stage_},

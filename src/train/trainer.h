@@ -87,6 +87,9 @@ class Trainer {
   // a callback that runs collectives must run them on every rank.
   using IterationCallback = std::function<void(Trainer&)>;
   void add_iteration_callback(IterationCallback cb) { iteration_callbacks_.push_back(std::move(cb)); }
+  // The latest evaluation in words ("AUPRC 0.81 at it 500"), which the
+  // progress line repeats until the next one (set by the callback that ran it).
+  void set_progress_note(std::string note) { progress_note_ = std::move(note); }
 
   // Run Algorithm 1 until iteration T, or for at most `max_iterations` more
   // iterations (> 0) of this invocation. Checkpoints every
@@ -169,6 +172,7 @@ class Trainer {
   torch::Device device_{torch::kCPU};
   std::unique_ptr<data::ShardData> data_;
   std::vector<IterationCallback> iteration_callbacks_;
+  std::string progress_note_;
   int64_t T_ = 0, S_ = 0, K_ = 0, local_batch_ = 0, iters_per_epoch_ = 0;
   int64_t iteration_ = 0, stage_ = 0;
   bool stopped_ = false;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# TensorBoard event files, read back by the `tensorboard` package's own reader
+# (EventAccumulator, in the Python that CMake names: .deps/py from
+# scripts/setup.sh): train 6 of 12 iterations, resume to 12 (a second events
+# file), then check every scalar tag, step and value against metrics.jsonl,
+# the pictures at log.tensorboard_images_every and the last iteration, the
+# config text, and that a file cut short (a killed writer) still reads.
+# Skips (77) in a build without TensorBoard support; fails where that build
+# lacks the Python package.
+# usage: bash tensorboard.sh <path-to-latentebm> <source-dir>
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 <path-to-latentebm> <source-dir>" >&2
+  exit 2
+fi
+BIN=$(readlink -f "$1")
+SRC=$(readlink -f "$2")
+CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
+[[ -x "$BIN" ]] || { echo "not an executable: $BIN" >&2; exit 2; }
+
+if [[ ${LATENTEBM_TENSORBOARD:-ON} != ON ]]; then
+  echo "SKIP: this build writes no TensorBoard files (CMake LATENTEBM_TENSORBOARD found no protobuf or tensorboard package)"
+  exit 77
+fi
+PY=${LATENTEBM_TENSORBOARD_PYTHON:-$SRC/.deps/py/bin/python}
+
+source "$SRC/tests/support/cli_lib.sh"
+
+"$PY" -c "import tensorboard" 2>/dev/null ||
+  fail "$PY cannot import tensorboard, which this TensorBoard-enabled build's test needs: bash scripts/setup.sh creates it"
+
+step "prepare a tiny dataset"
+DATA="$WORK/data/tiny.h5"
+make_tiny_data "$WORK/idx" "$DATA" 64 20
+
+RUN="$WORK/run"
+TRAIN=("$BIN" train --config "$CONFIG" --run-dir "$RUN" "data.path=$DATA" data.train_limit=0 train.iterations=12
+  train.batch_size=8 model.ngf=4 train.langevin_steps=2 train.stages=2 log.log_every=4 log.checkpoint_every=6
+  log.tensorboard_images_every=6 sample.count=4 sample.steps=5)
+step "train 6 of 12 iterations, then resume to the end"
+ok train1 "${TRAIN[@]}" --max-iterations 6
+ok train2 "${TRAIN[@]}"
+grep -q "watch it: tensorboard --logdir $RUN/tensorboard" "$WORK/train2.out" || { cat "$WORK/train2.out" >&2; fail "no summary line naming the TensorBoard folder"; }
+grep -q "| stage 1 of 2 (" "$WORK/train2.out" || { cat "$WORK/train2.out" >&2; fail "no stage 1 of 2 on the progress line"; }
+grep -q "checkpoint in" "$WORK/train1.out" || { cat "$WORK/train1.out" >&2; fail "no time to the next checkpoint on the progress line"; }
+
+step "read the events with TensorBoard's reader and compare with metrics.jsonl"
+ok check "$PY" "$SRC/tests/cli/tensorboard_check.py" "$RUN" 2 6,12
+cat "$WORK/check.out"
+echo "PASS tensorboard"
