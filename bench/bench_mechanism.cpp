@@ -17,6 +17,7 @@
 //
 // Usage: bench_mechanism [--seeds 3] [--stage-iters 500] [--stages 4]
 //        [--batch 200] [--lr 5e-4] [--langevin-steps 60] [--bank-steps 20]
+//        [--methods single,persistent,langevin,persistent-langevin,lebm]
 //        [--out results.md]
 #include <torch/torch.h>
 
@@ -27,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "eval/density.h"
@@ -69,6 +71,7 @@ struct Settings {
   double lr = 5e-4, prior_delta = 0.4;
   int64_t eval_samples = 20000, proposal_samples = 200000;
   std::string out;
+  std::string methods = "single,persistent,langevin,persistent-langevin,lebm";  // which rows to run
 };
 
 // KL(q || p_stages) from held-out samples of q, with Z by importance sampling
@@ -142,6 +145,7 @@ int main(int argc, char** argv) {
     else if (k == "--langevin-steps") st.langevin_steps = std::stoll(v);
     else if (k == "--bank-steps") st.bank_steps = std::stoll(v);
     else if (k == "--out") st.out = v;
+    else if (k == "--methods") st.methods = v;
     else {
       std::cerr << "unknown option " << k << " (see the comment at the top of bench/bench_mechanism.cpp)\n";
       return 2;
@@ -154,11 +158,19 @@ int main(int argc, char** argv) {
   auto proposal = torch::cat({torch::randn({st.proposal_samples / 2, kDim}), q.sample(st.proposal_samples / 2)});
   const auto log_r = torch::logaddexp(standard_normal_log_density(proposal).to(torch::kFloat64), q.log_density(proposal)) -
                      std::log(2.0);
-  const std::vector<std::pair<Kind, std::string>> methods = {{Kind::kSingle, "single-stage NCE"},
-                                                             {Kind::kPersistent, "K-stage NCE, persistent"},
-                                                             {Kind::kLangevin, "K-stage NCE, langevin"},
-                                                             {Kind::kPersistentLangevin, "K-stage NCE, persistent-langevin"},
-                                                             {Kind::kLebm, "LEBM (maximum likelihood)"}};
+  const std::vector<std::tuple<Kind, std::string, std::string>> all = {
+      {Kind::kSingle, "single", "single-stage NCE"},
+      {Kind::kPersistent, "persistent", "K-stage NCE, persistent"},
+      {Kind::kLangevin, "langevin", "K-stage NCE, langevin"},
+      {Kind::kPersistentLangevin, "persistent-langevin", "K-stage NCE, persistent-langevin"},
+      {Kind::kLebm, "lebm", "LEBM (maximum likelihood)"}};
+  std::vector<std::pair<Kind, std::string>> methods;
+  for (const auto& [kind, key, name] : all)
+    if (("," + st.methods + ",").find("," + key + ",") != std::string::npos) methods.emplace_back(kind, name);
+  if (methods.empty()) {
+    std::cerr << "--methods '" << st.methods << "' names none of single, persistent, langevin, persistent-langevin, lebm\n";
+    return 2;
+  }
   // KL of N(0, I) itself, for scale.
   MultiStagePrior none(kDim, 0, 1);
   const double kl_base = kl_q_p(none, 0, q, held_out, proposal, log_r);
@@ -168,8 +180,10 @@ int main(int argc, char** argv) {
       const auto t0 = std::chrono::steady_clock::now();
       results[name].push_back(run(kind, st, static_cast<uint64_t>(s), q, held_out, proposal, log_r));
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::fprintf(stderr, "%s seed %lld: KL %.4f (%.0f s)\n", name.c_str(), static_cast<long long>(s),
-                   results[name].back().back(), secs);
+      std::string stages;
+      for (double v : results[name].back()) stages += (stages.empty() ? "" : " ") + std::to_string(v);
+      std::fprintf(stderr, "%s seed %lld: KL %.4f (%.0f s; after each stage: %s)\n", name.c_str(),
+                   static_cast<long long>(s), results[name].back().back(), secs, stages.c_str());
     }
   std::string md;
   char buf[512];
