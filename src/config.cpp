@@ -78,7 +78,7 @@ std::vector<Field> fields(Config& c) {
       {"log.noise_reference_samples", &c.log.noise_reference_samples},
       {"log.noise_reference_steps", &c.log.noise_reference_steps},
       {"log.noise_reference_delta", &c.log.noise_reference_delta},
-      {"log.tensorboard", &c.log.tensorboard},
+      {"log.tensorboard", enum_ref(&c.log.tensorboard)},
       {"log.tensorboard_images_every", &c.log.tensorboard_images_every},
       {"sample.method", enum_ref(&c.sample.method)},
       {"sample.steps", &c.sample.steps},
@@ -300,7 +300,6 @@ void validate(const Config& c) {
   need(c.log.noise_reference_samples >= 0, "log.noise_reference_samples must be >= 0 (0 = no noise diagnostics)");
   need(c.log.noise_reference_steps >= 0, "log.noise_reference_steps must be >= 0");
   need(c.log.noise_reference_delta > 0, "log.noise_reference_delta must be > 0");
-  need(c.log.tensorboard == "on" || c.log.tensorboard == "off", "log.tensorboard must be on or off");
   need(c.log.tensorboard_images_every >= 0, "log.tensorboard_images_every must be >= 0 (0 = none during training)");
   need(c.train.max_rollbacks >= 0, "train.max_rollbacks must be >= 0");
   need(c.train.rollback_delta_factor > 0 && c.train.rollback_delta_factor < 1, "train.rollback_delta_factor must be in (0, 1)");

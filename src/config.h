@@ -90,7 +90,7 @@ struct LogConfig {
   // (scalars of every metrics.jsonl row, pictures, the config as text). A
   // build without TensorBoard support (CMake LATENTEBM_TENSORBOARD=OFF) says
   // so once and writes none.
-  std::string tensorboard = "on";
+  Switch tensorboard = Switch::kOn;
   // Iterations between TensorBoard pictures (samples, reconstructions, the
   // Langevin strip); 0 = none during training. A finished run always adds
   // them once at its last iteration while tensorboard is on.

@@ -16,6 +16,8 @@
 #include "eval/evaluate.h"
 #include "eval/score.h"
 #include "io/atomic_file.h"
+#include "io/run_dir.h"
+#include "io/tensorboard.h"
 #include "log.h"
 #include "train/checkpoint.h"
 
@@ -47,6 +49,28 @@ std::string eval_summary(const nlohmann::json& result) {
   return s.str();
 }
 }  // namespace
+
+// An evaluation of a run directory's checkpoint also lands in the run's
+// TensorBoard log (a new events file, as a resumed run adds one), at the
+// checkpoint's iteration: eval/<metric>, or eval/stages_<k>/<metric> when
+// --stages chose a number of prior stages.
+static void log_eval_to_tensorboard(const EvalCommandOptions& o, const LoadedRun& r, const nlohmann::json& result,
+                             int64_t iteration) {
+  if (!o.model.run_dir || r.cfg.log.tensorboard != Switch::kOn || !tensorboard_available()) return;
+  const std::string prefix = o.stages ? "eval/stages_" + std::to_string(*o.stages) + "/" : "eval/";
+  std::vector<std::pair<std::string, double>> values;
+  for (const char* key : {"reconstruction_mse", "fd_classifier", "fid"})
+    if (result.contains(key) && result[key].is_object() && result[key].contains("value") && result[key]["value"].is_number())
+      values.emplace_back(prefix + key, result[key]["value"].get<double>());
+  if (values.empty()) return;
+  try {
+    TensorBoardWriter tb(RunDir(*o.model.run_dir).tensorboard());
+    tb.scalars(values, iteration);
+    spdlog::info("TensorBoard: {} value(s) at iteration {} in {}", values.size(), iteration, tb.path());
+  } catch (const std::exception& e) {
+    spdlog::warn("could not add the evaluation to the TensorBoard log: {}", e.what());
+  }
+}
 
 int run_eval(const EvalCommandOptions& o) {
   MpiSession mpi;
@@ -88,6 +112,7 @@ int run_eval(const EvalCommandOptions& o) {
     io::write_file_atomically(out, result.dump(2) + "\n");
     std::cout << eval_summary(result) << std::flush;
     spdlog::info("wrote {}", out);
+    log_eval_to_tensorboard(o, r, result, meta.iteration);
   }
   comm.barrier("eval done");
   return kExitOk;

@@ -53,7 +53,7 @@ void add_tensorboard(Trainer& trainer, const Config& cfg, std::shared_ptr<Tensor
 // log.tensorboard=on on rank 0: the log, or none (with a warning) where this
 // build or the run directory cannot have one. Training goes on either way.
 std::shared_ptr<TensorBoardLog> open_tensorboard(const RunDir& run, const Config& cfg, bool root) {
-  if (!root || cfg.log.tensorboard != "on") return nullptr;
+  if (!root || cfg.log.tensorboard != Switch::kOn) return nullptr;
   try {
     auto tb = std::make_shared<TensorBoardLog>(run, cfg);
     spdlog::debug("TensorBoard events file {}", tb->path());

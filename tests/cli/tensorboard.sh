@@ -48,4 +48,19 @@ grep -q "checkpoint in" "$WORK/train1.out" || { cat "$WORK/train1.out" >&2; fail
 step "read the events with TensorBoard's reader and compare with metrics.jsonl"
 ok check "$PY" "$SRC/tests/cli/tensorboard_check.py" "$RUN" 2 6,12
 cat "$WORK/check.out"
+
+step "an evaluation of the run lands in its TensorBoard log at the checkpoint's iteration"
+ok eval "$BIN" eval --run-dir "$RUN" --samples 0 --test-limit 8 --out "$WORK/eval.json"
+ok evalcheck "$PY" - "$RUN/tensorboard" "$WORK/eval.json" <<'PYEOF'
+import json, sys
+import numpy as np
+from tensorboard.backend.event_processing import event_accumulator as ea
+acc = ea.EventAccumulator(sys.argv[1], size_guidance={ea.SCALARS: 0})
+acc.Reload()
+want = json.load(open(sys.argv[2]))["reconstruction_mse"]["value"]
+got = [(e.step, e.value) for e in acc.Scalars("eval/reconstruction_mse")]
+assert got == [(12, float(np.float32(want)))], (got, want)
+print(f"ok: eval/reconstruction_mse {got}")
+PYEOF
+cat "$WORK/evalcheck.out"
 echo "PASS tensorboard"
