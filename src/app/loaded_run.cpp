@@ -47,7 +47,15 @@ int64_t prior_stages(const std::optional<int64_t>& requested, const LoadedRun& r
   const auto meta = read_checkpoint_meta(r.ckpt);
   const auto info = data::inspect_dataset(r.cfg.data.path);
   const int64_t n = r.cfg.data.train_limit > 0 ? std::min(r.cfg.data.train_limit, info.n_train) : info.n_train;
-  if (meta.iteration >= total_iterations(r.cfg, n)) return r.cfg.train.stages;
+  // A finished run has trained stages 0..stage: all K under the fixed
+  // schedule, possibly fewer under train.stage_schedule=adaptive when a stage
+  // never plateaued (its later ratio networks never trained and stay out).
+  if (meta.iteration >= total_iterations(r.cfg, n)) {
+    const int64_t trained = std::min(meta.stage + 1, r.cfg.train.stages);
+    if (trained < r.cfg.train.stages)
+      spdlog::info("the adaptive schedule trained {} of {} stages: using those", trained, r.cfg.train.stages);
+    return trained;
+  }
   spdlog::warn("checkpoint {} is from an unfinished run (stage {} active): using the {} finished stage(s) of the prior",
                r.ckpt, meta.stage, meta.stage);
   return std::min(meta.stage, r.cfg.train.stages);

@@ -87,4 +87,14 @@ ok strip "$BIN" sample --run-dir "$RUN" --strip "$WORK/strip.png" --count 3 --st
 is_png "$WORK/strip.png"
 fails_with bad-format "--format must be png or npz" "$BIN" sample --run-dir "$RUN" --format gif
 
+# ------------------------------------------- adaptive schedule, K not reached
+step "a finished adaptive-schedule run that trained 3 of 4 stages is evaluated with those 3"
+RUN3="$WORK/run-adaptive"
+ok train3 "$BIN" train --config "$CONFIG" --run-dir "$RUN3" "data.path=$DATA" data.train_limit=0 train.iterations=12 \
+  train.batch_size=8 model.ngf=4 train.langevin_steps=2 train.stages=4 train.stage_schedule=adaptive \
+  train.min_stage_iterations=1 train.max_stage_iterations=4 train.plateau_patience=1000 log.checkpoint_every=12 \
+  sample.count=4 sample.steps=5 --no-pictures
+ok eval3 "$BIN" eval --run-dir "$RUN3" --samples 0 --test-limit 8 --out "$WORK/eval3.json"
+grep -q '"prior_stages": 3' "$WORK/eval3.json" || { cat "$WORK/eval3.json" "$WORK/eval3.out" >&2; fail "eval used untrained stages"; }
+
 echo "cli eval test passed"
