@@ -4,17 +4,7 @@
 # --format npz and --strip, plus the errors a user is most likely to hit.
 # usage: bash eval.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
-
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 <path-to-latentebm> <source-dir>" >&2
-  exit 2
-fi
-BIN=$(readlink -f "$1")
-SRC=$(readlink -f "$2")
-CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
-[[ -x "$BIN" ]] || { echo "not an executable: $BIN" >&2; exit 2; }
-
-source "$SRC/tests/support/cli_lib.sh"
+source "$(dirname "$0")/../support/cli_lib.sh" "$@"
 
 # JSON number at a key path like .reconstruction_mse.value (flat grep: our own
 # eval.json is pretty-printed with one key per line).

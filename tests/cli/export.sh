@@ -7,17 +7,7 @@
 # samplers run, and that the README's three lines work as written.
 # usage: bash export.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
-
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 <path-to-latentebm> <source-dir>" >&2
-  exit 2
-fi
-BIN=$(readlink -f "$1")
-SRC=$(readlink -f "$2")
-CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
-[[ -x "$BIN" ]] || { echo "not an executable: $BIN" >&2; exit 2; }
-
-source "$SRC/tests/support/cli_lib.sh"
+source "$(dirname "$0")/../support/cli_lib.sh" "$@"
 
 # Debian's Python, which python3-torch installs into (a pyenv or venv python3
 # first on PATH would not have it).

@@ -20,15 +20,7 @@
 #   - a malformed LATENTEBM_INJECT is refused at start-up, a valid one warned about.
 # usage: bash faults.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
-
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 <path-to-latentebm> <source-dir>" >&2
-  exit 2
-fi
-BIN=$(readlink -f "$1")
-SRC=$(readlink -f "$2")
-CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
-source "$SRC/tests/support/cli_lib.sh"
+source "$(dirname "$0")/../support/cli_lib.sh" "$@"
 LIMIT=120
 
 step "tiny datasets"

@@ -2,9 +2,7 @@
 # The layer order of src/ holds (scripts/check_layers.sh), and the check
 # catches an include against it. Usage: layers.sh <latentebm binary> <source dir>
 set -euo pipefail
-BIN=$1
-SRC=$2
-source "$SRC/tests/support/cli_lib.sh"
+source "$(dirname "$0")/../support/cli_lib.sh" "$@"
 
 step "the tree follows the layer order"
 ok layers bash "$SRC/scripts/check_layers.sh" "$SRC/src"

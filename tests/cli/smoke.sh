@@ -4,18 +4,7 @@
 # usage: bash smoke.sh <path-to-latentebm> <source-dir>
 # Needs only bash, coreutils, gzip and mpirun (no python).
 set -euo pipefail
-
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 <path-to-latentebm> <source-dir>" >&2
-  exit 2
-fi
-BIN=$(readlink -f "$1")
-SRC=$(readlink -f "$2")
-CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
-[[ -x "$BIN" ]] || { echo "not an executable: $BIN" >&2; exit 2; }
-[[ -f "$CONFIG" ]] || { echo "missing preset: $CONFIG" >&2; exit 2; }
-
-source "$SRC/tests/support/cli_lib.sh"
+source "$(dirname "$0")/../support/cli_lib.sh" "$@"
 
 step "help texts"
 rc=0

@@ -9,23 +9,13 @@
 # lacks the Python package.
 # usage: bash tensorboard.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
-
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 <path-to-latentebm> <source-dir>" >&2
-  exit 2
-fi
-BIN=$(readlink -f "$1")
-SRC=$(readlink -f "$2")
-CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
-[[ -x "$BIN" ]] || { echo "not an executable: $BIN" >&2; exit 2; }
+source "$(dirname "$0")/../support/cli_lib.sh" "$@"
 
 if [[ ${LATENTEBM_TENSORBOARD:-ON} != ON ]]; then
   echo "SKIP: this build writes no TensorBoard files (CMake LATENTEBM_TENSORBOARD found no protobuf or tensorboard package)"
   exit 77
 fi
 PY=${LATENTEBM_TENSORBOARD_PYTHON:-$SRC/.deps/py/bin/python}
-
-source "$SRC/tests/support/cli_lib.sh"
 
 "$PY" -c "import tensorboard" 2>/dev/null ||
   fail "$PY cannot import tensorboard, which this TensorBoard-enabled build's test needs: bash scripts/setup.sh creates it"

@@ -16,14 +16,7 @@
 # slots and says so.
 # usage: bash test_hostfile.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 <path-to-latentebm> <source-dir>" >&2
-  exit 2
-fi
-BIN=$(readlink -f "$1")
-SRC=$(readlink -f "$2")
-CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
-source "$SRC/tests/support/cli_lib.sh"
+source "$(dirname "$0")/../support/cli_lib.sh" "$@"
 source "$SRC/tests/cluster/cluster_lib.sh"
 NODES_NAME="lebm$$"
 SUBNET="10.77.$(($$ % 250 + 1))"

@@ -14,14 +14,7 @@
 # Stops the daemons it started whatever happens.
 # usage: bash test_slurm.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 <path-to-latentebm> <source-dir>" >&2
-  exit 2
-fi
-BIN=$(readlink -f "$1")
-SRC=$(readlink -f "$2")
-CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
-source "$SRC/tests/support/cli_lib.sh"
+source "$(dirname "$0")/../support/cli_lib.sh" "$@"
 source "$SRC/tests/cluster/cluster_lib.sh"
 SLURM_DIR="$WORK/slurm"
 trap 'bash "$SRC/tests/cluster/slurm_down.sh" "$SLURM_DIR" >/dev/null 2>&1; rm -rf "$WORK"' EXIT

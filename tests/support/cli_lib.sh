@@ -1,7 +1,18 @@
 # Shared helpers of the CLI tests (tests/cli/*.sh): a scratch directory,
 # mpirun with the flags these machines need, commands that must succeed or
 # fail with a given message, and writers of tiny MNIST-format idx files.
-# Source it after setting BIN and SRC.
+# Source it with the test's own arguments, <path-to-latentebm> <source-dir>:
+#   source "$(dirname "$0")/../support/cli_lib.sh" "$@"
+# It checks them and sets BIN, SRC and CONFIG (the quick preset).
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 <path-to-latentebm> <source-dir>" >&2
+  exit 2
+fi
+BIN=$(readlink -f "$1")
+SRC=$(readlink -f "$2")
+CONFIG="$SRC/configs/fashion-mnist-quick.yaml"
+[[ -x "$BIN" ]] || { echo "not an executable: $BIN" >&2; exit 2; }
+[[ -f "$CONFIG" ]] || { echo "missing preset: $CONFIG" >&2; exit 2; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/latentebm_cli.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
