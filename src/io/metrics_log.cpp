@@ -22,18 +22,24 @@ void MetricsWriter::append(const nlohmann::json& row) const {
   if (!out) throw std::runtime_error("cannot append to '" + path_ + "': " + std::strerror(errno));
 }
 
+namespace {
+// One line of metrics.jsonl: an object row, or nothing for an empty line or a
+// line cut by a crash.
+void add_row(const std::string& line, std::vector<nlohmann::json>& rows) {
+  if (line.empty()) return;
+  try {
+    auto row = nlohmann::json::parse(line);
+    if (row.is_object()) rows.push_back(std::move(row));
+  } catch (const std::exception&) {
+    // a line cut by a crash: skip it
+  }
+}
+}  // namespace
+
 std::vector<nlohmann::json> read_metrics(const std::string& path) {
   std::vector<nlohmann::json> rows;
   std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    try {
-      auto row = nlohmann::json::parse(line);
-      if (row.is_object()) rows.push_back(std::move(row));
-    } catch (const std::exception&) {
-      // a line cut by a crash: skip it
-    }
-  }
+  for (std::string line; std::getline(in, line);) add_row(line, rows);
   return rows;
 }
 
@@ -57,13 +63,7 @@ std::vector<nlohmann::json> MetricsFollower::poll() {
     const size_t nl = chunk.find('\n', at);
     const std::string line = chunk.substr(at, nl - at);
     at = nl + 1;
-    if (line.empty()) continue;
-    try {
-      auto row = nlohmann::json::parse(line);
-      if (row.is_object()) rows.push_back(std::move(row));
-    } catch (const std::exception&) {
-      // a line cut by a crash: skip it
-    }
+    add_row(line, rows);
   }
   return rows;
 }
