@@ -69,8 +69,13 @@ if [[ -n ${TORCH2_SITE:-} ]]; then
 else
   # ---- download (once): wheels for Linux x86-64, CPython 3.11, whatever python runs pip
   mkdir -p "$WHEELS"
+  # Every manylinux tag glibc 2.28 accepts, spelled out: pip does not widen
+  # --platform by itself, and the three NVIDIA wheels carry only the older
+  # manylinux2014 / manylinux_2_17 tags (with the torch wheel's tag alone,
+  # pip reports "from versions: 0.0.0a0" for cuSPARSELt).
   pip_download() {
-    python3 -m pip download --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
+    python3 -m pip download --no-deps --only-binary=:all: \
+      --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
       --python-version 3.11 --implementation cp -d "$WHEELS" "$@"
   }
   if ! compgen -G "$WHEELS/torch-$VERSION-*.whl" >/dev/null; then
