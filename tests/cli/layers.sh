@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The layer order of src/ holds (scripts/check_layers.sh), and the check
-# catches an include against it. Usage: layers.sh <latentebm binary> <source dir>
+# catches an include against it; README's layout table names every header
+# (scripts/check_readme_layout.sh), and that check catches a new one. Usage: layers.sh <latentebm binary> <source dir>
 set -euo pipefail
 source "$(dirname "$0")/../support/cli_lib.sh" "$@"
 
@@ -18,4 +19,13 @@ rm -rf "$WORK/src"
 cp -r "$SRC/src" "$WORK/src"
 mkdir -p "$WORK/src/extra" && echo '#include "io/h5.h"' >"$WORK/src/extra/x.cpp"
 fails_with unknown-folder "folder 'extra' has no place in the layer order" bash "$SRC/scripts/check_layers.sh" "$WORK/src"
+step "README's layout table names every header of src/"
+ok readme-layout bash "$SRC/scripts/check_readme_layout.sh" "$SRC"
+
+step "a header missing from the table is caught"
+rm -rf "$WORK/repo" && mkdir -p "$WORK/repo"
+cp -r "$SRC/src" "$SRC/README.md" "$WORK/repo/"
+echo '#pragma once' >"$WORK/repo/src/model/new_idea.h"
+fails_with readme-missing "README.md's layout table does not name src/model/new_idea.h" \
+  bash "$SRC/scripts/check_readme_layout.sh" "$WORK/repo"
 echo "layers: ok"
