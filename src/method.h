@@ -82,6 +82,12 @@ struct MethodTraits {
 
 const MethodTraits& traits(Method m);
 
+// Ratio networks a model holds trained (or in training) while stage `stage`
+// of K is active: stages 0..stage, capped at K. The trainer's evaluation
+// prior and the stages a finished run's checkpoint is used with (app/)
+// both follow this one rule.
+inline int64_t stages_through(int64_t stage, int64_t K) { return stage + 1 < K ? stage + 1 : K; }
+
 // Names <-> enums. parse_enum returns nullopt for an unknown name;
 // enum_choices lists the names ("a | b | c") for error messages and --help.
 template <class E> const std::vector<std::pair<E, const char*>>& enum_table();

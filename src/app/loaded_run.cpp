@@ -51,7 +51,7 @@ int64_t prior_stages(const std::optional<int64_t>& requested, const LoadedRun& r
   // schedule, possibly fewer under train.stage_schedule=adaptive when a stage
   // never plateaued (its later ratio networks never trained and stay out).
   if (meta.iteration >= total_iterations(r.cfg, n)) {
-    const int64_t trained = std::min(meta.stage + 1, r.cfg.train.stages);
+    const int64_t trained = stages_through(meta.stage, r.cfg.train.stages);
     if (trained < r.cfg.train.stages)
       spdlog::info("the adaptive schedule trained {} of {} stages: using those", trained, r.cfg.train.stages);
     return trained;

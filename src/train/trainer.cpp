@@ -136,7 +136,7 @@ bool Trainer::stage_ends_before(int64_t t) const {
   return stage_ < stage_for(t);
 }
 
-int64_t Trainer::model_stages() const { return std::min(stage_ + 1, K_); }
+int64_t Trainer::model_stages() const { return stages_through(stage_, K_); }
 
 int64_t Trainer::posterior_stages() const { return traits_.posterior_stages(stage_); }
 
