@@ -76,13 +76,20 @@ done
   fail "same_h5_data does not tell a model from a memory shard"
 echo "   run on $WHERE finished; model and memory matrix identical to the one-machine run"
 
+# start_long_job NAME: a long training through multinode.sh in the
+# background (JOB_PID), its run in $WORK/NAME, its output in $WORK/NAME.out;
+# returns once both ranks are training.
+start_long_job() {
+  "${ON_NODE_A[@]}" env "LATENTEBM_BIN=$BIN" timeout 300 bash "$SRC/launch/multinode.sh" "$HOSTS" "$PER_NODE" \
+    "${TRAIN[@]}" --run-dir "$WORK/$1" train.iterations=100000 >"$WORK/$1.out" 2>&1 &
+  JOB_PID=$!
+  wait_for_training "$WORK/$1" "$WORK/$1.out" 120 ||
+    { kill -9 $JOB_PID; cat "$WORK/$1.out" >&2; fail "the job never started training"; }
+}
+
 step "SIGTERM to launch/multinode.sh: every rank, on both nodes, checkpoints and the job exits 0"
 STOPPED_RUN="$WORK/stopped"
-"${ON_NODE_A[@]}" env "LATENTEBM_BIN=$BIN" timeout 300 bash "$SRC/launch/multinode.sh" "$HOSTS" "$PER_NODE" \
-  "${TRAIN[@]}" --run-dir "$STOPPED_RUN" train.iterations=100000 >"$WORK/stopped.out" 2>&1 &
-JOB_PID=$!
-wait_for_training "$STOPPED_RUN" "$WORK/stopped.out" 120 ||
-  { kill -9 $JOB_PID; cat "$WORK/stopped.out" >&2; fail "the job never started training"; }
+start_long_job stopped
 # $JOB_PID is `timeout`: it passes the SIGTERM to its whole process group
 # (multinode.sh and, were it in the group, mpirun), as Ctrl-C in a terminal does.
 kill -TERM $JOB_PID
@@ -102,10 +109,7 @@ echo "   both ranks checkpointed at iteration ${its[0]}; exit 0"
 
 step "SIGKILL to $VICTIM: the job ends, naming the rank"
 KILLED="$WORK/killed"
-"${ON_NODE_A[@]}" env "LATENTEBM_BIN=$BIN" timeout 300 bash "$SRC/launch/multinode.sh" "$HOSTS" "$PER_NODE" \
-  "${TRAIN[@]}" --run-dir "$KILLED" train.iterations=100000 >"$WORK/killed.out" 2>&1 &
-JOB_PID=$!
-wait_for_training "$KILLED" "$WORK/killed.out" 120 || { kill -9 $JOB_PID; cat "$WORK/killed.out" >&2; fail "the job never started training"; }
+start_long_job killed
 pid=$(sed -n 's/.*rank 1 pid \([0-9]*\).*/\1/p' "$KILLED/logs/rank-00001.log" | head -1)
 [[ -n $pid ]] || fail "rank 1 does not log its pid"
 if [[ $MODE == netns ]]; then
