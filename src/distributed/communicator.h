@@ -27,10 +27,19 @@ class Communicator {
   virtual void allreduce_min(int64_t* data, size_t count, const char* what) = 0;
   virtual void allreduce_max(int64_t* data, size_t count, const char* what) = 0;
 
-  // Device-memory all-reduce (NCCL). `stream` is a cudaStream_t; the call is
-  // enqueued on it without synchronising the host.
+  // Device-memory all-reduce (NCCL). `stream` is a cudaStream_t; the sum is
+  // enqueued on it, then, with the collective watchdog on, waited for (timed).
   virtual bool supports_device_buffers() const { return false; }
   virtual void allreduce_sum_device(float* device_data, size_t count, void* stream, const char* what);
+  // The same sum, enqueued without the watchdog's timed wait, which
+  // wait_device_collective() does later (the trainer: once the device has
+  // the next iteration's work queued). At most one sum is left pending: a
+  // second start waits for the first. Backends without a pending state (the
+  // default) finish the sum inside start and wait for nothing.
+  virtual void allreduce_sum_device_start(float* device_data, size_t count, void* stream, const char* what) {
+    allreduce_sum_device(device_data, count, stream, what);
+  }
+  virtual void wait_device_collective() {}
 
   bool is_root() const { return rank() == 0; }
   // Every rank holds the same value? (min == max all-reduce)

@@ -14,8 +14,9 @@
 // timed wait (collective_wait.h) that polls a CUDA event recorded after it and
 // ncclCommGetAsyncError; a peer that died or stalled ends the wait after the
 // timeout with ncclCommAbort and an error naming the rank and the all-reduce.
-// That wait is the iteration's host synchronisation point, which the trainer
-// takes right after the all-reduce anyway (to read the losses). With the
+// allreduce_sum_device_start leaves that wait to wait_device_collective():
+// the trainer enqueues the next iteration's sampling first, so the host
+// waits for the all-reduce while the device already has work. With the
 // watchdog off the all-reduce is only enqueued, without host synchronisation.
 #include <cuda_runtime.h>
 #include <nccl.h>
@@ -58,13 +59,18 @@ class NcclCommunicator final : public Communicator {
 
   bool supports_device_buffers() const override { return true; }
   void allreduce_sum_device(float* data, size_t count, void* stream, const char* what) override {
+    allreduce_sum_device_start(data, count, stream, what);
+    wait_device_collective();
+  }
+
+  void allreduce_sum_device_start(float* data, size_t count, void* stream, const char* what) override {
+    wait_device_collective();  // at most one pending
     if (comm_ == nullptr)
       throw std::runtime_error("rank " + std::to_string(rank()) + ": NCCL all-reduce '" + what +
                                "': the communicator was aborted after an earlier error");
     const auto s = static_cast<cudaStream_t>(stream);
     nccl_check(ncclAllReduce(data, data, count, ncclFloat, ncclSum, comm_, s), std::string("ncclAllReduce '") + what + "'");
-    const double timeout = collective_timeout();
-    if (timeout <= 0) {
+    if (collective_timeout() <= 0) {
       // Errors of earlier asynchronous operations surface here without a sync.
       ncclResult_t async = ncclSuccess;
       nccl_check(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError");
@@ -72,8 +78,15 @@ class NcclCommunicator final : public Communicator {
       return;
     }
     cuda_check(cudaEventRecord(done_, s), "cudaEventRecord");
+    pending_ = what;
+  }
+
+  // The timed wait on the pending all-reduce, if any.
+  void wait_device_collective() override {
+    if (pending_.empty()) return;
     CollectiveWaitOptions opt;
-    opt.rank = rank(), opt.op = "NCCL all-reduce", opt.what = what, opt.timeout_s = timeout;
+    opt.rank = rank(), opt.op = "NCCL all-reduce", opt.what = pending_, opt.timeout_s = collective_timeout();
+    pending_.clear();
     wait_for_collective([this] { return poll(); },
                         [this] {
                           ncclCommAbort(comm_);
@@ -114,6 +127,7 @@ class NcclCommunicator final : public Communicator {
   std::unique_ptr<Communicator> control_;
   ncclComm_t comm_ = nullptr;
   cudaEvent_t done_ = nullptr;  // recorded after each watched all-reduce
+  std::string pending_;         // what the watched all-reduce not yet waited for is for ("" = none)
 };
 
 }  // namespace

@@ -28,6 +28,13 @@ void unpack(const torch::Tensor& flat, const std::vector<torch::Tensor>& tensors
 }
 
 void allreduce_sum(Communicator& comm, torch::Tensor& flat, const char* what) {
+  start_allreduce_sum(comm, flat, what);
+  finish_allreduce(comm);
+}
+
+void finish_allreduce(Communicator& comm) { comm.wait_device_collective(); }
+
+void start_allreduce_sum(Communicator& comm, torch::Tensor& flat, const char* what) {
   if (comm.size() == 1) return;
   if (flat.scalar_type() != torch::kFloat32 || !flat.is_contiguous())
     throw std::logic_error(std::string("allreduce_sum '") + what + "': needs a contiguous float32 tensor");
@@ -36,8 +43,8 @@ void allreduce_sum(Communicator& comm, torch::Tensor& flat, const char* what) {
   } else if (comm.supports_device_buffers()) {
 #ifdef LATENTEBM_WITH_CUDA
     // NCCL, enqueued on LibTorch's current stream: no host synchronisation.
-    comm.allreduce_sum_device(flat.data_ptr<float>(), static_cast<size_t>(flat.numel()),
-                              c10::cuda::getCurrentCUDAStream(flat.device().index()).stream(), what);
+    comm.allreduce_sum_device_start(flat.data_ptr<float>(), static_cast<size_t>(flat.numel()),
+                                    c10::cuda::getCurrentCUDAStream(flat.device().index()).stream(), what);
 #else
     throw std::logic_error("device all-reduce requested in a build without CUDA");
 #endif

@@ -19,6 +19,12 @@ void unpack(const torch::Tensor& flat, const std::vector<torch::Tensor>& tensors
 // through the communicator directly; device tensors are staged through host
 // memory (the NCCL backend replaces this on GPUs).
 void allreduce_sum(Communicator& comm, torch::Tensor& flat, const char* what);
+// The same sum in two halves: start_allreduce_sum enqueues it (NCCL on a
+// device tensor) and finish_allreduce does the watchdog's timed wait; call
+// finish before reading `flat` on the host or starting another. Everywhere
+// else the sum is complete when start returns and finish does nothing.
+void start_allreduce_sum(Communicator& comm, torch::Tensor& flat, const char* what);
+void finish_allreduce(Communicator& comm);
 
 // Overwrite `tensors` on every rank with root's values (one broadcast).
 void broadcast_tensors(Communicator& comm, const std::vector<torch::Tensor>& tensors, int root, const char* what);

@@ -27,6 +27,25 @@ void Adam::step() {
   }
 }
 
+void Adam::step_if(const torch::Tensor& apply) {
+  torch::NoGradGuard no_grad;
+  ++t_;
+  const double c1 = 1.0 - std::pow(b1_, static_cast<double>(t_));
+  const double c2 = 1.0 - std::pow(b2_, static_cast<double>(t_));
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const auto& g = params_[i].grad();
+    if (!g.defined()) continue;
+    // The operations of step(), out of place (the same values), then selected.
+    auto m = m_[i].mul(b1_).add_(g, 1.0 - b1_);
+    auto v = v_[i].mul(b2_).addcmul_(g, g, 1.0 - b2_);
+    auto denom = (v / c2).sqrt_().add_(eps_);
+    auto p = params_[i].detach().addcdiv(m, denom, -lr_ / c1);
+    m_[i].copy_(torch::where(apply, m, m_[i]));
+    v_[i].copy_(torch::where(apply, v, v_[i]));
+    params_[i].copy_(torch::where(apply, p, params_[i]));
+  }
+}
+
 void Adam::zero_grad() {
   for (auto& p : params_)
     if (p.grad().defined()) p.mutable_grad().zero_();

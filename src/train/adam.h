@@ -18,6 +18,13 @@ class Adam {
   // One update from each parameter's .grad() (a parameter without a gradient
   // is left unchanged).
   void step();
+  // The same update where the device scalar `apply` (bool) is true, nothing
+  // where it is false (parameters and moments keep their values bit for
+  // bit, whatever the gradients hold), decided on the device: the host need
+  // not read `apply` first. The step is counted either way; the caller that
+  // later reads `apply` as false calls uncount_step().
+  void step_if(const torch::Tensor& apply);
+  void uncount_step() { --t_; }
   void zero_grad();
 
   const std::vector<torch::Tensor>& params() const { return params_; }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "io/h5.h"
+#include "train/transfer.h"
 
 namespace latentebm {
 
@@ -31,7 +32,7 @@ void MemoryBank::write(const std::vector<int64_t>& global_indices, const torch::
     local[i] = global_indices[i] - shard_.begin;
   }
   for (int64_t r : local) written_at_[static_cast<size_t>(r)] = iteration;
-  auto idx = torch::tensor(local, torch::TensorOptions().dtype(torch::kLong)).to(rows_.device());
+  auto idx = to_device(torch::tensor(local, torch::TensorOptions().dtype(torch::kLong)), rows_.device());
   torch::NoGradGuard no_grad;
   rows_.index_copy_(0, idx, z.detach().to(rows_.dtype()));
 }

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "train/checkpoint.h"
 #include "train/faults.h"
+#include "train/transfer.h"
 
 namespace latentebm {
 namespace {
@@ -184,76 +185,131 @@ void Trainer::seed_iteration(int64_t t) { torch::manual_seed(iteration_seed(cfg_
 
 // ---------------------------------------------------------------------------
 // Algorithm 1.
+//
+// The host never waits for the device inside an iteration: iteration t's
+// update (all-reduce, optimizer steps masked on the device by the divergence
+// guard) is only enqueued, and the host reads its summed terms (losses, the
+// guard's verdict, the stop signal, rank 0's stage vote) in iteration t+1,
+// once t+1's sampling is queued behind it. What the terms decide is then
+// done as before: a diverged step was never applied (the mask) and its
+// memory rows are not written; a rollback, a stop or a stage switch discards
+// t+1's unstepped work and starts t+1 again (its seed makes it the same).
+// Where the host needs the state whole (a stage transition, a checkpoint,
+// the end) it reads the terms first.
 void Trainer::train(int64_t max_iterations) {
-  const int64_t end = max_iterations > 0 ? std::min(T_, iteration_ + max_iterations) : T_;
+  end_ = max_iterations > 0 ? std::min(T_, iteration_ + max_iterations) : T_;
   spdlog::info("training iterations {}..{} of T = {} | K = {} stages of {} iterations | {} rank(s) x batch {} | {} | device {}",
-               iteration_, end, T_, K_, S_, comm_.size(), local_batch_, cfg_.model.generator, device_.str());
-  StepStats window;
-  int64_t in_window = 0;
-  auto window_start = Clock::now();
-  while (iteration_ < end) {
+               iteration_, end_, T_, K_, S_, comm_.size(), local_batch_, cfg_.model.generator, device_.str());
+  window_ = StepStats{};
+  in_window_ = 0;
+  window_start_ = Clock::now();
+  while (iteration_ < end_) {
     const int64_t t = iteration_;
     // 5. Stage transition: every T/K iterations, or when the active stage's
     //    NCE loss has plateaued (train.stage_schedule); f_k frozen into the prior.
-    while (stage_ends_before(t)) enter_stage(stage_ + 1);
+    if (stage_ends_before(t)) {
+      const auto r = resolve_pending(false);
+      if (r == Resolved::kStopped) return;
+      if (r == Resolved::kRestart) continue;
+      while (stage_ends_before(t)) enter_stage(stage_ + 1);
+    }
     seed_iteration(t);
     fault_point("train.iteration", comm_.rank());
 
     // 1. Mini-batch of this rank's shard.
-    const Batch batch = load_batch(t);
+    Batch batch = load_batch(t);
 
     // 2. Posterior samples z ~ p(z | x) under the current prior p_k, by short-run Langevin.
     auto t0 = Clock::now();
     torch::Tensor grad_norm;
-    const auto z_post = sample_posterior(batch.x, &grad_norm);
+    auto z_post = sample_posterior(batch.x, &grad_norm);
     const double t_langevin = seconds_since(t0);
 
     // Noise samples of p_k for the contrastive estimation of r_k = q_k / p_k.
-    const auto z_noise = sample_noise(static_cast<int64_t>(batch.indices.size()));
+    auto z_noise = sample_noise(static_cast<int64_t>(batch.indices.size()));
 
-    // 3 + 4. One Adam step on f_k (NCE) and one on the generator, one all-reduce.
-    const bool diagnose = (t + 1) % cfg_.log.log_every == 0 || t + 1 == end;
-    StepStats s = update(batch, z_post, z_noise, grad_norm, diagnose);
-    if (s.diverged) {  // every rank is here, at the same t
-      handle_divergence(t, s, batch, z_post, z_noise);
-      const bool skipped = iteration_ == t + 1;  // (a rollback moved it back instead)
-      if (skipped && (iteration_ % cfg_.log.checkpoint_every == 0 || iteration_ == end)) save();
-      continue;
-    }
-    consecutive_skips_ = 0;
-    bank_.write(batch.indices, z_post, t);  // the memory matrix keeps each example's latest sample
-    // Adaptive schedule: rank 0's vote came back in this all-reduce; the
-    // plateau rule sees this iteration's all-reduced loss.
-    if (s.advance_stage) advance_ = true;
-    if (cfg_.train.stage_schedule == StageSchedule::kAdaptive && stage_ + 1 < K_ && !advance_ && !vote_pending_ &&
-        plateau_.observe(s.nce_loss))
-      vote_pending_ = comm_.is_root();
-    s.t_langevin = t_langevin;
+    // 3 + 4. Gradients of f_k (NCE) and of the generator into .grad ...
+    const bool diagnose = (t + 1) % cfg_.log.log_every == 0 || t + 1 == end_;
+    t0 = Clock::now();
+    auto local = local_terms(batch, z_post, z_noise, grad_norm, diagnose);
+    const double t_grad = seconds_since(t0);
+
+    // ... iteration t-1's terms read, and acted on (its update is done) ...
+    const auto r = resolve_pending(true);
+    if (r == Resolved::kStopped) return;
+    if (r == Resolved::kRestart) continue;  // what this iteration computed is dropped
+
+    // ... then one all-reduce and one Adam step on each, enqueued.
+    launch_step(t, std::move(batch), std::move(z_post), std::move(z_noise), std::move(local));
+    pending_->t_langevin = t_langevin;
+    pending_->t_update += t_grad;
     iteration_ = t + 1;
 
-    window.gen_loss += s.gen_loss, window.nce_loss += s.nce_loss, window.nce_acc += s.nce_acc;
-    window.langevin_grad_norm += s.langevin_grad_norm;
-    window.t_langevin += s.t_langevin, window.t_update += s.t_update, window.t_allreduce += s.t_allreduce;
-    window.diag_mmd2 += s.diag_mmd2, window.diag_logp_noise += s.diag_logp_noise, window.diag_logp_ref += s.diag_logp_ref;
-    window.diag_logp_post += s.diag_logp_post, window.diag_f_noise += s.diag_f_noise, window.diag_f_ref += s.diag_f_ref;
-    window.diag_count += s.diag_count;
-    ++in_window;
-    if (iteration_ % cfg_.log.log_every == 0 || iteration_ == end || s.stop_requested) {
-      log_progress(iteration_, window, in_window, seconds_since(window_start));
-      window = StepStats{};
-      in_window = 0;
-      window_start = Clock::now();
-    }
-    if (s.stop_requested) {  // preemption: every rank learnt it from the same all-reduce
-      const auto dir = save();
-      spdlog::warn("stop signal: checkpoint {} written at iteration {}; run the same command again to resume", dir, iteration_);
-      stopped_ = true;
-      return;
-    }
     for (auto& callback : iteration_callbacks_) callback(*this);  // evaluation during training (app/)
-    if (iteration_ % cfg_.log.checkpoint_every == 0 || iteration_ == end) save();
+    if (iteration_ % cfg_.log.checkpoint_every == 0 || iteration_ == end_) {
+      const auto rs = resolve_pending(false);
+      if (rs == Resolved::kStopped) return;
+      if (rs == Resolved::kRestart) continue;
+      save();
+    }
   }
+  if (resolve_pending(false) == Resolved::kStopped) return;  // (only a stop can be left: every end saves)
   if (iteration_ >= T_) spdlog::info("training finished: {} iterations in {}", T_, format_duration(seconds_since(start_time_)));
+}
+
+Trainer::Resolved Trainer::resolve_pending(bool in_flight) {
+  if (!pending_) return Resolved::kGoOn;
+  Launched l = std::move(*pending_);
+  pending_.reset();
+  const int64_t t = l.t;
+  auto t0 = Clock::now();
+  finish_allreduce(comm_);  // the watchdog's timed wait (NCCL); the host path finished in launch_step
+  StepStats s = parse_terms(l.terms.get());
+  s.t_allreduce = l.t_allreduce + seconds_since(t0);
+  s.t_langevin = l.t_langevin, s.t_update = l.t_update;
+
+  if (s.diverged) {  // every rank is here, at the same t; the masked step changed nothing
+    g_opt_.uncount_step();
+    if (l.stepped_ratio) e_opt_.uncount_step();
+    const int64_t rollbacks = rollbacks_;
+    iteration_ = t;  // as the step left it; a skip moves on to t + 1, a rollback to its checkpoint
+    handle_divergence(t, s, l.batch, l.z_post, l.z_noise);  // throws when the guard gives up
+    // Skipped: what is in flight started from the unchanged state, as a skip
+    // would have. Rolled back: it belongs to a future that did not happen.
+    return rollbacks_ != rollbacks ? Resolved::kRestart : Resolved::kGoOn;
+  }
+  consecutive_skips_ = 0;
+  bank_.write(l.batch.indices, l.z_post, t);  // the memory matrix keeps each example's latest sample
+  // Adaptive schedule: rank 0's vote came back in this all-reduce; the
+  // plateau rule sees this iteration's all-reduced loss, and rank 0's vote
+  // goes out with the next all-reduce.
+  if (s.advance_stage) advance_ = true;
+  if (cfg_.train.stage_schedule == StageSchedule::kAdaptive && stage_ + 1 < K_ && !advance_ && !vote_pending_ &&
+      plateau_.observe(s.nce_loss))
+    vote_pending_ = comm_.is_root();
+
+  window_.gen_loss += s.gen_loss, window_.nce_loss += s.nce_loss, window_.nce_acc += s.nce_acc;
+  window_.langevin_grad_norm += s.langevin_grad_norm;
+  window_.t_langevin += s.t_langevin, window_.t_update += s.t_update, window_.t_allreduce += s.t_allreduce;
+  window_.diag_mmd2 += s.diag_mmd2, window_.diag_logp_noise += s.diag_logp_noise, window_.diag_logp_ref += s.diag_logp_ref;
+  window_.diag_logp_post += s.diag_logp_post, window_.diag_f_noise += s.diag_f_noise, window_.diag_f_ref += s.diag_f_ref;
+  window_.diag_count += s.diag_count;
+  ++in_window_;
+  if ((t + 1) % cfg_.log.log_every == 0 || t + 1 == end_ || s.stop_requested) {
+    log_progress(t + 1, window_, in_window_, seconds_since(window_start_));
+    window_ = StepStats{};
+    in_window_ = 0;
+    window_start_ = Clock::now();
+  }
+  if (s.stop_requested) {  // preemption: every rank learnt it from the same all-reduce
+    iteration_ = t + 1;
+    const auto dir = save();
+    spdlog::warn("stop signal: checkpoint {} written at iteration {}; run the same command again to resume", dir, iteration_);
+    stopped_ = true;
+    return Resolved::kStopped;
+  }
+  // A stage switch decided here comes before the next iteration's sampling.
+  return s.advance_stage && in_flight ? Resolved::kRestart : Resolved::kGoOn;
 }
 // ---------------------------------------------------------------------------
 
@@ -304,7 +360,7 @@ Batch Trainer::load_batch(int64_t t) {
   auto u8 = torch::empty({local_batch_, info.c, info.h, info.w}, torch::kUInt8);
   for (int64_t i = 0; i < local_batch_; ++i)
     std::memcpy(u8.data_ptr<uint8_t>() + i * bytes, data_->image(b.indices[static_cast<size_t>(i)]), static_cast<size_t>(bytes));
-  b.x = to_unit_range(u8).to(device_);
+  b.x = to_unit_range(to_device(u8, device_));  // the bytes travel, not floats; no wait on CUDA
   return b;
 }
 
@@ -326,27 +382,22 @@ torch::Tensor Trainer::sample_noise(int64_t count) {
   return stage_noise(prior_, stage_, opt, count, uses_bank ? bank_.draw(count) : torch::Tensor(), options);
 }
 
-StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
-                          const torch::Tensor& langevin_grad_norm, bool diagnose) {
-  StepStats s;
-  auto t0 = Clock::now();
+torch::Tensor Trainer::local_terms(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
+                                   const torch::Tensor& langevin_grad_norm, bool diagnose) {
   RatioNet* active = K_ > 0 ? &prior_->ratio(stage_) : nullptr;
   g_opt_.zero_grad();
   if (active) e_opt_.zero_grad();
   auto local = accumulate_gradients(g_, active, batch.x, z_post, z_noise, cfg_.model.sigma, cfg_.train.batch_size,
                                     traits_.objective);
   auto grad_norm = langevin_grad_norm.defined() ? langevin_grad_norm.reshape({1}) : torch::zeros({1}, local.options());
-  // Guard flags, summed over ranks: non-finite posterior / noise samples, and
-  // a pending stop signal.
+  // Guard flags, summed over ranks: non-finite (or beyond the limit)
+  // posterior / noise samples on this rank.
   const double limit = cfg_.train.divergence_z_limit;
   auto bad = [limit](const torch::Tensor& z) {
     if (z.numel() == 0) return torch::zeros({}, torch::TensorOptions().dtype(torch::kBool).device(z.device()));
     return torch::isfinite(z).all().logical_not().logical_or(z.abs().max() > limit);
   };
-  auto flags = torch::stack({bad(z_post), bad(z_noise), torch::full({}, stop_requested(), torch::kBool).to(z_post.device()),
-                             torch::full({}, vote_pending_, torch::kBool).to(z_post.device())})
-                   .to(local.dtype());
-  vote_pending_ = false;  // sent
+  auto flags = torch::stack({bad(z_post), bad(z_noise)}).to(local.dtype());
   // Noise diagnostics, as rank means: [count, mmd2, log p_k on noise, on the
   // reference, on posterior samples, f_k on noise, on the reference].
   auto diag = torch::zeros({7}, local.options());
@@ -361,57 +412,102 @@ StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const
                .to(local.dtype()) /
            w;
   }
-  local = torch::cat({local, grad_norm / static_cast<double>(comm_.size()), flags, diag});
+  return torch::cat({local, grad_norm / static_cast<double>(comm_.size()), flags, diag});
+}
 
-  // One flat buffer in a fixed order: generator grads, active ratio grads, then the loss terms.
+// The terms' layout: [0] gen loss, [1] prior loss, [2] accuracy, [3] |grad z|,
+// [4] ranks with bad posterior samples, [5] with bad noise, [6..12] noise
+// diagnostics, [13] ranks with a stop signal, [14] rank 0's stage vote, then
+// (not all-reduced) [15] whether the whole reduced buffer is finite.
+namespace {
+constexpr int64_t kBadPost = 4, kBadNoise = 5, kDiag = 6, kStop = 13, kVote = 14, kFinite = 15;
+}
+
+void Trainer::launch_step(int64_t t, Batch batch, torch::Tensor z_post, torch::Tensor z_noise, torch::Tensor local) {
+  auto t0 = Clock::now();
+  Launched l;
+  l.t = t;
+  // The host's flags, known now: a pending stop signal, rank 0's vote.
+  local = torch::cat({local, to_device(torch::tensor({stop_requested() ? 1.0f : 0.0f, vote_pending_ ? 1.0f : 0.0f}),
+                                       local.device()).to(local.dtype())});
+  vote_pending_ = false;  // sent
+
+  // One flat buffer in a fixed order: generator grads, active ratio grads, then the terms.
+  l.stepped_ratio = K_ > 0;
   std::vector<torch::Tensor> parts;
   for (const auto& p : g_opt_.params()) parts.push_back(p.grad());
-  if (active)
+  if (l.stepped_ratio)
     for (const auto& p : e_opt_.params()) parts.push_back(p.grad());
   parts.push_back(local);
   auto flat = pack(parts);
   fault_point("train.before-allreduce", comm_.rank());
   auto t1 = Clock::now();
-  allreduce_sum(comm_, flat, "gradients (generator + active ratio network)");
-  s.t_allreduce = seconds_since(t1);
+  start_allreduce_sum(comm_, flat, "gradients (generator + active ratio network)");
+  l.t_allreduce = seconds_since(t1);
   unpack(flat, parts);
 
-  // The one host read of the iteration: the summed terms and whether the
-  // reduced buffer is finite, copied together (the guard below needs them
-  // before the optimizer step).
-  const auto n_terms = local.size(0);
-  auto terms = torch::cat({local, torch::isfinite(flat).all().to(local.dtype()).reshape({1})}).to(torch::kCPU);
-  const bool flat_finite = terms[n_terms].item<double>() > 0.5;
-  s.gen_loss = terms[0].item<double>();
-  s.nce_loss = terms[1].item<double>();
-  s.nce_acc = terms[2].item<double>();
-  s.langevin_grad_norm = terms[3].item<double>();
-  s.stop_requested = terms[6].item<double>() > 0;
-  s.advance_stage = terms[7].item<double>() > 0;
-  if (terms[8].item<double>() > 0.5) {  // diagnostics were computed (on every rank alike)
+  // The guard, decided on the device from the summed values (the same on
+  // every rank): no step where some rank's samples or the reduced buffer are
+  // not finite. The host reads the verdict with the terms, one iteration on.
+  const auto finite = torch::isfinite(flat).all();
+  const auto ok = finite.logical_and(local[kBadPost] == 0).logical_and(local[kBadNoise] == 0);
+  l.terms.start(torch::cat({local, finite.to(local.dtype()).reshape({1})}));
+  g_opt_.step_if(ok);
+  if (l.stepped_ratio) e_opt_.step_if(ok);
+  l.batch = std::move(batch);
+  l.z_post = std::move(z_post);
+  l.z_noise = std::move(z_noise);
+  l.t_update = seconds_since(t0) - l.t_allreduce;
+  pending_ = std::move(l);
+}
+
+StepStats Trainer::parse_terms(const torch::Tensor& host) const {
+  const auto terms = host.to(torch::kDouble).contiguous();
+  const double* v = terms.data_ptr<double>();
+  StepStats s;
+  s.gen_loss = v[0];
+  s.nce_loss = v[1];
+  s.nce_acc = v[2];
+  s.langevin_grad_norm = v[3];
+  s.stop_requested = v[kStop] > 0;
+  s.advance_stage = v[kVote] > 0;
+  if (v[kDiag] > 0.5) {  // diagnostics were computed (on every rank alike)
     s.diag_count = 1;
-    s.diag_mmd2 = terms[9].item<double>();
-    s.diag_logp_noise = terms[10].item<double>();
-    s.diag_logp_ref = terms[11].item<double>();
-    s.diag_logp_post = terms[12].item<double>();
-    s.diag_f_noise = terms[13].item<double>();
-    s.diag_f_ref = terms[14].item<double>();
+    s.diag_mmd2 = v[kDiag + 1];
+    s.diag_logp_noise = v[kDiag + 2];
+    s.diag_logp_ref = v[kDiag + 3];
+    s.diag_logp_post = v[kDiag + 4];
+    s.diag_f_noise = v[kDiag + 5];
+    s.diag_f_ref = v[kDiag + 6];
   }
   // Every rank sees the same summed values, so every rank decides alike.
-  const double bad_post = terms[4].item<double>(), bad_noise = terms[5].item<double>();
+  const double bad_post = v[kBadPost], bad_noise = v[kBadNoise];
+  const double limit = cfg_.train.divergence_z_limit;
   if (bad_post > 0 || bad_noise > 0) {
     s.diverged = true;
     s.divergence = (bad_post > 0 ? "posterior Langevin state (z) on " + std::to_string(static_cast<int>(bad_post))
                                  : "prior (noise) samples on " + std::to_string(static_cast<int>(bad_noise))) +
                    " rank(s), non-finite or beyond |z| = " + fmt::format("{:g}", limit) + " (train.divergence_z_limit)";
-  } else if (!flat_finite) {
+  } else if (v[kFinite] < 0.5) {
     s.diverged = true;
     s.divergence = "non-finite loss or gradient";
   }
-  if (s.diverged) return s;  // no optimizer step: the parameters stay as they were
-  g_opt_.step();
-  if (active) e_opt_.step();
-  s.t_update = seconds_since(t0) - s.t_allreduce;
+  return s;
+}
+
+StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
+                          const torch::Tensor& langevin_grad_norm, bool diagnose) {
+  auto local = local_terms(batch, z_post, z_noise, langevin_grad_norm, diagnose);
+  launch_step(iteration_, batch, z_post, z_noise, std::move(local));
+  Launched l = std::move(*pending_);
+  pending_.reset();
+  finish_allreduce(comm_);
+  StepStats s = parse_terms(l.terms.get());
+  s.t_allreduce = l.t_allreduce, s.t_update = l.t_update;
+  if (s.diverged) {  // the masked step changed nothing
+    g_opt_.uncount_step();
+    if (l.stepped_ratio) e_opt_.uncount_step();
+  }
   return s;
 }
 

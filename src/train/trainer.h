@@ -23,6 +23,7 @@
 #include "train/adam.h"
 #include "train/memory_bank.h"
 #include "train/schedule.h"
+#include "train/transfer.h"
 
 namespace latentebm {
 
@@ -135,8 +136,11 @@ class Trainer {
   // Reference samples of p_k for the noise diagnostics (drawn once per stage,
   // when its first logged row needs them; seeded by (seed, rank, stage)).
   const NoiseReference& noise_reference() const { return reference_; }
+  // Steps 3 + 4 at once: the update, then its all-reduced terms read (a
+  // diverged update is not applied). train() runs the same pieces with the
+  // read one iteration later.
   StepStats update(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
-                   const torch::Tensor& langevin_grad_norm = {}, bool diagnose = false);  // steps 3 + 4
+                   const torch::Tensor& langevin_grad_norm = {}, bool diagnose = false);
   std::string save();
 
  private:
@@ -155,6 +159,32 @@ class Trainer {
   std::string schedule_json() const;
   void restore_schedule(const std::string& json);
   void log_progress(int64_t t, const StepStats& sum, int64_t count, double window_s);
+
+  // An iteration whose update is enqueued (all-reduce started, optimizer
+  // steps masked on the device by the guard) and whose summed terms the host
+  // has not read yet.
+  struct Launched {
+    int64_t t = -1;
+    Batch batch;
+    torch::Tensor z_post, z_noise;
+    DeferredRead terms;  // see the layout in trainer.cpp
+    bool stepped_ratio = false;  // the active ratio network's optimizer stepped too
+    double t_langevin = 0, t_update = 0, t_allreduce = 0;
+  };
+  // Gradients of this rank's share into .grad; its loss terms, |grad z|, the
+  // guard's flags and (when `diagnose`) the noise diagnostics, on the device.
+  torch::Tensor local_terms(const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise,
+                            const torch::Tensor& langevin_grad_norm, bool diagnose);
+  // The host's flags appended, the all-reduce started, the masked optimizer
+  // steps enqueued; the result becomes pending_.
+  void launch_step(int64_t t, Batch batch, torch::Tensor z_post, torch::Tensor z_noise, torch::Tensor local);
+  StepStats parse_terms(const torch::Tensor& host_terms) const;
+  // Reads pending_'s terms and does what they decide (guard, memory rows,
+  // stage vote, progress line, stop). kRestart: the state moved (rollback) or
+  // a stage switch is due, so work `in_flight` for the next iteration is void;
+  // kStopped: a stop signal's checkpoint is written.
+  enum class Resolved { kGoOn, kRestart, kStopped };
+  Resolved resolve_pending(bool in_flight);
   // The divergence guard's decision (identical on every rank).
   void handle_divergence(int64_t t, const StepStats& s, const Batch& batch, const torch::Tensor& z_post,
                          const torch::Tensor& z_noise);
@@ -189,6 +219,12 @@ class Trainer {
   MultiStagePrior prior_{nullptr};
   Adam g_opt_, e_opt_;
   MemoryBank bank_;
+
+  std::optional<Launched> pending_;
+  int64_t end_ = 0;  // where this train() call stops
+  StepStats window_;  // iterations summed since the last progress line
+  int64_t in_window_ = 0;
+  std::chrono::steady_clock::time_point window_start_;
 
   int64_t cached_epoch_ = -1;
   std::vector<int64_t> epoch_order_;

@@ -104,4 +104,40 @@ TEST(Adam, ParameterWithoutGradientIsLeftUnchanged) {
   EXPECT_EQ(a.grad().abs().sum().item<float>(), 0.0f);
 }
 
+// step_if(true) is step(), bit for bit; step_if(false) leaves parameters and
+// moments exactly as they were even when the gradients are not finite (the
+// divergence guard's masked step), and uncount_step() takes the step back
+// from the count, so the next step's bias correction is the one step() uses.
+TEST(Adam, MaskedStepIsStepOrNothing) {
+  auto [P1, q1] = initial_params(torch::kFloat32);
+  auto [P2, q2] = initial_params(torch::kFloat32);
+  Adam plain({P1, q1}, 0.05, 0.9, 0.999), masked({P2, q2}, 0.05, 0.9, 0.999);
+  const auto yes = torch::ones({}, torch::kBool), no = torch::zeros({}, torch::kBool);
+  for (int s = 0; s < 6; ++s) {
+    plain.zero_grad();
+    quadratic_loss(P1, q1).backward();
+    plain.step();
+    masked.zero_grad();
+    quadratic_loss(P2, q2).backward();
+    if (s == 2) {  // a diverged iteration: NaN / inf gradients, not applied
+      P2.mutable_grad().fill_(std::nan(""));
+      q2.mutable_grad().fill_(INFINITY);
+      const auto P_before = P2.detach().clone(), m_before = masked.exp_avg()[0].clone(), v_before = masked.exp_avg_sq()[1].clone();
+      masked.step_if(no);
+      EXPECT_TRUE(torch::equal(P2.detach(), P_before));
+      EXPECT_TRUE(torch::equal(masked.exp_avg()[0], m_before));
+      EXPECT_TRUE(torch::equal(masked.exp_avg_sq()[1], v_before));
+      EXPECT_EQ(masked.steps(), 3);
+      masked.uncount_step();
+      masked.zero_grad();
+      quadratic_loss(P2, q2).backward();  // the same gradient as the plain step's
+    }
+    masked.step_if(yes);
+    ASSERT_TRUE(torch::equal(P1, P2)) << "P differs at step " << s + 1;
+    ASSERT_TRUE(torch::equal(q1, q2)) << "q differs at step " << s + 1;
+    ASSERT_TRUE(torch::equal(plain.exp_avg_sq()[0], masked.exp_avg_sq()[0]));
+  }
+  EXPECT_EQ(masked.steps(), plain.steps());
+}
+
 }  // namespace
