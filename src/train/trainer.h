@@ -82,8 +82,10 @@ class Trainer {
           const std::optional<std::string>& resume_from = std::nullopt,
           const std::optional<torch::Device>& device = std::nullopt);
 
-  // Called on every rank after each completed iteration (iteration() is the
-  // number done), before that iteration's checkpoint, in the order added.
+  // Called on every rank after each iteration's update (iteration() is the
+  // number done; the parameters are as its step left them, its summed terms
+  // are read in the next iteration), before that iteration's checkpoint, in
+  // the order added.
   // Evaluation during training hooks in here (the application layer adds it);
   // a callback that runs collectives must run them on every rank.
   using IterationCallback = std::function<void(Trainer&)>;
