@@ -12,22 +12,11 @@ Adam::Adam(std::vector<torch::Tensor> params, double lr, double beta1, double be
   }
 }
 
-void Adam::step() {
-  torch::NoGradGuard no_grad;
-  ++t_;
-  const double c1 = 1.0 - std::pow(b1_, static_cast<double>(t_));
-  const double c2 = 1.0 - std::pow(b2_, static_cast<double>(t_));
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const auto& g = params_[i].grad();
-    if (!g.defined()) continue;
-    m_[i].mul_(b1_).add_(g, 1.0 - b1_);
-    v_[i].mul_(b2_).addcmul_(g, g, 1.0 - b2_);
-    auto denom = (v_[i] / c2).sqrt_().add_(eps_);
-    params_[i].addcdiv_(m_[i], denom, -lr_ / c1);
-  }
-}
+void Adam::step() { update(nullptr); }
 
-void Adam::step_if(const torch::Tensor& apply) {
+void Adam::step_if(const torch::Tensor& apply) { update(&apply); }
+
+void Adam::update(const torch::Tensor* apply) {
   torch::NoGradGuard no_grad;
   ++t_;
   const double c1 = 1.0 - std::pow(b1_, static_cast<double>(t_));
@@ -35,14 +24,17 @@ void Adam::step_if(const torch::Tensor& apply) {
   for (size_t i = 0; i < params_.size(); ++i) {
     const auto& g = params_[i].grad();
     if (!g.defined()) continue;
-    // The operations of step(), out of place (the same values), then selected.
     auto m = m_[i].mul(b1_).add_(g, 1.0 - b1_);
     auto v = v_[i].mul(b2_).addcmul_(g, g, 1.0 - b2_);
-    auto denom = (v / c2).sqrt_().add_(eps_);
-    auto p = params_[i].detach().addcdiv(m, denom, -lr_ / c1);
-    m_[i].copy_(torch::where(apply, m, m_[i]));
-    v_[i].copy_(torch::where(apply, v, v_[i]));
-    params_[i].copy_(torch::where(apply, p, params_[i]));
+    auto p = params_[i].detach().addcdiv(m, (v / c2).sqrt_().add_(eps_), -lr_ / c1);
+    if (apply) {  // masked: the old values where `apply` is false
+      m = torch::where(*apply, m, m_[i]);
+      v = torch::where(*apply, v, v_[i]);
+      p = torch::where(*apply, p, params_[i].detach());
+    }
+    m_[i].copy_(m);
+    v_[i].copy_(v);
+    params_[i].detach().copy_(p);
   }
 }
 

@@ -35,6 +35,8 @@ class Adam {
   double lr() const { return lr_; }
 
  private:
+  void update(const torch::Tensor* apply);  // step (apply null) or step_if
+
   std::vector<torch::Tensor> params_, m_, v_;
   double lr_ = 1e-3, b1_ = 0.9, b2_ = 0.999, eps_ = 1e-8;
   int64_t t_ = 0;
