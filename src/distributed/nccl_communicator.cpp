@@ -21,6 +21,7 @@
 #include <cuda_runtime.h>
 #include <nccl.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -78,15 +79,15 @@ class NcclCommunicator final : public Communicator {
       return;
     }
     cuda_check(cudaEventRecord(done_, s), "cudaEventRecord");
-    pending_ = what;
+    pending_ = std::string(what);
   }
 
   // The timed wait on the pending all-reduce, if any.
   void wait_device_collective() override {
-    if (pending_.empty()) return;
+    if (!pending_) return;
     CollectiveWaitOptions opt;
-    opt.rank = rank(), opt.op = "NCCL all-reduce", opt.what = pending_, opt.timeout_s = collective_timeout();
-    pending_.clear();
+    opt.rank = rank(), opt.op = "NCCL all-reduce", opt.what = *pending_, opt.timeout_s = collective_timeout();
+    pending_.reset();
     wait_for_collective([this] { return poll(); },
                         [this] {
                           ncclCommAbort(comm_);
@@ -127,7 +128,7 @@ class NcclCommunicator final : public Communicator {
   std::unique_ptr<Communicator> control_;
   ncclComm_t comm_ = nullptr;
   cudaEvent_t done_ = nullptr;  // recorded after each watched all-reduce
-  std::string pending_;         // what the watched all-reduce not yet waited for is for ("" = none)
+  std::optional<std::string> pending_;  // what the watched all-reduce not yet waited for is for
 };
 
 }  // namespace
