@@ -262,15 +262,9 @@ Trainer::Resolved Trainer::resolve_pending(bool in_flight) {
   Launched l = std::move(*pending_);
   pending_.reset();
   const int64_t t = l.t;
-  auto t0 = Clock::now();
-  finish_allreduce(comm_);  // the watchdog's timed wait (NCCL); the host path finished in launch_step
-  StepStats s = parse_terms(l.terms.get());
-  s.t_allreduce = l.t_allreduce + seconds_since(t0);
-  s.t_langevin = l.t_langevin, s.t_update = l.t_update;
+  const StepStats s = read_launched(l);
 
   if (s.diverged) {  // every rank is here, at the same t; the masked step changed nothing
-    g_opt_.uncount_step();
-    if (l.stepped_ratio) e_opt_.uncount_step();
     const int64_t rollbacks = rollbacks_;
     iteration_ = t;  // as the step left it; a skip moves on to t + 1, a rollback to its checkpoint
     handle_divergence(t, s, l.batch, l.z_post, l.z_noise);  // throws when the guard gives up
@@ -501,10 +495,16 @@ StepStats Trainer::update(const Batch& batch, const torch::Tensor& z_post, const
   launch_step(iteration_, batch, z_post, z_noise, std::move(local));
   Launched l = std::move(*pending_);
   pending_.reset();
-  finish_allreduce(comm_);
+  return read_launched(l);
+}
+
+StepStats Trainer::read_launched(Launched& l) {
+  auto t0 = Clock::now();
+  finish_allreduce(comm_);  // the watchdog's timed wait (NCCL); the host path finished in launch_step
   StepStats s = parse_terms(l.terms.get());
-  s.t_allreduce = l.t_allreduce, s.t_update = l.t_update;
-  if (s.diverged) {  // the masked step changed nothing
+  s.t_allreduce = l.t_allreduce + seconds_since(t0);
+  s.t_langevin = l.t_langevin, s.t_update = l.t_update;
+  if (s.diverged) {  // the masked step changed nothing: it does not count
     g_opt_.uncount_step();
     if (l.stepped_ratio) e_opt_.uncount_step();
   }

@@ -181,6 +181,9 @@ class Trainer {
   // steps enqueued; the result becomes pending_.
   void launch_step(int64_t t, Batch batch, torch::Tensor z_post, torch::Tensor z_noise, torch::Tensor local);
   StepStats parse_terms(const torch::Tensor& host_terms) const;
+  // Waits for a launched update's terms (and, with NCCL, its all-reduce) and
+  // reads them; a masked (diverged) step is taken back from the step counts.
+  StepStats read_launched(Launched& l);
   // Reads pending_'s terms and does what they decide (guard, memory rows,
   // stage vote, progress line, stop). kRestart: the state moved (rollback) or
   // a stage switch is due, so work `in_flight` for the next iteration is void;
