@@ -87,6 +87,8 @@ int run_eval(const EvalCommandOptions& o) {
   opt.fid_reference_limit = o.fid_reference_limit;
   opt.classifier.epochs = o.classifier_epochs.value_or(opt.classifier.epochs);
   opt.prior_stages = prior_stages(o.stages, r);
+  Config cfg = r.cfg;  // the FD / FID samples' sampler: the run's, or the command line's
+  cfg.sample = sampler_config(r.cfg.sample, o.sampler);
   const fs::path out_dir = o.model.run_dir ? fs::path(*o.model.run_dir) : fs::path(r.ckpt);
   // The classifier cache lives next to the dataset unless that folder is read-only.
   std::string cache = o.classifier.value_or("");
@@ -103,7 +105,7 @@ int run_eval(const EvalCommandOptions& o) {
     spdlog::info("no --fid-model: FID is skipped (it needs Inception weights; `latentebm eval --help` says how to export them)");
   spdlog::info("evaluating {} on {} rank(s), prior stages {}", r.ckpt, comm.size(), opt.prior_stages);
 
-  auto result = evaluate_model(comm, r.cfg, r.g, r.prior, r.device, opt);
+  auto result = evaluate_model(comm, cfg, r.g, r.prior, r.device, opt);
   const auto meta = read_checkpoint_meta(r.ckpt);
   result["checkpoint"] = r.ckpt;
   result["iteration"] = meta.iteration;

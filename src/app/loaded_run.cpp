@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "data/dataset.h"
+#include "method.h"
 #include "model/precision.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
@@ -59,6 +60,20 @@ int64_t prior_stages(const std::optional<int64_t>& requested, const LoadedRun& r
   spdlog::warn("checkpoint {} is from an unfinished run (stage {} active): using the {} finished stage(s) of the prior",
                r.ckpt, meta.stage, meta.stage);
   return std::min(meta.stage, r.cfg.train.stages);
+}
+
+SampleConfig sampler_config(const SampleConfig& run, const SamplerChoice& choice) {
+  SampleConfig sc = run;
+  if (choice.method) {
+    const auto m = parse_enum<SampleMethod>(*choice.method);
+    if (!m) throw std::runtime_error("the sampler must be " + enum_choices<SampleMethod>() + " (got '" + *choice.method + "')");
+    sc.method = *m;
+  }
+  if (choice.steps && *choice.steps < 0) throw std::runtime_error("prior Langevin steps must be >= 0");
+  if (choice.sir_proposals && *choice.sir_proposals < 1) throw std::runtime_error("SIR proposals must be >= 1");
+  sc.steps = choice.steps.value_or(sc.steps);
+  sc.sir_proposals = choice.sir_proposals.value_or(sc.sir_proposals);
+  return sc;
 }
 
 }  // namespace latentebm::app

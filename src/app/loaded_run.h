@@ -33,4 +33,7 @@ LoadedRun load_run(const ModelSource& src);
 // not done).
 int64_t prior_stages(const std::optional<int64_t>& requested, const LoadedRun& r);
 
+// The run's sample.* with the command line's choices applied, validated.
+SampleConfig sampler_config(const SampleConfig& run, const SamplerChoice& choice);
+
 }  // namespace latentebm::app

@@ -55,11 +55,18 @@ struct VerifyOptions {
   ModelSource model;
 };
 
+// The test-time prior sampler, each field defaulting to the run's sample.*.
+struct SamplerChoice {
+  std::optional<std::string> method;         // langevin | sir
+  std::optional<int64_t> steps;              // prior Langevin steps
+  std::optional<int64_t> sir_proposals;      // SIR proposals per kept sample
+};
+
 struct SampleOptions {
   ModelSource model;
   std::optional<int64_t> count;        // default 64 (8 chains with a strip)
-  std::optional<std::string> method;   // langevin | sir; default the run's sample.method
-  std::optional<int64_t> steps;        // default the run's sample.steps
+  SamplerChoice sampler;
+  std::optional<int64_t> stages;       // prior stages; default as eval chooses
   uint64_t seed = 1;
   std::string format = "png";          // png | npz
   int64_t columns = 8;
@@ -76,6 +83,7 @@ struct ExportOptions {
 
 struct ReconstructOptions {
   ModelSource model;
+  std::optional<int64_t> stages;   // prior stages; default as eval chooses
   int64_t count = 64;
   uint64_t seed = 1;
   std::optional<std::string> out;  // default <dir>/reconstructions-cli.png
@@ -92,6 +100,7 @@ struct EvalCommandOptions {
   std::optional<int64_t> classifier_epochs;
   std::optional<std::string> classifier;  // feature-classifier cache
   std::optional<int64_t> stages;          // prior stages
+  SamplerChoice sampler;                  // the FD / FID samples' sampler
   std::optional<std::string> out;         // default <dir>/eval.json
 };
 

@@ -41,9 +41,12 @@ int run_verify(const VerifyOptions& opt) {
 int run_sample(const SampleOptions& opt) {
   init_console_logging(0);
   if (opt.format != "png" && opt.format != "npz") throw std::runtime_error("--format must be png or npz");
-  if (opt.strip && (opt.format != "png" || opt.out || opt.method))
+  if (opt.strip && (opt.format != "png" || opt.out || opt.sampler.method))
     throw std::runtime_error("--strip writes only the strip PNG; it does not combine with --format, --out or --method");
   auto r = load_run(opt.model);
+  // The stages the run trained (an unfinished or adaptive-schedule run's
+  // untrained ratio networks stay out), as eval and score use.
+  const int64_t stages = prior_stages(opt.stages, r);
   torch::manual_seed(opt.seed);
   if (opt.strip) {
     StripOptions so;
@@ -51,21 +54,15 @@ int run_sample(const SampleOptions& opt) {
     so.steps = opt.strip_steps;
     so.every = opt.strip_every;
     so.delta = r.cfg.sample.delta;
-    const int64_t cols = save_langevin_strip(*opt.strip, r.g, r.prior, r.cfg.train.stages, so, r.device);
+    const int64_t cols = save_langevin_strip(*opt.strip, r.g, r.prior, stages, so, r.device);
     spdlog::info("wrote {} (Langevin strip: {} chains x {} columns, {} steps, every {}, checkpoint {})", *opt.strip, so.chains,
                  cols, so.steps, so.every, r.ckpt);
     return kExitOk;
   }
-  SampleConfig sc = r.cfg.sample;
-  if (opt.method) {
-    const auto m = parse_enum<SampleMethod>(*opt.method);
-    if (!m) throw std::runtime_error("--method must be " + enum_choices<SampleMethod>() + " (got '" + *opt.method + "')");
-    sc.method = *m;
-  }
-  sc.steps = opt.steps.value_or(sc.steps);
+  const SampleConfig sc = sampler_config(r.cfg.sample, opt.sampler);
   const int64_t n = opt.count.value_or(64);
   if (n < 1) throw std::runtime_error("--count must be >= 1");
-  const auto z = sample_latents(r.prior, r.cfg.train.stages, sc, n, r.device);
+  const auto z = sample_latents(r.prior, stages, sc, n, r.device);
   torch::Tensor images;
   {
     torch::NoGradGuard no_grad;
@@ -79,7 +76,7 @@ int run_sample(const SampleOptions& opt) {
     torch::Tensor log_prior;
     {
       torch::NoGradGuard no_grad;
-      log_prior = r.prior->log_density(z, r.cfg.train.stages);
+      log_prior = r.prior->log_density(z, stages);
     }
     auto f32 = [](const torch::Tensor& t) { return t.detach().to(torch::kCPU, torch::kFloat32).contiguous(); };
     const auto zc = f32(z), ic = f32(images), lc = f32(log_prior);
@@ -90,7 +87,7 @@ int run_sample(const SampleOptions& opt) {
   } else {
     save_grid(out, images, opt.columns);
   }
-  spdlog::info("wrote {} ({} samples from the {}-stage prior by {}, checkpoint {})", out, n, r.cfg.train.stages, enum_name(sc.method),
+  spdlog::info("wrote {} ({} samples from the {}-stage prior by {}, checkpoint {})", out, n, stages, enum_name(sc.method),
                r.ckpt);
   return kExitOk;
 }
@@ -98,6 +95,7 @@ int run_sample(const SampleOptions& opt) {
 int run_reconstruct(const ReconstructOptions& opt) {
   init_console_logging(0);
   auto r = load_run(opt.model);
+  const int64_t stages = prior_stages(opt.stages, r);
   const auto info = data::inspect_dataset(r.cfg.data.path);
   const int64_t n = std::min<int64_t>(opt.count, info.n_test);
   if (n < 1) throw std::runtime_error("--count must be >= 1 and the dataset needs test images");
@@ -109,14 +107,15 @@ int run_reconstruct(const ReconstructOptions& opt) {
                .to(r.device);
   torch::manual_seed(opt.seed);
   // Posterior sampling under the prior the generator was trained with.
-  auto recon = reconstruct_images(r.g, r.prior, traits(r.cfg.train.method).test_posterior_stages(r.cfg.train.stages), x,
+  auto recon = reconstruct_images(r.g, r.prior, traits(r.cfg.train.method).test_posterior_stages(stages), x,
                                   r.cfg.model.sigma,
                                   {r.cfg.train.langevin_steps, r.cfg.train.langevin_delta});
   const double mse = (recon - x).pow(2).mean().item<double>();
   const std::string out = opt.out.value_or(default_out(opt.model, "reconstructions-cli.png"));
   save_reconstruction_grid(out, x, recon, 8);
   std::cout << "reconstruction_mse " << mse << " images " << n << "\n";
-  spdlog::info("wrote {}", out);
+  spdlog::info("wrote {} (posterior Langevin under the {}-stage prior)", out,
+               traits(r.cfg.train.method).test_posterior_stages(stages));
   return kExitOk;
 }
 

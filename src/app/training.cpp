@@ -142,7 +142,7 @@ int run_training(const TrainOptions& opt) {
       write_anomaly_summary(run, trainer.config(), setup.dataset.anomaly_label);
       if (opt.pictures)
         write_final_pictures(run, trainer.config(),
-                             TrainedModel{trainer.generator(), trainer.prior(), cfg.train.stages, trainer.iteration(),
+                             TrainedModel{trainer.generator(), trainer.prior(), trainer.evaluation_stages(), trainer.iteration(),
                                           trainer.device(), iteration_seed(cfg.train.seed, 0, -1)});
       if (tb) tb->poll();  // the final row
     }

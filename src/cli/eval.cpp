@@ -38,6 +38,11 @@ options:
   --out FILE.json       output (default DIR/eval.json)
   --stages K            prior stages to use (default: all K of a finished run, the
                         stages already learned for an unfinished one)
+  --sample-method M     the prior sampler of the FD / FID samples: langevin | sir
+                        (default: the run's sample.method)
+  --sample-steps N      its prior Langevin steps (default: the run's sample.steps)
+  --sir-proposals N     its SIR proposals per sample (default: the run's
+                        sample.sir_proposals); eval.json names the sampler used
   --batch-size N        images per batch (default 100)
   --seed S              random seed (default 1)
   --test-limit N        first N test images (default: the run's data.test_limit)
@@ -52,7 +57,8 @@ std::string eval_help() { return std::string(kHelp) + kFidExportHelp; }
 
 int eval_command(const Args& a) {
   reject_unknown(a, {"run-dir", "checkpoint", "samples", "fid-model", "fid-reference-limit", "out", "stages",
-                     "batch-size", "seed", "test-limit", "classifier", "classifier-epochs", "help"},
+                     "batch-size", "seed", "test-limit", "classifier", "classifier-epochs", "sample-method",
+                     "sample-steps", "sir-proposals", "help"},
                  "eval");
   app::EvalCommandOptions o;
   o.model = {a.get_opt("run-dir"), a.get_opt("checkpoint")};
@@ -65,6 +71,7 @@ int eval_command(const Args& a) {
   o.classifier_epochs = a.get_int_opt("classifier-epochs");
   o.classifier = a.get_opt("classifier");
   o.stages = a.get_int_opt("stages");
+  o.sampler = {a.get_opt("sample-method"), a.get_int_opt("sample-steps"), a.get_int_opt("sir-proposals")};
   o.out = a.get_opt("out");
   return app::run_eval(o);
 }

@@ -17,6 +17,10 @@ images and reconstructions, and prints the per-pixel MSE on [-1, 1].
 options:
   --checkpoint DIR   a checkpoint directory (default: DIR's latest)
   --count N          number of test images (default 64)
+  --stages K         prior stages (default: all K of a finished run, the stages
+                     already learned for an unfinished one or that an adaptive
+                     schedule trained); methods whose posterior uses N(0, I)
+                     ignore it
   --seed S           random seed (default 1)
   --out FILE         PNG grid (default DIR/reconstructions-cli.png)
 )";
@@ -25,9 +29,10 @@ options:
 std::string reconstruct_help() { return std::string(kHelp); }
 
 int reconstruct_command(const Args& a) {
-  reject_unknown(a, {"run-dir", "checkpoint", "count", "seed", "out", "help"}, "reconstruct");
+  reject_unknown(a, {"run-dir", "checkpoint", "count", "stages", "seed", "out", "help"}, "reconstruct");
   app::ReconstructOptions o;
   o.model = {a.get_opt("run-dir"), a.get_opt("checkpoint")};
+  o.stages = a.get_int_opt("stages");
   o.count = a.get_int("count", 64);
   o.seed = static_cast<uint64_t>(a.get_int("seed", 1));
   o.out = a.get_opt("out");

@@ -15,6 +15,10 @@ options:
   --count N          number of images (default 64; 8 chains with --strip)
   --method M         langevin | sir (default: the run's sample.method)
   --steps N          prior Langevin steps (default: the run's sample.steps)
+  --sir-proposals N  SIR proposals per sample (default: the run's sample.sir_proposals)
+  --stages K         prior stages to use (default: all K of a finished run, the
+                     stages already learned for an unfinished one or that an
+                     adaptive schedule trained)
   --seed S           random seed (default 1)
   --format F         png (a grid) | npz (numpy archive: `samples` uint8 N x C x H x W,
                      `z` float32 N x nz, `images` float32 N x C x H x W in [-1, 1]
@@ -34,7 +38,7 @@ options:
 std::string sample_help() { return std::string(kHelp); }
 
 int sample_command(const Args& a) {
-  reject_unknown(a, {"run-dir", "checkpoint", "count", "method", "steps", "seed", "columns", "out", "format", "strip",
+  reject_unknown(a, {"run-dir", "checkpoint", "count", "method", "steps", "sir-proposals", "stages", "seed", "columns", "out", "format", "strip",
                      "strip-steps", "strip-every", "help"},
                  "sample");
   app::SampleOptions o;
@@ -44,8 +48,8 @@ int sample_command(const Args& a) {
   if (a.has("strip") && (a.has("format") || a.has("out") || a.has("method")))
     throw std::runtime_error("--strip writes only the strip PNG; it does not combine with --format, --out or --method");
   o.count = a.get_int_opt("count");
-  o.method = a.get_opt("method");
-  o.steps = a.get_int_opt("steps");
+  o.sampler = {a.get_opt("method"), a.get_int_opt("steps"), a.get_int_opt("sir-proposals")};
+  o.stages = a.get_int_opt("stages");
   o.seed = static_cast<uint64_t>(a.get_int("seed", 1));
   o.columns = a.get_int("columns", 8);
   o.out = a.get_opt("out");

@@ -54,6 +54,18 @@ done
 grep -q '"prior_per_stage": \[' "$RUN/eval.json" || fail "eval.json has no per-stage prior parameter counts"
 fails_with bad-fid "not found" "$BIN" "${EVAL[@]}" --fid-model "$WORK/none.pt"
 
+step "eval with another FD sampler than the run's (sample.steps=5): eval.json names the one used"
+ok eval-steps "$BIN" "${EVAL[@]}" --sample-steps 40 --out "$WORK/eval-steps.json"
+grep -qF '"sampler": "langevin (40 steps, delta 0.1)"' "$WORK/eval-steps.json" ||
+  { cat "$WORK/eval-steps.json" >&2; fail "--sample-steps 40 is not the sampler eval.json names"; }
+grep -qF '"sampler": "langevin (5 steps, delta 0.1)"' "$RUN/eval.json" || fail "the default sampler is not the run's sample.*"
+[[ "$(json_number "$WORK/eval-steps.json" fd_classifier value)" != "$(json_number "$RUN/eval.json" fd_classifier value)" ]] ||
+  fail "FD with 40 prior Langevin steps equals FD with the run's 5"
+ok eval-sir "$BIN" "${EVAL[@]}" --sample-method sir --sir-proposals 6 --out "$WORK/eval-sir.json"
+grep -qF '"sampler": "sir (6 proposals)"' "$WORK/eval-sir.json" || { cat "$WORK/eval-sir.json" >&2; fail "--sample-method sir not used"; }
+fails_with bad-sampler "the sampler must be langevin | sir (got 'gibbs')" "$BIN" "${EVAL[@]}" --sample-method gibbs
+fails_with bad-proposals "SIR proposals must be >= 1" "$BIN" "${EVAL[@]}" --sample-method sir --sir-proposals 0
+
 # ---------------------------------------------------------------- score
 step "score on 2 ranks"
 ok score "${MPIRUN_BASE[@]}" -np 2 "$BIN" score --run-dir "$RUN" --data "$DATA" --out "$WORK/scores.csv" --anomaly-label 3 --batch-size 8
@@ -86,5 +98,13 @@ ok train3 "$BIN" train --config "$CONFIG" --run-dir "$RUN3" "data.path=$DATA" da
   sample.count=4 sample.steps=5 --no-pictures
 ok eval3 "$BIN" eval --run-dir "$RUN3" --samples 0 --test-limit 8 --out "$WORK/eval3.json"
 grep -q '"prior_stages": 3' "$WORK/eval3.json" || { cat "$WORK/eval3.json" "$WORK/eval3.out" >&2; fail "eval used untrained stages"; }
+step "sample and reconstruct use the same 3 stages, or the --stages asked for"
+ok sample3 "$BIN" sample --run-dir "$RUN3" --count 2 --out "$WORK/sample3.png"
+grep -q "2 samples from the 3-stage prior" "$WORK/sample3.out" || { cat "$WORK/sample3.out" >&2; fail "sample used untrained stages"; }
+ok sample3k1 "$BIN" sample --run-dir "$RUN3" --count 2 --stages 1 --out "$WORK/sample3k1.png"
+grep -q "2 samples from the 1-stage prior" "$WORK/sample3k1.out" || { cat "$WORK/sample3k1.out" >&2; fail "sample --stages 1 not used"; }
+ok recon3 "$BIN" reconstruct --run-dir "$RUN3" --count 4 --out "$WORK/recon3.png"
+grep -q "under the 3-stage prior" "$WORK/recon3.out" || { cat "$WORK/recon3.out" >&2; fail "reconstruct used untrained stages"; }
+fails_with recon-stages "--stages must be in [0, 4]" "$BIN" reconstruct --run-dir "$RUN3" --stages 5
 
 echo "cli eval test passed"
