@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# FD of finished bench/reproduce.sh runs under another test-time sampler than
+# the reference one they were evaluated with (100 prior Langevin steps at
+# delta 0.1 from N(0, I)): `latentebm eval --sample-method/--sample-steps/
+# --sir-proposals` on each run's final checkpoint, same seeds and sample count
+# as reproduce.sh, one rank each. Results whose JSON exists are not redone;
+# the table goes to $OUT/tables.md (bench/fd_sampler_tables.py).
+#
+#   usage: bash bench/fd_sampler.sh      (from the repository root)
+# Environment:
+#   RUNS     the reproduce.sh OUT to read (default runs/reproduce, its default)
+#   OUT      where the JSONs and the table go (default runs/sampler-check)
+#   SAMPLER  "langevin N" or "sir N" (default "langevin 1000")
+#   JOBS     "NAME SEED STAGES" lines (STAGES empty: the run's trained stages);
+#            default: adaptive-ce and non-adaptive with 1/2/4 stages, lebm,
+#            the noise-source runs, single-stage, non-adaptive-langevin and
+#            schedule-adaptive, seeds 1-3 (0 stages is N(0, I), whose samples
+#            the sampler does not change)
+#   BIN      the latentebm binary (default build/latentebm, as reproduce.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-runs/reproduce}
+OUT=${OUT:-runs/sampler-check}
+read -r METH N <<<"${SAMPLER:-langevin 1000}"
+BIN=${BIN:-build/latentebm}
+[[ -x $BIN ]] || { echo "fd_sampler: build first (bash scripts/setup.sh)" >&2; exit 1; }
+if [[ -z ${JOBS:-} ]]; then
+  JOBS=$(for s in 1 2 3; do
+    for k in 1 2 4; do echo "adaptive-ce $s $k"; echo "non-adaptive $s $k"; done
+    for m in lebm noise-persistent noise-langevin single-stage non-adaptive-langevin schedule-adaptive; do echo "$m $s"; done
+  done)
+fi
+case $METH in
+  langevin) S=(--sample-method langevin --sample-steps "$N") ;;
+  sir) S=(--sample-method sir --sir-proposals "$N") ;;
+  *) echo "fd_sampler: SAMPLER must be 'langevin N' or 'sir N'" >&2; exit 1 ;;
+esac
+export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
+mkdir -p "$OUT"
+while read -r name s k; do
+  [[ -n $name ]] || continue
+  out=$OUT/$name-s$s-$METH-$N-k${k:-all}.json
+  [[ -f $out ]] && continue
+  [[ -f $RUNS/$name-s$s/eval.json ]] || { echo "not finished yet: $RUNS/$name-s$s"; continue; }
+  "$BIN" eval --run-dir "$RUNS/$name-s$s" ${k:+--stages "$k"} --samples 1000 --test-limit 100 --seed "$s" "${S[@]}" \
+    --out "$out" >"${out%.json}.log" 2>&1 || { echo "FAILED: $out (see ${out%.json}.log)"; continue; }
+  echo "$name seed $s stages ${k:-all}: FD $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['fd_classifier']['value'])" "$out")"
+done <<<"$JOBS"
+python3 bench/fd_sampler_tables.py "$RUNS" "$OUT" > "$OUT/tables.md"
+echo "table: $OUT/tables.md"

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""FD under the reference test-time sampler (reproduce.sh's eval.json and
+eval-stages-K.json) next to FD under the samplers bench/fd_sampler.sh used,
+mean +- std over seeds, with Welch's t for adaptive-ce against each row.
+usage: fd_sampler_tables.py RUNS OUT"""
+import glob
+import json
+import math
+import os
+import re
+import sys
+
+runs, out = sys.argv[1], sys.argv[2]
+SEEDS = ("1", "2", "3")
+
+
+def fd(path):
+    try:
+        with open(path) as f:
+            return float(json.load(f)["fd_classifier"]["value"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def stats(xs):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return None
+    m = sum(xs) / len(xs)
+    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return m, s, len(xs)
+
+
+def fmt(st):
+    return "n/a" if st is None else f"{st[0]:.2f} +- {st[1]:.2f} (n={st[2]})"
+
+
+def welch(a, b):
+    if a is None or b is None or a[2] < 2 or b[2] < 2:
+        return None
+    se = math.sqrt(a[1] ** 2 / a[2] + b[1] ** 2 / b[2])
+    return (a[0] - b[0]) / se if se > 0 else 0.0
+
+
+samplers = sorted({re.sub(r"^.*-s\d-((?:langevin|sir)-\d+)-k\w*\.json$", r"\1", p)
+                   for p in glob.glob(os.path.join(out, "*-s?-*-*-k*.json"))},
+                  key=lambda s: (s.split("-")[0], int(s.split("-")[1])))
+
+
+def reference(name, k):
+    f = "eval.json" if k == "all" else f"eval-stages-{k}.json"
+    return stats([fd(os.path.join(runs, f"{name}-s{s}", f)) for s in SEEDS])
+
+
+def other(name, k, sampler):
+    return stats([fd(os.path.join(out, f"{name}-s{s}-{sampler}-k{k}.json")) for s in SEEDS])
+
+
+def table(title, rows, pairs):
+    """rows: (label, run name, stages); pairs: (label a, label b) to compare."""
+    print(f"### {title}\n")
+    print("| run | FD, reference sampler (langevin, 100 steps) | " + " | ".join(
+        f"FD, {s.replace('-', ', ')} {'steps' if s.startswith('langevin') else 'proposals'}" for s in samplers) + " |")
+    print("|---|---|" + "---|" * len(samplers))
+    got = {}
+    for label, name, k in rows:
+        got[label] = [reference(name, k)] + [other(name, k, s) for s in samplers]
+        print(f"| {label} | " + " | ".join(fmt(c) for c in got[label]) + " |")
+    print()
+    for a, b in pairs:
+        for i, s in enumerate(["reference sampler"] + samplers):
+            t = welch(got[a][i], got[b][i])
+            if t is not None:
+                word = ("lower" if t < 0 else "higher") + " by more than the spread" if abs(t) > 2 else "within the spread"
+                print(f"- {a} vs {b}, {s}: {word} (Welch t = {t:.1f})")
+    print()
+
+
+print(f"FD-classifier on 1,000 prior samples per run (seeds {', '.join(SEEDS)}; runs of {runs}).\n")
+ACE, NA, NAL = "adaptive-ce (main-job settings)", "non-adaptive (same noise)", "non-adaptive, langevin noise"
+table("Every method", [
+    (ACE, "adaptive-ce", "4"),
+    ("adaptive-ce, langevin noise", "noise-langevin", "all"),
+    (NA, "non-adaptive", "4"),
+    (NAL, "non-adaptive-langevin", "all"),
+    ("gaussian (= non-adaptive with 0 stages: the same generator)", "non-adaptive", "0"),
+    ("single-stage", "single-stage", "all"),
+    ("lebm, reference settings", "lebm", "all"),
+], [(ACE, NA), ("adaptive-ce, langevin noise", NAL), (ACE, "single-stage"), (ACE, "lebm, reference settings"),
+    ("adaptive-ce, langevin noise", "lebm, reference settings"), (NA, "single-stage")])
+table("Noise source and schedule of adaptive-ce", [
+    ("persistent-langevin, fixed (main job)", "adaptive-ce", "4"),
+    ("persistent, fixed", "noise-persistent", "all"),
+    ("langevin, fixed", "noise-langevin", "all"),
+    ("persistent-langevin, adaptive schedule", "schedule-adaptive", "all"),
+], [("persistent-langevin, fixed (main job)", "persistent, fixed"),
+    ("langevin, fixed", "persistent-langevin, fixed (main job)")])
+table("Stages used (paper Table 3)", [
+    (f"{m}, {k} stage(s)", m, k) for m in ("adaptive-ce", "non-adaptive") for k in ("0", "1", "2", "4")
+], [(f"{m}, {b} stage(s)", f"{m}, {a} stage(s)") for m in ("adaptive-ce", "non-adaptive") for a, b in (("0", "1"), ("1", "2"), ("2", "4"))]
+   + [("adaptive-ce, 4 stage(s)", "non-adaptive, 4 stage(s)")])
