@@ -1,45 +1,21 @@
 #!/usr/bin/env python3
 """FD under the reference test-time sampler (reproduce.sh's eval.json and
 eval-stages-K.json) next to FD under the samplers bench/fd_sampler.sh used,
-mean +- std over seeds, with Welch's t for adaptive-ce against each row.
+mean +- std over seeds, with Welch's t for the pairs each table compares.
 usage: fd_sampler_tables.py RUNS OUT"""
 import glob
-import json
-import math
 import os
 import re
 import sys
+
+from seed_stats import fmt, load, stats, value, welch_t
 
 runs, out = sys.argv[1], sys.argv[2]
 SEEDS = ("1", "2", "3")
 
 
 def fd(path):
-    try:
-        with open(path) as f:
-            return float(json.load(f)["fd_classifier"]["value"])
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def stats(xs):
-    xs = [x for x in xs if x is not None]
-    if not xs:
-        return None
-    m = sum(xs) / len(xs)
-    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
-    return m, s, len(xs)
-
-
-def fmt(st):
-    return "n/a" if st is None else f"{st[0]:.2f} +- {st[1]:.2f} (n={st[2]})"
-
-
-def welch(a, b):
-    if a is None or b is None or a[2] < 2 or b[2] < 2:
-        return None
-    se = math.sqrt(a[1] ** 2 / a[2] + b[1] ** 2 / b[2])
-    return (a[0] - b[0]) / se if se > 0 else 0.0
+    return value(load(path), "fd_classifier")
 
 
 samplers = sorted({re.sub(r"^.*-s\d-((?:langevin|sir)-\d+)-k\w*\.json$", r"\1", p)
@@ -65,11 +41,11 @@ def table(title, rows, pairs):
     got = {}
     for label, name, k in rows:
         got[label] = [reference(name, k)] + [other(name, k, s) for s in samplers]
-        print(f"| {label} | " + " | ".join(fmt(c) for c in got[label]) + " |")
+        print(f"| {label} | " + " | ".join(fmt(c, 2) for c in got[label]) + " |")
     print()
     for a, b in pairs:
         for i, s in enumerate(["reference sampler"] + samplers):
-            t = welch(got[a][i], got[b][i])
+            t = welch_t(got[a][i], got[b][i])
             if t is not None:
                 word = ("lower" if t < 0 else "higher") + " by more than the spread" if abs(t) > 2 else "within the spread"
                 print(f"- {a} vs {b}, {s}: {word} (Welch t = {t:.1f})")

@@ -5,56 +5,24 @@ usage: results_tables.py OUT ITERS RANKS "SEEDS"
 For each comparison with the row marked as ours, one sentence says whether the
 difference of the means exceeds the spread over seeds: Welch's t statistic
 |t| > 2 (at least 2 seeds on each side); otherwise "within the spread"."""
-import json
-import math
 import os
 import platform
 import subprocess
 import sys
 
+from seed_stats import fmt, load, stats, value, welch_t
+
 out, iters, ranks, seeds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
-
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def value(e, key):
-    if e is None or key not in e or "value" not in e[key]:
-        return None
-    return float(e[key]["value"])
-
-
-def stats(xs):
-    xs = [x for x in xs if x is not None and math.isfinite(x)]
-    if not xs:
-        return None
-    m = sum(xs) / len(xs)
-    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
-    return m, s, len(xs)
-
-
-def fmt(st, digits=3):
-    if st is None:
-        return "n/a"
-    m, s, n = st
-    return f"{m:.{digits}f} +- {s:.{digits}f} (n={n})"
 
 
 def verdict(a, b, lower_is_better=True):
     """One sentence comparing a (ours) with b."""
     if a is None or b is None:
         return "not measured"
-    (ma, sa, na), (mb, sb, nb) = a, b
-    if na < 2 or nb < 2:
+    t = welch_t(a, b)
+    if t is None:
         return "fewer than 2 seeds: no verdict"
-    se = math.sqrt(sa * sa / na + sb * sb / nb)
-    t = (ma - mb) / se if se > 0 else (math.inf if ma != mb else 0.0)
-    better = (ma < mb) == lower_is_better
+    better = (a[0] < b[0]) == lower_is_better
     if abs(t) > 2:
         return f"{'better' if better else 'worse'} by more than the spread over seeds (Welch t = {t:.1f})"
     return f"within the spread over seeds (Welch t = {t:.1f})"

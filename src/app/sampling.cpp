@@ -95,7 +95,8 @@ int run_sample(const SampleOptions& opt) {
 int run_reconstruct(const ReconstructOptions& opt) {
   init_console_logging(0);
   auto r = load_run(opt.model);
-  const int64_t stages = prior_stages(opt.stages, r);
+  // Posterior sampling under the prior the generator was trained with.
+  const int64_t posterior_stages = traits(r.cfg.train.method).test_posterior_stages(prior_stages(opt.stages, r));
   const auto info = data::inspect_dataset(r.cfg.data.path);
   const int64_t n = std::min<int64_t>(opt.count, info.n_test);
   if (n < 1) throw std::runtime_error("--count must be >= 1 and the dataset needs test images");
@@ -106,16 +107,13 @@ int run_reconstruct(const ReconstructOptions& opt) {
                              .clone())
                .to(r.device);
   torch::manual_seed(opt.seed);
-  // Posterior sampling under the prior the generator was trained with.
-  auto recon = reconstruct_images(r.g, r.prior, traits(r.cfg.train.method).test_posterior_stages(stages), x,
-                                  r.cfg.model.sigma,
+  auto recon = reconstruct_images(r.g, r.prior, posterior_stages, x, r.cfg.model.sigma,
                                   {r.cfg.train.langevin_steps, r.cfg.train.langevin_delta});
   const double mse = (recon - x).pow(2).mean().item<double>();
   const std::string out = opt.out.value_or(default_out(opt.model, "reconstructions-cli.png"));
   save_reconstruction_grid(out, x, recon, 8);
   std::cout << "reconstruction_mse " << mse << " images " << n << "\n";
-  spdlog::info("wrote {} (posterior Langevin under the {}-stage prior)", out,
-               traits(r.cfg.train.method).test_posterior_stages(stages));
+  spdlog::info("wrote {} (posterior Langevin under the {}-stage prior)", out, posterior_stages);
   return kExitOk;
 }
 

@@ -38,8 +38,8 @@ options:
 std::string sample_help() { return std::string(kHelp); }
 
 int sample_command(const Args& a) {
-  reject_unknown(a, {"run-dir", "checkpoint", "count", "method", "steps", "sir-proposals", "stages", "seed", "columns", "out", "format", "strip",
-                     "strip-steps", "strip-every", "help"},
+  reject_unknown(a, {"run-dir", "checkpoint", "count", "method", "steps", "sir-proposals", "stages", "seed", "columns",
+                     "out", "format", "strip", "strip-steps", "strip-every", "help"},
                  "sample");
   app::SampleOptions o;
   o.model = {a.get_opt("run-dir"), a.get_opt("checkpoint")};

@@ -1,0 +1,46 @@
+"""Mean +- std over seeds and Welch's t, shared by the table scripts
+(results_tables.py, fd_sampler_tables.py)."""
+import json
+import math
+
+
+def load(path):
+    """A JSON file, or None when it is missing or unreadable."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def value(e, key):
+    """e[key]["value"] of an eval.json-like dict, or None."""
+    if e is None or key not in e or "value" not in e[key]:
+        return None
+    return float(e[key]["value"])
+
+
+def stats(xs):
+    """(mean, sample std, n) of the finite values, or None when there are none."""
+    xs = [x for x in xs if x is not None and math.isfinite(x)]
+    if not xs:
+        return None
+    m = sum(xs) / len(xs)
+    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return m, s, len(xs)
+
+
+def fmt(st, digits=3):
+    if st is None:
+        return "n/a"
+    m, s, n = st
+    return f"{m:.{digits}f} +- {s:.{digits}f} (n={n})"
+
+
+def welch_t(a, b):
+    """Welch's t of stats a against stats b; None without 2 seeds on each side."""
+    if a is None or b is None or a[2] < 2 or b[2] < 2:
+        return None
+    (ma, sa, na), (mb, sb, nb) = a, b
+    se = math.sqrt(sa * sa / na + sb * sb / nb)
+    return (ma - mb) / se if se > 0 else (math.inf if ma != mb else 0.0)
