@@ -36,11 +36,15 @@ if ((rc == 0)); then
   MODE=netns
   printf '# two namespaces of this machine\n%s.2 slots=1\n%s.3 slots=1\n' "$SUBNET" "$SUBNET" >"$HOSTS"
   PER_NODE=1
-  export LATENTEBM_NETNS_MAP="$SUBNET.2=$NODES_NAME-a,$SUBNET.3=$NODES_NAME-b"
-  export OMPI_MCA_plm_rsh_agent="$SRC/tests/cluster/netns_rsh.sh"
-  export OMPI_MCA_oob_tcp_if_include="$SUBNET.0/24" OMPI_MCA_btl_tcp_if_include="$SUBNET.0/24"
-  export OMPI_MCA_btl=self,tcp  # what ranks on different hosts have
-  ON_NODE_A=(ip netns exec "$NODES_NAME-a")
+  # Only commands on the nodes get the nodes' transport settings: in this
+  # machine's own namespace the subnet does not exist, Open MPI warns about
+  # it, and Open MPI 4.1's mpirun can crash relaying that warning (seen in CI:
+  # SIGSEGV in pmix_server_log_fn during the one-machine run).
+  ON_NODE_A=(ip netns exec "$NODES_NAME-a" env
+    "LATENTEBM_NETNS_MAP=$SUBNET.2=$NODES_NAME-a,$SUBNET.3=$NODES_NAME-b"
+    "OMPI_MCA_plm_rsh_agent=$SRC/tests/cluster/netns_rsh.sh"
+    "OMPI_MCA_oob_tcp_if_include=$SUBNET.0/24" "OMPI_MCA_btl_tcp_if_include=$SUBNET.0/24"
+    OMPI_MCA_btl=self,tcp)  # what ranks on different hosts have
   WHERE="the two nodes" VICTIM="the rank on the second node"
   echo "   hostfile: $SUBNET.2 ($NODES_NAME-a, mpirun) and $SUBNET.3 ($NODES_NAME-b), one rank each, TCP over veth"
 elif ((rc == 3)); then
