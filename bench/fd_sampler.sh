@@ -12,9 +12,9 @@
 #   OUT      where the JSONs and the table go (default runs/sampler-check)
 #   SAMPLER  "langevin N" or "sir N" (default "langevin 1000")
 #   JOBS     "NAME SEED STAGES" lines (STAGES empty: the run's trained stages);
-#            default: adaptive-ce and non-adaptive with 1/2/4 stages, lebm,
-#            the noise-source runs, single-stage, non-adaptive-langevin and
-#            schedule-adaptive, seeds 1-3 (0 stages is N(0, I), whose samples
+#            default: adaptive-ce and non-adaptive with 1/2/4 stages, lebm
+#            (both e_lr), the noise-source runs, single-stage,
+#            non-adaptive-langevin and both adaptive schedules, seeds 1-3 (0 stages is N(0, I), whose samples
 #            the sampler does not change)
 #   BIN      the latentebm binary (default build/latentebm, as reproduce.sh)
 set -euo pipefail
@@ -27,7 +27,8 @@ BIN=${BIN:-build/latentebm}
 if [[ -z ${JOBS:-} ]]; then
   JOBS=$(for s in 1 2 3; do
     for k in 1 2 4; do echo "adaptive-ce $s $k"; echo "non-adaptive $s $k"; done
-    for m in lebm noise-persistent noise-langevin single-stage non-adaptive-langevin schedule-adaptive; do echo "$m $s"; done
+    for m in lebm lebm-our-elr noise-persistent noise-langevin single-stage non-adaptive-langevin schedule-adaptive \
+      schedule-adaptive-langevin; do echo "$m $s"; done
   done)
 fi
 case $METH in

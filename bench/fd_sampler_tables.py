@@ -62,15 +62,20 @@ table("Every method", [
     ("gaussian (= non-adaptive with 0 stages: the same generator)", "non-adaptive", "0"),
     ("single-stage", "single-stage", "all"),
     ("lebm, reference settings", "lebm", "all"),
+    ("lebm, our e_lr", "lebm-our-elr", "all"),
 ], [(ACE, NA), ("adaptive-ce, langevin noise", NAL), (ACE, "single-stage"), (ACE, "lebm, reference settings"),
-    ("adaptive-ce, langevin noise", "lebm, reference settings"), (NA, "single-stage")])
+    ("adaptive-ce, langevin noise", "lebm, reference settings"), ("adaptive-ce, langevin noise", "lebm, our e_lr"),
+    (NA, "single-stage")])
 table("Noise source and schedule of adaptive-ce", [
     ("persistent-langevin, fixed (main job)", "adaptive-ce", "4"),
     ("persistent, fixed", "noise-persistent", "all"),
     ("langevin, fixed", "noise-langevin", "all"),
     ("persistent-langevin, adaptive schedule", "schedule-adaptive", "all"),
+    ("langevin, adaptive schedule (stages at most T/K)", "schedule-adaptive-langevin", "all"),
 ], [("persistent-langevin, fixed (main job)", "persistent, fixed"),
-    ("langevin, fixed", "persistent-langevin, fixed (main job)")])
+    ("langevin, fixed", "persistent-langevin, fixed (main job)"),
+    ("persistent-langevin, adaptive schedule", "persistent-langevin, fixed (main job)"),
+    ("langevin, adaptive schedule (stages at most T/K)", "langevin, fixed")])
 table("Stages used (paper Table 3)", [
     (f"{m}, {k} stage(s)", m, k) for m in ("adaptive-ce", "non-adaptive") for k in ("0", "1", "2", "4")
 ], [(f"{m}, {b} stage(s)", f"{m}, {a} stage(s)") for m in ("adaptive-ce", "non-adaptive") for a, b in (("0", "1"), ("1", "2"), ("2", "4"))]

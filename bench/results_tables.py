@@ -85,7 +85,9 @@ table("Fashion-MNIST: every method (paper Table 1)",
 table("Fashion-MNIST: noise source and stage schedule of adaptive-ce",
       [("noise-persistent", "persistent, fixed schedule"), ("noise-langevin", "langevin, fixed schedule"),
        ("noise-persistent-langevin", "persistent-langevin, fixed schedule"),
-       ("schedule-adaptive", "main-job noise, adaptive schedule"), ("adaptive-ce", "main-job settings")],
+       ("schedule-adaptive", "main-job noise, adaptive schedule"),
+       ("schedule-adaptive-langevin", "langevin, adaptive schedule (stages at most ITERS/4)"),
+       ("adaptive-ce", "main-job settings")],
       "adaptive-ce")
 
 print("### Fashion-MNIST: stages used, adaptive vs non-adaptive (paper Table 3)\n")
