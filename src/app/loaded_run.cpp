@@ -71,8 +71,10 @@ SampleConfig sampler_config(const SampleConfig& run, const SamplerChoice& choice
   }
   if (choice.steps && *choice.steps < 0) throw std::runtime_error("prior Langevin steps must be >= 0");
   if (choice.sir_proposals && *choice.sir_proposals < 1) throw std::runtime_error("SIR proposals must be >= 1");
+  if (choice.delta && !(*choice.delta > 0)) throw std::runtime_error("the prior Langevin step size must be > 0");
   sc.steps = choice.steps.value_or(sc.steps);
   sc.sir_proposals = choice.sir_proposals.value_or(sc.sir_proposals);
+  sc.delta = choice.delta.value_or(sc.delta);
   return sc;
 }
 

@@ -60,6 +60,7 @@ struct SamplerChoice {
   std::optional<std::string> method;         // langevin | sir
   std::optional<int64_t> steps;              // prior Langevin steps
   std::optional<int64_t> sir_proposals;      // SIR proposals per kept sample
+  std::optional<double> delta;               // prior Langevin step size
 };
 
 struct SampleOptions {

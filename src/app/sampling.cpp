@@ -47,19 +47,19 @@ int run_sample(const SampleOptions& opt) {
   // The stages the run trained (an unfinished or adaptive-schedule run's
   // untrained ratio networks stay out), as eval and score use.
   const int64_t stages = prior_stages(opt.stages, r);
+  const SampleConfig sc = sampler_config(r.cfg.sample, opt.sampler);
   torch::manual_seed(opt.seed);
   if (opt.strip) {
     StripOptions so;
     so.chains = opt.count.value_or(8);
     so.steps = opt.strip_steps;
     so.every = opt.strip_every;
-    so.delta = r.cfg.sample.delta;
+    so.delta = sc.delta;
     const int64_t cols = save_langevin_strip(*opt.strip, r.g, r.prior, stages, so, r.device);
     spdlog::info("wrote {} (Langevin strip: {} chains x {} columns, {} steps, every {}, checkpoint {})", *opt.strip, so.chains,
                  cols, so.steps, so.every, r.ckpt);
     return kExitOk;
   }
-  const SampleConfig sc = sampler_config(r.cfg.sample, opt.sampler);
   const int64_t n = opt.count.value_or(64);
   if (n < 1) throw std::runtime_error("--count must be >= 1");
   const auto z = sample_latents(r.prior, stages, sc, n, r.device);
@@ -87,8 +87,9 @@ int run_sample(const SampleOptions& opt) {
   } else {
     save_grid(out, images, opt.columns);
   }
-  spdlog::info("wrote {} ({} samples from the {}-stage prior by {}, checkpoint {})", out, n, stages, enum_name(sc.method),
-               r.ckpt);
+  const std::string by = sc.method == SampleMethod::kSir ? fmt::format("sir, {} proposals", sc.sir_proposals)
+                                                          : fmt::format("langevin, {} steps of {}", sc.steps, sc.delta);
+  spdlog::info("wrote {} ({} samples from the {}-stage prior by {}, checkpoint {})", out, n, stages, by, r.ckpt);
   return kExitOk;
 }
 

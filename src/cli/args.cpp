@@ -1,6 +1,7 @@
 #include "cli/args.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace latentebm::cli {
@@ -28,6 +29,17 @@ int64_t Args::get_int(const std::string& k, int64_t def) const {
 
 std::optional<int64_t> Args::get_int_opt(const std::string& k) const {
   return has(k) ? std::optional<int64_t>(get_int(k, 0)) : std::nullopt;
+}
+
+std::optional<double> Args::get_double_opt(const std::string& k) const {
+  if (!has(k)) return std::nullopt;
+  try {
+    size_t used = 0;
+    const double v = std::stod(get(k), &used);
+    if (used == get(k).size() && std::isfinite(v)) return v;
+  } catch (const std::exception&) {
+  }
+  throw std::runtime_error("--" + k + " expects a number, got '" + get(k) + "'");
 }
 
 Args parse_args(int argc, char** argv, int first, const std::vector<std::string>& boolean_flags) {

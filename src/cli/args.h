@@ -20,6 +20,8 @@ struct Args {
   // Throws "--k expects an integer, got '...'" for a value that is not one.
   int64_t get_int(const std::string& k, int64_t def) const;
   std::optional<int64_t> get_int_opt(const std::string& k) const;
+  // Throws "--k expects a number, got '...'" for a value that is not a finite one.
+  std::optional<double> get_double_opt(const std::string& k) const;
 };
 
 // argv[first..argc). `boolean_flags` take no value.

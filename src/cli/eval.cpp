@@ -41,6 +41,8 @@ options:
   --sample-method M     the prior sampler of the FD / FID samples: langevin | sir
                         (default: the run's sample.method)
   --sample-steps N      its prior Langevin steps (default: the run's sample.steps)
+  --sample-delta D      their step size (default: the run's sample.delta; LEBM
+                        trains with its train.prior_langevin_delta)
   --sir-proposals N     its SIR proposals per sample (default: the run's
                         sample.sir_proposals); eval.json names the sampler used
   --batch-size N        images per batch (default 100)
@@ -58,7 +60,7 @@ std::string eval_help() { return std::string(kHelp) + kFidExportHelp; }
 int eval_command(const Args& a) {
   reject_unknown(a, {"run-dir", "checkpoint", "samples", "fid-model", "fid-reference-limit", "out", "stages",
                      "batch-size", "seed", "test-limit", "classifier", "classifier-epochs", "sample-method",
-                     "sample-steps", "sir-proposals", "help"},
+                     "sample-steps", "sample-delta", "sir-proposals", "help"},
                  "eval");
   app::EvalCommandOptions o;
   o.model = {a.get_opt("run-dir"), a.get_opt("checkpoint")};
@@ -71,7 +73,8 @@ int eval_command(const Args& a) {
   o.classifier_epochs = a.get_int_opt("classifier-epochs");
   o.classifier = a.get_opt("classifier");
   o.stages = a.get_int_opt("stages");
-  o.sampler = {a.get_opt("sample-method"), a.get_int_opt("sample-steps"), a.get_int_opt("sir-proposals")};
+  o.sampler = {a.get_opt("sample-method"), a.get_int_opt("sample-steps"), a.get_int_opt("sir-proposals"),
+               a.get_double_opt("sample-delta")};
   o.out = a.get_opt("out");
   return app::run_eval(o);
 }

@@ -15,6 +15,7 @@ options:
   --count N          number of images (default 64; 8 chains with --strip)
   --method M         langevin | sir (default: the run's sample.method)
   --steps N          prior Langevin steps (default: the run's sample.steps)
+  --delta D          their step size (default: the run's sample.delta)
   --sir-proposals N  SIR proposals per sample (default: the run's sample.sir_proposals)
   --stages K         prior stages to use (default: all K of a finished run, the
                      stages already learned for an unfinished one or that an
@@ -28,7 +29,7 @@ options:
   --out FILE         output (default DIR/samples-<method>.<format>)
   --strip FILE.png   instead: the Langevin transition strip of paper Fig. 3. Each row
                      is a chain started from N(0, I) running prior Langevin on the
-                     learned prior (delta = the run's sample.delta); columns are the
+                     learned prior (step size --delta); columns are the
                      decoded z every --strip-every steps (first column: step 0)
   --strip-steps N    Langevin steps of the strip (default 200)
   --strip-every N    steps between columns (default 20)
@@ -38,7 +39,7 @@ options:
 std::string sample_help() { return std::string(kHelp); }
 
 int sample_command(const Args& a) {
-  reject_unknown(a, {"run-dir", "checkpoint", "count", "method", "steps", "sir-proposals", "stages", "seed", "columns",
+  reject_unknown(a, {"run-dir", "checkpoint", "count", "method", "steps", "delta", "sir-proposals", "stages", "seed", "columns",
                      "out", "format", "strip", "strip-steps", "strip-every", "help"},
                  "sample");
   app::SampleOptions o;
@@ -48,7 +49,7 @@ int sample_command(const Args& a) {
   if (a.has("strip") && (a.has("format") || a.has("out") || a.has("method")))
     throw std::runtime_error("--strip writes only the strip PNG; it does not combine with --format, --out or --method");
   o.count = a.get_int_opt("count");
-  o.sampler = {a.get_opt("method"), a.get_int_opt("steps"), a.get_int_opt("sir-proposals")};
+  o.sampler = {a.get_opt("method"), a.get_int_opt("steps"), a.get_int_opt("sir-proposals"), a.get_double_opt("delta")};
   o.stages = a.get_int_opt("stages");
   o.seed = static_cast<uint64_t>(a.get_int("seed", 1));
   o.columns = a.get_int("columns", 8);

@@ -63,6 +63,13 @@ grep -qF '"sampler": "langevin (5 steps, delta 0.1)"' "$RUN/eval.json" || fail "
   fail "FD with 40 prior Langevin steps equals FD with the run's 5"
 ok eval-sir "$BIN" "${EVAL[@]}" --sample-method sir --sir-proposals 6 --out "$WORK/eval-sir.json"
 grep -qF '"sampler": "sir (6 proposals)"' "$WORK/eval-sir.json" || { cat "$WORK/eval-sir.json" >&2; fail "--sample-method sir not used"; }
+ok eval-delta "$BIN" "${EVAL[@]}" --sample-steps 40 --sample-delta 0.4 --out "$WORK/eval-delta.json"
+grep -qF '"sampler": "langevin (40 steps, delta 0.4)"' "$WORK/eval-delta.json" ||
+  { cat "$WORK/eval-delta.json" >&2; fail "--sample-delta 0.4 is not the sampler eval.json names"; }
+[[ "$(json_number "$WORK/eval-delta.json" fd_classifier value)" != "$(json_number "$WORK/eval-steps.json" fd_classifier value)" ]] ||
+  fail "FD with step size 0.4 equals FD with 0.1"
+fails_with bad-delta "the prior Langevin step size must be > 0" "$BIN" "${EVAL[@]}" --sample-delta 0
+fails_with bad-delta-word "--sample-delta expects a number, got 'big'" "$BIN" "${EVAL[@]}" --sample-delta big
 fails_with bad-sampler "the sampler must be langevin | sir (got 'gibbs')" "$BIN" "${EVAL[@]}" --sample-method gibbs
 fails_with bad-proposals "SIR proposals must be >= 1" "$BIN" "${EVAL[@]}" --sample-method sir --sir-proposals 0
 
@@ -101,8 +108,9 @@ grep -q '"prior_stages": 3' "$WORK/eval3.json" || { cat "$WORK/eval3.json" "$WOR
 step "sample and reconstruct use the same 3 stages, or the --stages asked for"
 ok sample3 "$BIN" sample --run-dir "$RUN3" --count 2 --out "$WORK/sample3.png"
 grep -q "2 samples from the 3-stage prior" "$WORK/sample3.out" || { cat "$WORK/sample3.out" >&2; fail "sample used untrained stages"; }
-ok sample3k1 "$BIN" sample --run-dir "$RUN3" --count 2 --stages 1 --out "$WORK/sample3k1.png"
-grep -q "2 samples from the 1-stage prior" "$WORK/sample3k1.out" || { cat "$WORK/sample3k1.out" >&2; fail "sample --stages 1 not used"; }
+ok sample3k1 "$BIN" sample --run-dir "$RUN3" --count 2 --stages 1 --steps 7 --delta 0.25 --out "$WORK/sample3k1.png"
+grep -q "2 samples from the 1-stage prior by langevin, 7 steps of 0.25" "$WORK/sample3k1.out" ||
+  { cat "$WORK/sample3k1.out" >&2; fail "sample --stages 1 --steps 7 --delta 0.25 not used"; }
 ok recon3 "$BIN" reconstruct --run-dir "$RUN3" --count 4 --out "$WORK/recon3.png"
 grep -q "under the 3-stage prior" "$WORK/recon3.out" || { cat "$WORK/recon3.out" >&2; fail "reconstruct used untrained stages"; }
 fails_with recon-stages "--stages must be in [0, 4]" "$BIN" reconstruct --run-dir "$RUN3" --stages 5
