@@ -10,7 +10,8 @@
 # Environment:
 #   RUNS     the reproduce.sh OUT to read (default runs/reproduce, its default)
 #   OUT      where the JSONs and the table go (default runs/sampler-check)
-#   SAMPLER  "langevin N" or "sir N" (default "langevin 1000")
+#   SAMPLER  "langevin N", "langevin N DELTA" (step size; default the run's
+#            sample.delta) or "sir N" (default "langevin 1000")
 #   JOBS     "NAME SEED STAGES" lines (STAGES empty: the run's trained stages);
 #            default: adaptive-ce and non-adaptive with 1/2/4 stages, lebm
 #            (both e_lr), the noise-source runs, single-stage,
@@ -21,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs/reproduce}
 OUT=${OUT:-runs/sampler-check}
-read -r METH N <<<"${SAMPLER:-langevin 1000}"
+read -r METH N DELTA <<<"${SAMPLER:-langevin 1000}"
 BIN=${BIN:-build/latentebm}
 [[ -x $BIN ]] || { echo "fd_sampler: build first (bash scripts/setup.sh)" >&2; exit 1; }
 if [[ -z ${JOBS:-} ]]; then
@@ -32,7 +33,7 @@ if [[ -z ${JOBS:-} ]]; then
   done)
 fi
 case $METH in
-  langevin) S=(--sample-method langevin --sample-steps "$N") ;;
+  langevin) S=(--sample-method langevin --sample-steps "$N" ${DELTA:+--sample-delta "$DELTA"}) ;;
   sir) S=(--sample-method sir --sir-proposals "$N") ;;
   *) echo "fd_sampler: SAMPLER must be 'langevin N' or 'sir N'" >&2; exit 1 ;;
 esac
@@ -40,7 +41,7 @@ export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
 mkdir -p "$OUT"
 while read -r name s k; do
   [[ -n $name ]] || continue
-  out=$OUT/$name-s$s-$METH-$N-k${k:-all}.json
+  out=$OUT/$name-s$s-$METH-$N${DELTA:+-d$DELTA}-k${k:-all}.json
   [[ -f $out ]] && continue
   [[ -f $RUNS/$name-s$s/eval.json ]] || { echo "not finished yet: $RUNS/$name-s$s"; continue; }
   "$BIN" eval --run-dir "$RUNS/$name-s$s" ${k:+--stages "$k"} --samples 1000 --test-limit 100 --seed "$s" "${S[@]}" \

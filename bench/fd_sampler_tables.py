@@ -18,9 +18,16 @@ def fd(path):
     return value(load(path), "fd_classifier")
 
 
-samplers = sorted({re.sub(r"^.*-s\d-((?:langevin|sir)-\d+)-k\w*\.json$", r"\1", p)
+# sampler tokens as fd_sampler.sh names them: langevin-1000, langevin-60-d0.4, sir-1000
+samplers = sorted({re.sub(r"^.*-s\d-((?:langevin|sir)-\d+(?:-d[0-9.]+)?)-k\w*\.json$", r"\1", p)
                    for p in glob.glob(os.path.join(out, "*-s?-*-*-k*.json"))},
-                  key=lambda s: (s.split("-")[0], int(s.split("-")[1])))
+                  key=lambda s: (s.split("-")[0], int(s.split("-")[1]), s))
+
+
+def column(s):
+    parts = s.split("-")
+    words = f"{parts[0]}, {parts[1]} {'steps' if parts[0] == 'langevin' else 'proposals'}"
+    return words + (f", delta {parts[2][1:]}" if len(parts) > 2 else "")
 
 
 def reference(name, k):
@@ -35,8 +42,7 @@ def other(name, k, sampler):
 def table(title, rows, pairs):
     """rows: (label, run name, stages); pairs: (label a, label b) to compare."""
     print(f"### {title}\n")
-    print("| run | FD, reference sampler (langevin, 100 steps) | " + " | ".join(
-        f"FD, {s.replace('-', ', ')} {'steps' if s.startswith('langevin') else 'proposals'}" for s in samplers) + " |")
+    print("| run | FD, reference sampler (langevin, 100 steps) | " + " | ".join(f"FD, {column(s)}" for s in samplers) + " |")
     print("|---|---|" + "---|" * len(samplers))
     got = {}
     for label, name, k in rows:
