@@ -2,7 +2,7 @@
 # FD of finished bench/reproduce.sh runs under another test-time sampler than
 # the reference one they were evaluated with (100 prior Langevin steps at
 # delta 0.1 from N(0, I)): `latentebm eval --sample-method/--sample-steps/
-# --sir-proposals` on each run's final checkpoint, same seeds and sample count
+# --sample-delta/--sir-proposals` on each run's final checkpoint, same seeds and sample count
 # as reproduce.sh, one rank each. Results whose JSON exists are not redone;
 # the table goes to $OUT/tables.md (bench/fd_sampler_tables.py).
 #
@@ -15,8 +15,8 @@
 #   JOBS     "NAME SEED STAGES" lines (STAGES empty: the run's trained stages);
 #            default: adaptive-ce and non-adaptive with 1/2/4 stages, lebm
 #            (both e_lr), the noise-source runs, single-stage,
-#            non-adaptive-langevin and both adaptive schedules, seeds 1-3 (0 stages is N(0, I), whose samples
-#            the sampler does not change)
+#            non-adaptive-langevin and both adaptive schedules, seeds 1-3
+#            (0 stages is N(0, I), whose samples the sampler does not change)
 #   BIN      the latentebm binary (default build/latentebm, as reproduce.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ fi
 case $METH in
   langevin) S=(--sample-method langevin --sample-steps "$N" ${DELTA:+--sample-delta "$DELTA"}) ;;
   sir) S=(--sample-method sir --sir-proposals "$N") ;;
-  *) echo "fd_sampler: SAMPLER must be 'langevin N' or 'sir N'" >&2; exit 1 ;;
+  *) echo "fd_sampler: SAMPLER must be 'langevin N', 'langevin N DELTA' or 'sir N'" >&2; exit 1 ;;
 esac
 export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
 mkdir -p "$OUT"

@@ -135,10 +135,11 @@ for seed in $SEEDS; do
     fi
     ! in_list "$NOISES" schedule-adaptive || train schedule-adaptive "$seed" train.stage_schedule=adaptive
     # the best fixed-schedule noise with the plateau rule; a stage that does not
-    # plateau ends where the fixed schedule's would (ITERS / 4 stages), so the
-    # schedule can only move iterations to later stages
+    # plateau ends where the fixed schedule's would (ITERS / the preset's
+    # stages), so the schedule can only move iterations to later stages
     ! in_list "$NOISES" schedule-adaptive-langevin || train schedule-adaptive-langevin "$seed" train.stage_schedule=adaptive \
-      train.prior_samples=langevin train.max_stage_iterations=$((ITERS / 4))
+      train.prior_samples=langevin \
+      train.max_stage_iterations=$((ITERS / $(sed -n 's/^ *stages: *//p' configs/fashion-mnist-quick.yaml)))
   fi
   if has_part ablation; then
     for m in adaptive-ce non-adaptive; do
