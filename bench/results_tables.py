@@ -10,22 +10,9 @@ import platform
 import subprocess
 import sys
 
-from seed_stats import fmt, load, stats, value, welch_t
+from seed_stats import fmt, load, stats, value, verdict
 
 out, iters, ranks, seeds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
-
-
-def verdict(a, b, lower_is_better=True):
-    """One sentence comparing a (ours) with b."""
-    if a is None or b is None:
-        return "not measured"
-    t = welch_t(a, b)
-    if t is None:
-        return "fewer than 2 seeds: no verdict"
-    better = (a[0] < b[0]) == lower_is_better
-    if abs(t) > 2:
-        return f"{'better' if better else 'worse'} by more than the spread over seeds (Welch t = {t:.1f})"
-    return f"within the spread over seeds (Welch t = {t:.1f})"
 
 
 def per_seed(name, fn):

@@ -1,5 +1,5 @@
 """Mean +- std over seeds and Welch's t, shared by the table scripts
-(results_tables.py, fd_sampler_tables.py)."""
+(results_tables.py, fd_sampler_tables.py, gpu_study_tables.py)."""
 import json
 import math
 
@@ -44,3 +44,16 @@ def welch_t(a, b):
     (ma, sa, na), (mb, sb, nb) = a, b
     se = math.sqrt(sa * sa / na + sb * sb / nb)
     return (ma - mb) / se if se > 0 else (math.inf if ma != mb else 0.0)
+
+
+def verdict(a, b, lower_is_better=True):
+    """One sentence comparing a (ours) with b."""
+    if a is None or b is None:
+        return "not measured"
+    t = welch_t(a, b)
+    if t is None:
+        return "fewer than 2 seeds: no verdict"
+    better = (a[0] < b[0]) == lower_is_better
+    if abs(t) > 2:
+        return f"{'better' if better else 'worse'} by more than the spread over seeds (Welch t = {t:.1f})"
+    return f"within the spread over seeds (Welch t = {t:.1f})"

@@ -41,31 +41,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 GPUS=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | wc -l)
 echo "cores $(nproc) | GPUs $GPUS"
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpus", torch.cuda.device_count(), "cxx11abi", torch._C._GLIBCXX_USE_CXX11_ABI)'
-TORCH_SITE=$(python3 -c 'import torch, os; print(os.path.dirname(os.path.dirname(torch.__file__)))')
-NCCL_DIR=$(python3 -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__) if nvidia.nccl.__file__ else list(nvidia.nccl.__path__)[0])' 2>/dev/null || true)
-[[ -n $NCCL_DIR && -f $NCCL_DIR/include/nccl.h ]] && export NCCL_ROOT=$NCCL_DIR
-[[ -z ${NCCL_ROOT:-} && -f /usr/local/cuda/include/nccl.h ]] && export NCCL_ROOT=/usr/local/cuda
-if [[ -z ${NCCL_ROOT:-} ]]; then  # CUDA 13 wheels may nest it (nvidia/cu13/...): search the nvidia packages
-  H=$(find "$TORCH_SITE/nvidia" -name nccl.h -path '*include*' 2>/dev/null | head -1)
-  [[ -n $H ]] && export NCCL_ROOT=$(dirname "$(dirname "$H")")
-fi
-echo "NCCL_ROOT=${NCCL_ROOT:-not found}"
-# NCCL wheels ship libnccl.so.2 only: give the linker the unversioned name.
-if [[ -n ${NCCL_ROOT:-} && ! -e $NCCL_ROOT/lib/libnccl.so && -e $NCCL_ROOT/lib/libnccl.so.2 ]]; then
-  mkdir -p "$ROOT/.gpu-deps/nccl/lib" && ln -sf "$NCCL_ROOT/lib/libnccl.so.2" "$ROOT/.gpu-deps/nccl/lib/libnccl.so"
-  ln -sfn "$NCCL_ROOT/include" "$ROOT/.gpu-deps/nccl/include"
-  export NCCL_ROOT=$ROOT/.gpu-deps/nccl
-fi
-
-# The carried Debian tree: Open MPI relocated with OPAL_PREFIX, pkg-config
-# files rewritten by a sysroot, libraries on the loader path.
-LIBD=$D/usr/lib/x86_64-linux-gnu
-export OPAL_PREFIX=$D/usr
-export PATH=$D/usr/bin:$PATH
-export LD_LIBRARY_PATH=$LIBD:$D/lib/x86_64-linux-gnu:$LIBD/openmpi/lib:$LIBD/hdf5/serial:${NCCL_ROOT:+$NCCL_ROOT/lib:}${LD_LIBRARY_PATH:-}
-export PKG_CONFIG_PATH=$LIBD/pkgconfig:$D/usr/share/pkgconfig PKG_CONFIG_SYSROOT_DIR=$D
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
-MPIRUN=$D/usr/bin/mpirun.openmpi
+source launch/gpu_env.sh
 
 if [[ -x $ROOT/.gpu-deps/bin/bench_iteration ]]; then
   # Built here by `bash scripts/gpu_deps.sh --prebuilt` with CI's recipe
@@ -78,8 +54,6 @@ if [[ -x $ROOT/.gpu-deps/bin/bench_iteration ]]; then
     case $(basename "$f") in bench_*) cp "$f" "$B/bench/" ;; COMMIT) ;; *) cp "$f" "$B/tests/" ;; esac
   done
   chmod +x "$B"/tests/* "$B"/bench/*
-  CUDART_DIRS=$(find "$TORCH_SITE/nvidia" /usr/local/cuda/lib64 -name 'libcudart.so.13*' -printf '%h:' 2>/dev/null)
-  export LD_LIBRARY_PATH=$TORCH_SITE/torch/lib:${CUDART_DIRS}$LD_LIBRARY_PATH
   for f in "$B"/tests/* "$B"/bench/*; do ldd "$f" | grep 'not found' | sed "s|^|  $(basename "$f"): |"; done
 else
 stamp "configure + build (scripts/setup-torch2.sh against the installed PyTorch)"
@@ -118,6 +92,22 @@ bench "tf32, CUDA-graph chains" runtime.precision=tf32 runtime.cuda_graph=on
 bench "bf16, CUDA-graph chains" runtime.precision=bf16 runtime.cuda_graph=on
 bench "bf16, eager chains" runtime.precision=bf16 runtime.cuda_graph=off
 
+# The main job's preset (mnist28, ngf 16, nz 32, batch 64, L = 20) with the
+# noise RESULTS.md recommends (prior_samples=langevin): what a longer
+# Fashion-MNIST budget costs on a GPU (issue 12's convergence question).
+CSVF=$OUTDIR/bench-fashion.csv
+rm -f "$CSVF"
+benchf() {  # label, then overrides
+  local label=$1
+  shift
+  stamp "bench_iteration fashion-mnist-quick, batch 64, L = 20, langevin noise: $label"
+  timeout 60 "$B/bench/bench_iteration" configs/fashion-mnist-quick.yaml 50 --record="$CSVF" \
+    runtime.device=cuda train.prior_samples=langevin "$@" 2>&1 | tail -4
+}
+benchf "fp32, CUDA-graph chains" runtime.precision=fp32 runtime.cuda_graph=on
+benchf "fp32, eager chains" runtime.precision=fp32 runtime.cuda_graph=off
+benchf "tf32, CUDA-graph chains" runtime.precision=tf32 runtime.cuda_graph=on
+
 stamp "figures"
 if [[ -f $CSV ]]; then
   GPU_NAME=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
@@ -127,6 +117,15 @@ if [[ -f $CSV ]]; then
     { printf "| %s | %s | %s | %s | %.2f ms | %.2f ms | %.3f | %s | %.1f min (%s it) | %.2f ms | %.1f min |\n", gpu, $2, $4,
              ($6 == 1 ? "CUDA graph" : "eager"), $11 * 1000, $12 * 1000, $13, $16, $15, $14, $19 * 1000, $14 * $19 / 60 }' "$CSV" |
     tee "$OUTDIR/gpu_figures.md"
+fi
+if [[ -f $CSVF ]]; then
+  awk -F, 'NR == 1 { next }
+    NR == 2 { print "";
+              print "| fashion-mnist-quick, langevin noise: LibTorch | precision | Langevin chains | iteration | L+1 generator passes | ratio | training loop, back to back | 24,000 iterations from the loop |";
+              print "|---|---|---|---|---|---|---|---|" }
+    { printf "| %s | %s | %s | %.2f ms | %.2f ms | %.3f | %.2f ms | %.1f min |\n", $2, $4,
+             ($6 == 1 ? "CUDA graph" : "eager"), $11 * 1000, $12 * 1000, $13, $19 * 1000, 24000 * $19 / 60 }' "$CSVF" |
+    tee -a "$OUTDIR/gpu_figures.md"
 fi
 stamp "done"
 nvidia-smi --query-gpu=name,memory.used --format=csv,noheader || true

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Issue 12's convergence question, on the device tool's GPU machine: the
+# Fashion-MNIST comparison of docs/RESULTS.md at the largest budget that fits
+# the lease, 3 seeds per method, every run on the GPU at once.
+#
+#   here:  bash scripts/gpu_deps.sh --prebuilt && bash scripts/gpu_study_data.sh
+#   there: run(command="bash launch/gpu_check.sh", carry=[".gpu-deps"]), then at
+#          once, while the machine is warm and still holds .gpu-deps:
+#          run(command="BUDGET_S=420 bash launch/gpu_study.sh", carry=[".gpu-data"])
+#
+# Runs (the quick preset's generator and method settings, bench/reproduce.sh's
+# BASE: the full training split, global batch 64, checkpoints every tenth):
+#   adaptive-ce-langevin    adaptive-ce, prior_samples=langevin, fixed schedule
+#                           (the best NCE setting of RESULTS.md A.6)
+#   non-adaptive-langevin   the same with posteriors under N(0, I)
+#   lebm                    LEBM with its reference settings (method traits)
+#   lebm-our-elr            LEBM at our ratio learning rate (same tuning budget)
+# Each is one rank on the GPU (global batch 64, as the CPU runs' 2 x 32).
+#
+# Budget: a 100-iteration calibration of all runs side by side measures the
+# slowest run's time per iteration under that sharing; the iteration count T
+# is then the largest multiple of 400 that ends EVAL_RESERVE_S before
+# BUDGET_S, at most MAX_ITERS (24,000 = 10x RESULTS.md A.6). Then:
+#   eval.json        FD (1,000 samples, the run's 100-step sampler) + test MSE
+#   eval-60.json     FD under LEBM's 60-step, delta-0.4 chains
+#   eval-P.json      test MSE at P = 50, 80, 90 % of training (convergence:
+#                    the issue asks for MSE flat over the last fifth)
+#   eval-stages-K    adaptive-ce-langevin and non-adaptive-langevin with
+#                    K = 0, 1, 2 stages (Table 3), if time is left
+# Output under $OUT (or gpu-study-out/): gpu_study.log, gpu_study.md (the
+# tables, bench/gpu_study_tables.py) and runs.tar.gz (every run directory
+# without its checkpoints).
+# Testing off the GPU machine: STUDY_LOCAL=1 BIN=build-dev/latentebm
+# DEVICE=cpu uses this machine's libraries and data/fashion-mnist.h5.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+D=$ROOT/.gpu-deps/root
+G=$ROOT/.gpu-data
+OUTDIR=${OUT:-$ROOT/gpu-study-out}
+mkdir -p "$OUTDIR"
+exec > >(tee "$OUTDIR/gpu_study.log") 2>&1
+T0=$SECONDS
+BUDGET_S=${BUDGET_S:-420}
+EVAL_RESERVE_S=${EVAL_RESERVE_S:-110}
+MAX_ITERS=${MAX_ITERS:-24000}
+CAL_ITERS=${CAL_ITERS:-100}
+ITER_STEP=${ITER_STEP:-400}     # T is a multiple of this
+MIN_ITERS=${MIN_ITERS:-800}
+SAMPLES=${SAMPLES:-1000}        # FD samples per eval
+TEST=${TEST:-1000}              # test images per MSE
+SEEDS=${SEEDS:-1 2 3}
+DEVICE=${DEVICE:-cuda}
+NAMES=${NAMES:-adaptive-ce-langevin non-adaptive-langevin lebm lebm-our-elr}
+RUNS=$ROOT/runs/gpu-study
+stamp() { echo "== [$((SECONDS - T0)) s] $*"; }
+left() { echo $((BUDGET_S - (SECONDS - T0))); }
+
+declare -A SET=(
+  [adaptive-ce-langevin]="train.method=adaptive-ce train.prior_samples=langevin train.stage_schedule=fixed"
+  [non-adaptive-langevin]="train.method=non-adaptive train.prior_samples=langevin"
+  [lebm]="train.method=lebm"
+  [lebm-our-elr]="train.method=lebm train.e_lr=$(sed -n 's/^ *e_lr: *//p' configs/fashion-mnist-quick.yaml)"
+)
+
+if [[ ${STUDY_LOCAL:-0} == 1 ]]; then
+  BIN=${BIN:-$ROOT/build-dev/latentebm}
+  MPIRUN=mpirun
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
+  DATA=$ROOT/data/fashion-mnist.h5
+else
+  [[ -d $D ]] || { echo "gpu_study: $D missing: run launch/gpu_check.sh (carrying .gpu-deps) first in the same lease"; exit 2; }
+  [[ -x $G/bin/latentebm ]] || { echo "gpu_study: $G missing: run scripts/gpu_study_data.sh here and carry .gpu-data"; exit 2; }
+  stamp "machine: $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | head -1), $(nproc) cores; latentebm from $(tr '\n' ' ' <"$G/bin/COMMIT")"
+  source launch/gpu_env.sh
+  export LD_LIBRARY_PATH=$G/lib:$LD_LIBRARY_PATH
+  BIN=$G/bin/latentebm
+  ldd "$BIN" | grep 'not found' && { echo "gpu_study: libraries missing for latentebm"; exit 2; }
+  stamp "Fashion-MNIST: unpack and prepare"
+  mkdir -p .gpu-raw data
+  python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
+    "$G/data/train-images-idx3-ubyte.xz" .gpu-raw/train-images-idx3-ubyte
+  cp "$G"/data/*.gz .gpu-raw/
+  DATA=$ROOT/data/fashion-mnist.h5
+  "$BIN" prepare fashion-mnist --dir .gpu-raw --out "$DATA" | tail -2 || { echo "gpu_study: prepare failed"; exit 1; }
+  read -r want_size want_mtime <"$G/data/fashion-mnist.h5.stat"
+  if [[ $(stat -c %s "$DATA") == "$want_size" ]]; then
+    touch -d "$want_mtime" "$DATA" && cp "$G/data/fashion-mnist.h5.classifier.h5" "$DATA.classifier.h5"
+    echo "FD classifier: the CPU tables' own (dataset file of the same size, mtime set to its key)"
+  else
+    echo "FD classifier: retrained here (prepared file is $(stat -c %s "$DATA") bytes, not $want_size): FD not comparable with RESULTS.md's CPU tables"
+  fi
+fi
+export OMP_NUM_THREADS=1
+MPI1=("$MPIRUN" -np 1 --bind-to none)
+# Background jobs are waited for by PID: a bare `wait` would also wait for the
+# tee behind this script's output, which never ends.
+PIDS=()
+wait_all() {
+  ((${#PIDS[@]})) && wait "${PIDS[@]}"
+  PIDS=()
+}
+
+# train DIR ITERS SEED NAME: one run in the background (its log is DIR.log)
+train() {
+  local dir=$1 iters=$2 seed=$3 name=$4
+  # shellcheck disable=SC2086  # SET's overrides are words
+  "${MPI1[@]}" "$BIN" train --config configs/fashion-mnist-quick.yaml data.path="$DATA" data.train_limit=0 \
+    train.iterations="$iters" log.log_every=20 log.checkpoint_every=$((iters / 10)) log.keep_checkpoints=10 \
+    runtime.device="$DEVICE" train.seed="$seed" ${SET[$name]} --run-dir "$dir" >"$dir.log" 2>&1 &
+  PIDS+=($!)
+}
+# the seconds per iteration of a run from its metrics.jsonl, between its
+# second logged iteration and its last (startup and capture excluded)
+per_iteration() {
+  python3 - "$1" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [r for r in rows if "elapsed_s" in r and "iteration" in r]
+a, b = rows[1 if len(rows) > 2 else 0], rows[-1]
+print((b["elapsed_s"] - a["elapsed_s"]) / (b["iteration"] - a["iteration"]))
+PY
+}
+
+rm -rf "$RUNS" && mkdir -p "$RUNS/calibration"
+stamp "calibration: every run side by side for $CAL_ITERS iterations"
+for name in $NAMES; do for seed in $SEEDS; do train "$RUNS/calibration/$name-s$seed" "$CAL_ITERS" "$seed" "$name"; done; done
+wait_all
+slowest=0
+for name in $NAMES; do
+  for seed in $SEEDS; do
+    r=$RUNS/calibration/$name-s$seed
+    t=$(per_iteration "$r/metrics.jsonl" 2>/dev/null) || { echo "gpu_study: calibration run $name-s$seed failed:"; tail -20 "$r.log"; exit 1; }
+    printf '  %-24s seed %s: %.2f ms per iteration\n' "$name" "$seed" "$(python3 -c "print($t * 1000)")"
+    slowest=$(python3 -c "print(max($slowest, $t))")
+  done
+done
+ITERS=$(python3 -c "print(min($MAX_ITERS, int(($(left) - $EVAL_RESERVE_S - 20) / $slowest) // $ITER_STEP * $ITER_STEP))")
+stamp "budget: $(left) s left, slowest run $(python3 -c "print(round($slowest * 1000, 2))") ms per iteration -> $ITERS iterations per run"
+((ITERS >= MIN_ITERS)) || { echo "gpu_study: too little time for a run of at least $MIN_ITERS iterations"; exit 1; }
+
+stamp "training: $(wc -w <<<"$NAMES") methods x seeds $SEEDS, $ITERS iterations each, side by side"
+for name in $NAMES; do for seed in $SEEDS; do train "$RUNS/$name-s$seed" "$ITERS" "$seed" "$name"; done; done
+wait_all
+for name in $NAMES; do
+  for seed in $SEEDS; do
+    r=$RUNS/$name-s$seed
+    [[ -f $r/checkpoints/latest ]] && echo "  $name-s$seed: $(cat "$r/checkpoints/latest"), $(python3 -c 'import json, sys; r = [x for x in map(json.loads, open(sys.argv[1])) if "elapsed_s" in x][-1]; print("elapsed %.0f s, gen_loss %.1f, prior loss %s" % (r["elapsed_s"], r["gen_loss"], r.get("nce_loss")))' "$r/metrics.jsonl")" ||
+      { echo "  $name-s$seed FAILED:"; tail -5 "$r.log"; }
+  done
+done
+
+# evaluate TAG ARGS...: one eval per run in the background, all at once
+evaluate() {
+  local tag=$1
+  shift
+  for name in $NAMES; do
+    for seed in $SEEDS; do
+      local r=$RUNS/$name-s$seed
+      [[ -f $r/checkpoints/latest ]] || continue
+      "${MPI1[@]}" "$BIN" eval --run-dir "$r" --test-limit "$TEST" --seed "$seed" --out "$r/$tag.json" "$@" >"$r/$tag.log" 2>&1 &
+      PIDS+=($!)
+    done
+  done
+  wait_all
+}
+ckpt() { printf 'ckpt-%08d' $((ITERS * $1 / 100)); }
+stamp "eval: FD (1,000 samples, 100-step sampler) and test MSE"
+evaluate eval --samples "$SAMPLES"
+stamp "eval: FD under 60 steps of delta 0.4"
+evaluate eval-60 --samples "$SAMPLES" --sample-steps 60 --sample-delta 0.4
+for pct in 50 80 90; do
+  (($(left) > 25)) || break
+  stamp "eval: test MSE at $pct % of training"
+  for name in $NAMES; do
+    for seed in $SEEDS; do
+      r=$RUNS/$name-s$seed
+      [[ -d $r/checkpoints/$(ckpt $pct) ]] || continue
+      "${MPI1[@]}" "$BIN" eval --run-dir "$r" --checkpoint "$r/checkpoints/$(ckpt $pct)" --samples 0 --test-limit "$TEST" \
+        --seed "$seed" --out "$r/eval-$pct.json" >"$r/eval-$pct.log" 2>&1 &
+      PIDS+=($!)
+    done
+  done
+  wait_all
+done
+SAVED_NAMES=$NAMES
+NAMES=$(tr ' ' '\n' <<<"$NAMES" | grep -E '^(adaptive-ce-langevin|non-adaptive-langevin)$' | tr '\n' ' ')
+for k in 0 1 2; do
+  (($(left) > 30)) || break
+  stamp "eval: ablation, $k stage(s)"
+  evaluate "eval-stages-$k" --samples "$SAMPLES" --stages "$k"
+done
+NAMES=$SAVED_NAMES
+
+stamp "tables and archive"
+python3 bench/gpu_study_tables.py "$RUNS" "$ITERS" | tee "$OUTDIR/gpu_study.md"
+tar -C "$RUNS" --exclude=checkpoints --exclude=calibration -czf "$OUTDIR/runs.tar.gz" .
+du -h "$OUTDIR/runs.tar.gz"
+stamp "done"
