@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <spdlog/fmt/fmt.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -72,6 +73,7 @@ std::vector<Field> fields(Config& c) {
       {"train.rollback_delta_factor", &c.train.rollback_delta_factor},
       {"train.max_skips", &c.train.max_skips},
       {"train.divergence_z_limit", &c.train.divergence_z_limit},
+      {"train.divergence_loss_limit", &c.train.divergence_loss_limit},
       {"log.log_every", &c.log.log_every},
       {"log.checkpoint_every", &c.log.checkpoint_every},
       {"log.keep_checkpoints", &c.log.keep_checkpoints},
@@ -209,6 +211,11 @@ void apply_overrides(Config& cfg, const std::vector<std::string>& overrides) {
   }
 }
 
+std::string describe(const SampleConfig& s) {
+  return s.method == SampleMethod::kSir ? fmt::format("sir ({} proposals)", s.sir_proposals)
+                                        : fmt::format("langevin ({} steps, delta {})", s.steps, s.delta);
+}
+
 std::string to_yaml(const Config& cfg_in) {
   Config cfg = cfg_in;
   std::ostringstream os;
@@ -305,6 +312,7 @@ void validate(const Config& c) {
   need(c.train.rollback_delta_factor > 0 && c.train.rollback_delta_factor < 1, "train.rollback_delta_factor must be in (0, 1)");
   need(c.train.max_skips >= 0, "train.max_skips must be >= 0");
   need(c.train.divergence_z_limit > 0, "train.divergence_z_limit must be > 0");
+  need(c.train.divergence_loss_limit > 0, "train.divergence_loss_limit must be > 0");
   need(c.runtime.collective_timeout_s >= 0 && std::isfinite(c.runtime.collective_timeout_s),
        "runtime.collective_timeout_s must be >= 0 seconds (0 disables the watchdog)");
   need(c.data.train_limit >= 0 && c.data.test_limit >= 0, "data.train_limit / data.test_limit must be >= 0");

@@ -63,13 +63,20 @@ struct TrainConfig {
   uint64_t seed = 1;
   // Divergence guard: what every rank does, together, when a loss, a gradient
   // or a Langevin state is non-finite. rollback: reload the latest checkpoint
-  // and multiply langevin_delta by rollback_delta_factor (at most
-  // max_rollbacks times, then stop); skip: drop the step (at most max_skips in
+  // and multiply langevin_delta by rollback_delta_factor (e_lr instead, when
+  // the prior loss ran beyond divergence_loss_limit; at most max_rollbacks
+  // times, then stop); skip: drop the step (at most max_skips in
   // a row, then stop); stop: write a debug dump under <run_dir>/debug/ and stop.
   // A Langevin state with any |z_i| above divergence_z_limit counts as
-  // diverged too (latents of an N(0, I)-based prior live within a few units).
+  // diverged too (latents of an N(0, I)-based prior live within a few units),
+  // and so does a step whose prior loss (the NCE loss, or LEBM's energy
+  // difference, a global-batch mean) lies beyond +-divergence_loss_limit: an
+  // energy can run away while every latent stays finite. Healthy runs stay
+  // within a few units (LEBM's largest logged |loss| in docs/RESULTS.md's
+  // stable runs: 7.6; the runaway ones passed 1e3 and reached 1e7).
   DivergencePolicy on_divergence = DivergencePolicy::kRollback;
   double divergence_z_limit = 1e4;
+  double divergence_loss_limit = 1e3;
   int64_t max_rollbacks = 3;
   double rollback_delta_factor = 0.5;
   int64_t max_skips = 10;
@@ -153,6 +160,9 @@ Config parse_config(const std::string& yaml_text, const std::string& origin = "<
 void apply_overrides(Config& cfg, const std::vector<std::string>& overrides);
 // Dump the full resolved config as YAML.
 std::string to_yaml(const Config& cfg);
+// The test-time prior sampler in words, as eval.json and `sample`'s log name
+// it: "langevin (100 steps, delta 0.1)" or "sir (100 proposals)".
+std::string describe(const SampleConfig& sample);
 // Applies what `train.method` implies (its MethodTraits): the method's K
 // (gaussian 0, single-stage and lebm 1), a required noise source (lebm:
 // langevin), and its reference settings (lebm: e_lr 2e-5, 20 posterior

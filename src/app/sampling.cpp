@@ -87,9 +87,7 @@ int run_sample(const SampleOptions& opt) {
   } else {
     save_grid(out, images, opt.columns);
   }
-  const std::string by = sc.method == SampleMethod::kSir ? fmt::format("sir, {} proposals", sc.sir_proposals)
-                                                          : fmt::format("langevin, {} steps of {}", sc.steps, sc.delta);
-  spdlog::info("wrote {} ({} samples from the {}-stage prior by {}, checkpoint {})", out, n, stages, by, r.ckpt);
+  spdlog::info("wrote {} ({} samples from the {}-stage prior by {}, checkpoint {})", out, n, stages, describe(sc), r.ckpt);
   return kExitOk;
 }
 

@@ -172,9 +172,7 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
         fid_stats.add(f);
       }
     }
-    const std::string sampler = cfg.sample.method == SampleMethod::kSir
-                                    ? fmt::format("sir ({} proposals)", cfg.sample.sir_proposals)
-                                    : fmt::format("langevin ({} steps, delta {})", cfg.sample.steps, cfg.sample.delta);
+    const std::string sampler = describe(cfg.sample);
     if (classifier) {
       cls_stats.allreduce(comm, "FD-classifier sample statistics");
       const double fd = frechet_distance(cls_stats.mean(), cls_stats.covariance(), classifier->train_mean,

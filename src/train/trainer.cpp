@@ -412,9 +412,11 @@ torch::Tensor Trainer::local_terms(const Batch& batch, const torch::Tensor& z_po
 // The terms' layout: [0] gen loss, [1] prior loss, [2] accuracy, [3] |grad z|,
 // [4] ranks with bad posterior samples, [5] with bad noise, [6..12] noise
 // diagnostics, [13] ranks with a stop signal, [14] rank 0's stage vote, then
-// (not all-reduced) [15] whether the whole reduced buffer is finite.
+// (not all-reduced) [15] whether the whole reduced buffer is finite and [16]
+// whether the step was applied (the guard's verdict on the device).
 namespace {
-constexpr int64_t kBadPost = 4, kBadNoise = 5, kDiag = 6, kStop = 13, kVote = 14, kFinite = 15;
+constexpr int64_t kPriorLoss = 1, kBadPost = 4, kBadNoise = 5, kDiag = 6, kStop = 13, kVote = 14, kFinite = 15,
+                  kApplied = 16;
 }
 
 void Trainer::launch_step(int64_t t, Batch batch, torch::Tensor z_post, torch::Tensor z_noise, torch::Tensor local) {
@@ -442,10 +444,13 @@ void Trainer::launch_step(int64_t t, Batch batch, torch::Tensor z_post, torch::T
 
   // The guard, decided on the device from the summed values (the same on
   // every rank): no step where some rank's samples or the reduced buffer are
-  // not finite. The host reads the verdict with the terms, one iteration on.
+  // not finite, or the prior loss runs beyond its limit. The host reads the
+  // verdict with the terms, one iteration on.
   const auto finite = torch::isfinite(flat).all();
-  const auto ok = finite.logical_and(local[kBadPost] == 0).logical_and(local[kBadNoise] == 0);
-  l.terms.start(torch::cat({local, finite.to(local.dtype()).reshape({1})}));
+  const auto ok = finite.logical_and(local[kBadPost] == 0)
+                      .logical_and(local[kBadNoise] == 0)
+                      .logical_and(local[kPriorLoss].abs() <= cfg_.train.divergence_loss_limit);
+  l.terms.start(torch::cat({local, finite.to(local.dtype()).reshape({1}), ok.to(local.dtype()).reshape({1})}));
   g_opt_.step_if(ok);
   if (l.stepped_ratio) e_opt_.step_if(ok);
   l.batch = std::move(batch);
@@ -460,7 +465,7 @@ StepStats Trainer::parse_terms(const torch::Tensor& host) const {
   const double* v = terms.data_ptr<double>();
   StepStats s;
   s.gen_loss = v[0];
-  s.nce_loss = v[1];
+  s.nce_loss = v[kPriorLoss];
   s.nce_acc = v[2];
   s.langevin_grad_norm = v[3];
   s.stop_requested = v[kStop] > 0;
@@ -485,6 +490,11 @@ StepStats Trainer::parse_terms(const torch::Tensor& host) const {
   } else if (v[kFinite] < 0.5) {
     s.diverged = true;
     s.divergence = "non-finite loss or gradient";
+  } else if (v[kApplied] < 0.5) {
+    s.diverged = s.energy_runaway = true;
+    s.divergence = fmt::format("prior loss {:g}, beyond +-{:g} (train.divergence_loss_limit): the prior's energy is "
+                               "running away with finite latents",
+                               s.nce_loss, cfg_.train.divergence_loss_limit);
   }
   return s;
 }
@@ -550,7 +560,7 @@ void Trainer::handle_divergence(int64_t t, const StepStats& s, const Batch& batc
   }
   if (policy == DivergencePolicy::kRollback && rollbacks_ < cfg_.train.max_rollbacks) {
     if (auto ckpt = latest_checkpoint(run_dir_.root())) {
-      rollback(*ckpt);
+      rollback(*ckpt, s.energy_runaway);
       return;
     }
     spdlog::warn("divergence guard: no checkpoint to roll back to");
@@ -560,17 +570,25 @@ void Trainer::handle_divergence(int64_t t, const StepStats& s, const Batch& batc
                     : policy == DivergencePolicy::kSkip ? std::to_string(consecutive_skips_) + " skipped steps in a row (train.max_skips)"
                                        : std::to_string(rollbacks_) + " rollbacks (train.max_rollbacks) or no checkpoint";
   comm_.barrier("divergence guard: debug dumps written");
+  // A runaway energy comes from the prior's updates, an exploding chain from its step size.
+  const std::string example = s.energy_runaway
+                                  ? fmt::format("train.e_lr={:g}", cfg_.train.e_lr * 0.25)
+                                  : fmt::format("train.langevin_delta={:g}",
+                                                cfg_.train.langevin_delta * cfg_.train.rollback_delta_factor);
   throw DivergenceError(t, "training diverged at iteration " + std::to_string(t) + ": " + s.divergence +
-                               "; stopped after " + why + ". Debug dumps are in " +
-                               run_dir_.debug() +
-                               ". Lower train.langevin_delta or the learning rates (e.g. `train.langevin_delta=" +
-                               std::to_string(cfg_.train.langevin_delta * cfg_.train.rollback_delta_factor) +
-                               "`) and run the same command to resume from the last checkpoint");
+                               "; stopped after " + why + ". Debug dumps are in " + run_dir_.debug() +
+                               (s.energy_runaway ? ". Lower the prior's learning rate (e.g. `"
+                                                 : ". Lower train.langevin_delta or the learning rates (e.g. `") +
+                               example + "`) and run the same command to resume from the last checkpoint");
 }
 
-void Trainer::rollback(const std::string& ckpt_dir) {
+void Trainer::rollback(const std::string& ckpt_dir, bool energy_runaway) {
   const auto meta = read_checkpoint_meta(ckpt_dir);
   stage_ = meta.stage;
+  const double factor = cfg_.train.rollback_delta_factor;
+  double& knob = energy_runaway ? cfg_.train.e_lr : cfg_.train.langevin_delta;
+  const double old_value = knob;
+  knob *= factor;  // before the ratio network's optimizer is rebuilt with e_lr
   if (K_ > 0) e_opt_ = Adam(parameter_list(*prior_->ratio(stage_)), cfg_.train.e_lr, cfg_.train.beta1, cfg_.train.beta2);
   TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
   load_checkpoint(ckpt_dir, state);
@@ -579,13 +597,17 @@ void Trainer::rollback(const std::string& ckpt_dir) {
   restore_schedule(meta.schedule_json);
   reference_ = NoiseReference{};
   cached_epoch_ = -1;
+  // The progress window restarts with the replay: the undone iterations'
+  // losses (a runaway's, say) must not blur the first row after it.
+  window_ = StepStats{};
+  in_window_ = 0;
+  window_start_ = Clock::now();
   ++rollbacks_;
   if (comm_.is_root()) mark_restart(metrics_, iteration_, "rollback");
-  const double old_delta = cfg_.train.langevin_delta;
-  cfg_.train.langevin_delta *= cfg_.train.rollback_delta_factor;
-  spdlog::warn("divergence guard: rolled back from iteration {} to checkpoint {} (iteration {}); langevin_delta {} -> {} "
+  spdlog::warn("divergence guard: rolled back from iteration {} to checkpoint {} (iteration {}); {} {} -> {} "
                "(rollback {} of at most {})",
-               from, ckpt_dir, iteration_, old_delta, cfg_.train.langevin_delta, rollbacks_, cfg_.train.max_rollbacks);
+               from, ckpt_dir, iteration_, energy_runaway ? "e_lr" : "langevin_delta", old_value, knob, rollbacks_,
+               cfg_.train.max_rollbacks);
 }
 
 void Trainer::write_debug_dump(int64_t t, const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise) {

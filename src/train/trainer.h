@@ -46,8 +46,10 @@ struct StepStats {
   bool advance_stage = false;  // rank 0's plateau vote (adaptive schedule), seen by every rank
   double t_langevin = 0, t_update = 0, t_allreduce = 0;  // seconds, this rank
   // Decisions every rank reads from the same all-reduced values:
-  bool diverged = false;        // some rank saw a non-finite loss, gradient or Langevin state
-  std::string divergence;       // what was non-finite
+  bool diverged = false;        // some rank saw a non-finite loss, gradient or Langevin state,
+                                // or the prior loss ran beyond train.divergence_loss_limit
+  bool energy_runaway = false;  // the latter: finite, but the prior's energy runs away
+  std::string divergence;       // what was wrong
   bool stop_requested = false;  // some rank received SIGTERM / SIGINT
 };
 
@@ -103,6 +105,7 @@ class Trainer {
   int64_t rollbacks() const { return rollbacks_; }
   int64_t skipped_steps() const { return skipped_; }
   double langevin_delta() const { return cfg_.train.langevin_delta; }
+  double e_lr() const { return cfg_.train.e_lr; }
   const std::string& dataset_fingerprint() const { return dataset_fingerprint_; }
 
   // Training finished (not stopped early, every iteration done)?
@@ -193,7 +196,9 @@ class Trainer {
   // The divergence guard's decision (identical on every rank).
   void handle_divergence(int64_t t, const StepStats& s, const Batch& batch, const torch::Tensor& z_post,
                          const torch::Tensor& z_noise);
-  void rollback(const std::string& ckpt_dir);
+  // Reloads the checkpoint and shrinks, by train.rollback_delta_factor, what
+  // drove the divergence: train.e_lr for a runaway energy, else langevin_delta.
+  void rollback(const std::string& ckpt_dir, bool energy_runaway);
   void write_debug_dump(int64_t t, const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise);
 
   // Replicated state (generator, prior) identical on every rank? Throws if not.

@@ -109,7 +109,7 @@ step "sample and reconstruct use the same 3 stages, or the --stages asked for"
 ok sample3 "$BIN" sample --run-dir "$RUN3" --count 2 --out "$WORK/sample3.png"
 grep -q "2 samples from the 3-stage prior" "$WORK/sample3.out" || { cat "$WORK/sample3.out" >&2; fail "sample used untrained stages"; }
 ok sample3k1 "$BIN" sample --run-dir "$RUN3" --count 2 --stages 1 --steps 7 --delta 0.25 --out "$WORK/sample3k1.png"
-grep -q "2 samples from the 1-stage prior by langevin, 7 steps of 0.25" "$WORK/sample3k1.out" ||
+grep -qF "2 samples from the 1-stage prior by langevin (7 steps, delta 0.25)" "$WORK/sample3k1.out" ||
   { cat "$WORK/sample3k1.out" >&2; fail "sample --stages 1 --steps 7 --delta 0.25 not used"; }
 ok recon3 "$BIN" reconstruct --run-dir "$RUN3" --count 4 --out "$WORK/recon3.png"
 grep -q "under the 3-stage prior" "$WORK/recon3.out" || { cat "$WORK/recon3.out" >&2; fail "reconstruct used untrained stages"; }

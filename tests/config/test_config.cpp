@@ -136,10 +136,12 @@ TEST(Config, FaultToleranceSettingsAreValidated) {
   c.train.max_rollbacks = -1;
   c.train.max_skips = -2;
   c.train.divergence_z_limit = 0;
+  c.train.divergence_loss_limit = -1;
   c.runtime.collective_timeout_s = -5;
   const std::string msg = message_of([&] { validate(c); });
   for (const char* key : {"train.rollback_delta_factor",
-                          "train.max_rollbacks", "train.max_skips", "train.divergence_z_limit", "runtime.collective_timeout_s"})
+                          "train.max_rollbacks", "train.max_skips", "train.divergence_z_limit", "train.divergence_loss_limit",
+                          "runtime.collective_timeout_s"})
     EXPECT_NE(msg.find(key), std::string::npos) << key << " not in: " << msg;
   Config ok;
   apply_overrides(ok, {"train.on_divergence=skip", "runtime.collective_timeout_s=0"});

@@ -47,6 +47,18 @@ int64_t all_max(int64_t v) {
   return v;
 }
 
+// Trains to the end or until the divergence guard gives up: the iteration
+// its error names (and the message in *what), or -1 when it never did.
+int64_t train_until_the_guard_gives_up(Trainer& t, std::string* what = nullptr) {
+  try {
+    t.train();
+  } catch (const DivergenceError& e) {
+    if (what) *what = e.what();
+    return e.iteration;
+  }
+  return -1;
+}
+
 }  // namespace
 
 TEST_F(FaultTest, OneRankCheckpointResumesOnTwoRanksWithEveryRowAndFinishes) {
@@ -109,13 +121,9 @@ TEST_F(FaultTest, DivergingSamplerStopsEveryRankAtTheSameIterationWithADump) {
   cfg.train.on_divergence = DivergencePolicy::kStop;
   const std::string dir = run_dir("diverge-stop");
   Trainer t(cfg, *comm_, dir);
-  int64_t at = -1;
-  try {
-    t.train();
-  } catch (const DivergenceError& e) {
-    at = e.iteration;
-    EXPECT_NE(std::string(e.what()).find("train.divergence_z_limit"), std::string::npos) << e.what();
-  }
+  std::string what;
+  const int64_t at = train_until_the_guard_gives_up(t, &what);
+  EXPECT_NE(what.find("train.divergence_z_limit"), std::string::npos) << what;
   ASSERT_GE(at, 0) << "the guard did not fire on rank " << world_rank();
   EXPECT_EQ(all_min(at), all_max(at)) << "ranks stopped at different iterations";
   EXPECT_EQ(at, 0);
@@ -131,24 +139,43 @@ TEST_F(FaultTest, DivergingSamplerStopsEveryRankAtTheSameIterationWithADump) {
   EXPECT_TRUE(torch::equal(t.bank().rows(), fresh.bank().rows()));
 }
 
+TEST_F(FaultTest, RunawayPriorLossWithFiniteLatentsStopsEveryRankAtTheSameIteration) {
+  // An energy that runs away keeps every latent finite (docs/RELIABILITY.md):
+  // the loss limit is what catches it. A limit below any real NCE loss stands
+  // in for the runaway; the latents stay well inside divergence_z_limit.
+  Config cfg = tiny_config(data_path_);
+  ASSERT_GT(cfg.train.stages, 0) << "needs a prior with a loss";
+  cfg.train.divergence_loss_limit = 1e-6;
+  cfg.train.on_divergence = DivergencePolicy::kStop;
+  const std::string dir = run_dir("diverge-loss");
+  Trainer t(cfg, *comm_, dir);
+  std::string what;
+  const int64_t at = train_until_the_guard_gives_up(t, &what);
+  EXPECT_NE(what.find("train.divergence_loss_limit"), std::string::npos) << what;
+  EXPECT_EQ(what.find("train.divergence_z_limit"), std::string::npos) << "blamed the latents: " << what;
+  EXPECT_NE(what.find("Lower the prior's learning rate (e.g. `train.e_lr="), std::string::npos) << what;
+  ASSERT_GE(at, 0) << "the guard did not fire on rank " << world_rank();
+  EXPECT_EQ(all_min(at), all_max(at)) << "ranks stopped at different iterations";
+  EXPECT_EQ(at, 0);
+  // The rejected step changed nothing.
+  Trainer fresh(tiny_config(data_path_), *comm_, run_dir("diverge-loss-fresh"));
+  EXPECT_TRUE(torch::equal(parameter_list(*t.generator())[0], parameter_list(*fresh.generator())[0]));
+  EXPECT_TRUE(torch::equal(parameter_list(*t.prior())[0], parameter_list(*fresh.prior())[0]));
+}
+
 TEST_F(FaultTest, SkipPolicyDropsStepsThenStopsAfterMaxSkips) {
   Config cfg = tiny_config(data_path_);
   cfg.train.langevin_delta = 1e4;
   cfg.train.on_divergence = DivergencePolicy::kSkip;
   cfg.train.max_skips = 2;
   Trainer t(cfg, *comm_, run_dir("diverge-skip"));
-  int64_t at = -1;
-  try {
-    t.train();
-  } catch (const DivergenceError& e) {
-    at = e.iteration;
-  }
+  const int64_t at = train_until_the_guard_gives_up(t);
   EXPECT_EQ(t.skipped_steps(), 2);
   EXPECT_EQ(at, 2);  // iterations 0 and 1 skipped, the third divergence in a row stops
   EXPECT_EQ(all_min(at), all_max(at));
 }
 
-TEST_F(FaultTest, RollbackPolicyReloadsTheCheckpointWithASmallerStep) {
+TEST_F(FaultTest, RollbackPolicyReloadsTheCheckpointWithASmallerStepOrPriorLearningRate) {
   Config good = tiny_config(data_path_);
   const std::string dir = run_dir("diverge-rollback");
   {
@@ -160,17 +187,27 @@ TEST_F(FaultTest, RollbackPolicyReloadsTheCheckpointWithASmallerStep) {
   bad.train.on_divergence = DivergencePolicy::kRollback;
   bad.train.max_rollbacks = 2;
   Trainer t(bad, *comm_, dir, latest_checkpoint(dir));
-  int64_t at = -1;
-  try {
-    t.train();
-  } catch (const DivergenceError& e) {
-    at = e.iteration;
-  }
+  const int64_t at = train_until_the_guard_gives_up(t);
   EXPECT_EQ(t.rollbacks(), 2);
   EXPECT_DOUBLE_EQ(t.langevin_delta(), 1e5 * 0.25);
+  EXPECT_DOUBLE_EQ(t.e_lr(), good.train.e_lr);
   EXPECT_EQ(t.iteration(), 2) << "rolled back to the checkpoint's iteration";
   EXPECT_EQ(at, 2);
   EXPECT_EQ(all_min(at), all_max(at));
+
+  // A runaway energy: the rollbacks shrink the prior's learning rate instead,
+  // since a smaller posterior step only worsens the generator.
+  Config runaway = good;
+  runaway.train.divergence_loss_limit = 1e-6;  // trips on every step, before and after each rollback
+  runaway.train.on_divergence = DivergencePolicy::kRollback;
+  runaway.train.max_rollbacks = 2;
+  Trainer r(runaway, *comm_, dir, latest_checkpoint(dir));
+  const int64_t r_at = train_until_the_guard_gives_up(r);
+  EXPECT_EQ(r.rollbacks(), 2);
+  EXPECT_DOUBLE_EQ(r.e_lr(), good.train.e_lr * 0.25);
+  EXPECT_DOUBLE_EQ(r.langevin_delta(), good.train.langevin_delta);
+  EXPECT_EQ(r_at, 2);
+  EXPECT_EQ(all_min(r_at), all_max(r_at));
 
   // A rollback that cures the divergence: the run goes on with the smaller step.
   Config curable = good;
