@@ -77,12 +77,17 @@ else
   BIN=$G/bin/latentebm
   ldd "$BIN" | grep 'not found' && { echo "gpu_study: libraries missing for latentebm"; exit 2; }
   stamp "Fashion-MNIST: unpack and prepare"
-  mkdir -p .gpu-raw data
-  python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \
-    "$G/data/train-images-idx3-ubyte.xz" .gpu-raw/train-images-idx3-ubyte
-  cp "$G"/data/*.gz .gpu-raw/
+  # The idx files go where Debian's package puts them, gzipped, when that
+  # folder is free: the prepared file records its source path, so only then
+  # does it get our file's size, and so the FD classifier cache's key.
+  RAW=/usr/share/datasets/fashion-mnist
+  if [[ -e $RAW ]] || ! mkdir -p "$RAW" 2>/dev/null; then RAW=$ROOT/.gpu-raw; fi
+  mkdir -p "$RAW" data
+  python3 -c 'import gzip, lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), gzip.open(sys.argv[2], "wb", 1))' \
+    "$G/data/train-images-idx3-ubyte.xz" "$RAW/train-images-idx3-ubyte.gz"
+  cp "$G"/data/*.gz "$RAW/"
   DATA=$ROOT/data/fashion-mnist.h5
-  "$BIN" prepare fashion-mnist --dir .gpu-raw --out "$DATA" | tail -2 || { echo "gpu_study: prepare failed"; exit 1; }
+  "$BIN" prepare fashion-mnist --dir "$RAW" --out "$DATA" | tail -2 || { echo "gpu_study: prepare failed"; exit 1; }
   read -r want_size want_mtime <"$G/data/fashion-mnist.h5.stat"
   if [[ $(stat -c %s "$DATA") == "$want_size" ]]; then
     touch -d "$want_mtime" "$DATA" && cp "$G/data/fashion-mnist.h5.classifier.h5" "$DATA.classifier.h5"
