@@ -19,11 +19,14 @@
 #   3. bench_iteration on the svhn preset (batch 100, L = 30): iteration time,
 #      31 standalone generator passes, their ratio, the projected 100-epoch
 #      SVHN schedule (73,257 images), for eager vs CUDA-graph chains and
-#      fp32 vs tf32 vs bf16.
+#      fp32 vs tf32 vs bf16;
+#   4. bench_iteration on the main job's preset (fashion-mnist-quick) with
+#      langevin noise, for fp32 graphed / eager and tf32 graphed.
 # Output, under $OUT (or gpu-check-out/ when run by hand):
 #   gpu_check.log    everything printed
 #   build.log        the configure + build output
-#   bench.csv        one row per benchmark run (bench_iteration --record)
+#   bench.csv        one row per svhn benchmark run (bench_iteration --record)
+#   bench-fashion.csv  the same for the main job's preset
 #   gpu_figures.md   the same as a Markdown table, for docs/PERFORMANCE.md
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -571,10 +571,9 @@ void Trainer::handle_divergence(int64_t t, const StepStats& s, const Batch& batc
                                        : std::to_string(rollbacks_) + " rollbacks (train.max_rollbacks) or no checkpoint";
   comm_.barrier("divergence guard: debug dumps written");
   // A runaway energy comes from the prior's updates, an exploding chain from its step size.
-  const std::string example = s.energy_runaway
-                                  ? fmt::format("train.e_lr={:g}", cfg_.train.e_lr * 0.25)
-                                  : fmt::format("train.langevin_delta={:g}",
-                                                cfg_.train.langevin_delta * cfg_.train.rollback_delta_factor);
+  const double factor = cfg_.train.rollback_delta_factor;
+  const std::string example = s.energy_runaway ? fmt::format("train.e_lr={:g}", cfg_.train.e_lr * factor)
+                                               : fmt::format("train.langevin_delta={:g}", cfg_.train.langevin_delta * factor);
   throw DivergenceError(t, "training diverged at iteration " + std::to_string(t) + ": " + s.divergence +
                                "; stopped after " + why + ". Debug dumps are in " + run_dir_.debug() +
                                (s.energy_runaway ? ". Lower the prior's learning rate (e.g. `"
