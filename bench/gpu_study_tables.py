@@ -80,7 +80,7 @@ for n in names:
     fd[n] = over_seeds(n, "eval.json", "fd_classifier")
     fd60[n] = over_seeds(n, "eval-60.json", "fd_classifier")
     mse = over_seeds(n, "eval.json", "reconstruction_mse")
-    steps = " / ".join(fmt(over_seeds(n, f"eval-{p}.json", "reconstruction_mse"), 5).split(" (")[0] for p in (50, 80, 90))
+    steps = " / ".join(fmt(over_seeds(n, f"eval-{p}.json", "reconstruction_mse"), 5, count=False) for p in (50, 80, 90))
     print(f"| {LABEL.get(n, n)} | {fmt(fd[n], 2)} | {fmt(fd60[n], 2)} | {fmt(mse, 5)} | {steps} | {fmt(last_fifth(n), 2)} % |")
 print()
 if OURS in names:

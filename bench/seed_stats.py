@@ -30,11 +30,12 @@ def stats(xs):
     return m, s, len(xs)
 
 
-def fmt(st, digits=3):
+def fmt(st, digits=3, count=True):
+    """mean +- std, and "(n=N)" unless count is False."""
     if st is None:
         return "n/a"
     m, s, n = st
-    return f"{m:.{digits}f} +- {s:.{digits}f} (n={n})"
+    return f"{m:.{digits}f} +- {s:.{digits}f}" + (f" (n={n})" if count else "")
 
 
 def welch_t(a, b):
