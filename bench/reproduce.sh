@@ -69,22 +69,20 @@ log() { echo "[reproduce $(date +%H:%M:%S)] $*"; }
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
 in_list() { [[ " $1 " == *" $2 "* ]]; }
 
-# The main job's method settings (configs/fashion-mnist-quick.yaml explains
-# them); every NCE method shares them, LEBM brings its own (method traits).
-BASE=(--config configs/fashion-mnist-quick.yaml data.train_limit=0 train.iterations=$ITERS
-      log.log_every=20 log.checkpoint_every=$((ITERS / 10)) log.keep_checkpoints=10)
+# Every run's settings: bench/runs.sh (shared with launch/gpu_study.sh).
+source bench/runs.sh
 
-# train NAME SEED OVERRIDES... : trains runs/reproduce/NAME-sSEED to the end
-# (resuming a stopped run), then evaluates it (eval.json) and its checkpoints
-# at 80 % and 90 % of training (eval-80.json, eval-90.json: MSE only).
+# train NAME SEED: trains $OUT/NAME-sSEED (bench/runs.sh's run NAME) to the
+# end (resuming a stopped run), then evaluates it (eval.json) and its
+# checkpoints at 80 % and 90 % of training (eval-80.json, eval-90.json: MSE only).
 train() {
   local name=$1 seed=$2
-  shift 2
   local run=$OUT/$name-s$seed last
+  run_args "$name" "$ITERS"
   last=$(printf 'ckpt-%08d' "$ITERS")
   if [[ ! -f $run/checkpoints/latest || "$(cat "$run/checkpoints/latest")" != "$last" ]]; then
     log "training $name, seed $seed ($ITERS iterations, $RANKS ranks)"
-    "${MPIRUN[@]}" "$BIN" train "${BASE[@]}" train.seed="$seed" "$@" --run-dir "$run" >"$run.log" 2>&1 ||
+    "${MPIRUN[@]}" "$BIN" train "${RUN_ARGS[@]}" train.seed="$seed" --run-dir "$run" >"$run.log" 2>&1 ||
       { log "FAILED: $name seed $seed (see $run.log)"; return 0; }
   fi
   if [[ ! -f $run/eval.json ]]; then
@@ -112,34 +110,25 @@ fi
 
 for seed in $SEEDS; do
   if has_part methods; then
-    ! in_list "$METHODS" adaptive-ce || train adaptive-ce "$seed" train.method=adaptive-ce
-    ! in_list "$METHODS" gaussian || train gaussian "$seed" train.method=gaussian
-    ! in_list "$METHODS" single-stage || train single-stage "$seed" train.method=single-stage
-    ! in_list "$METHODS" non-adaptive || train non-adaptive "$seed" train.method=non-adaptive
-    ! in_list "$METHODS" non-adaptive-langevin ||
-      train non-adaptive-langevin "$seed" train.method=non-adaptive train.prior_samples=langevin
-    ! in_list "$METHODS" lebm || train lebm "$seed" train.method=lebm
-    ! in_list "$METHODS" lebm-our-elr ||
-      train lebm-our-elr "$seed" train.method=lebm train.e_lr="$(sed -n 's/^ *e_lr: *//p' configs/fashion-mnist-quick.yaml)"
+    for m in adaptive-ce gaussian single-stage non-adaptive non-adaptive-langevin lebm lebm-our-elr; do
+      ! in_list "$METHODS" $m || train $m "$seed"
+    done
   fi
   if has_part noise; then
-    ! in_list "$NOISES" persistent || train noise-persistent "$seed" train.prior_samples=persistent train.stage_schedule=fixed
-    ! in_list "$NOISES" langevin || train noise-langevin "$seed" train.prior_samples=langevin train.stage_schedule=fixed
+    for n in persistent langevin; do
+      ! in_list "$NOISES" $n || train noise-$n "$seed"
+    done
     if in_list "$NOISES" persistent-langevin; then
       # the preset's own noise and schedule: the same run as adaptive-ce (same seed, same settings)
       if [[ -d $OUT/adaptive-ce-s$seed ]]; then
         ln -sfn "adaptive-ce-s$seed" "$OUT/noise-persistent-langevin-s$seed"
       else
-        train noise-persistent-langevin "$seed" train.prior_samples=persistent-langevin train.stage_schedule=fixed
+        train noise-persistent-langevin "$seed"
       fi
     fi
-    ! in_list "$NOISES" schedule-adaptive || train schedule-adaptive "$seed" train.stage_schedule=adaptive
-    # the best fixed-schedule noise with the plateau rule; a stage that does not
-    # plateau ends where the fixed schedule's would (ITERS / the preset's
-    # stages), so the schedule can only move iterations to later stages
-    ! in_list "$NOISES" schedule-adaptive-langevin || train schedule-adaptive-langevin "$seed" train.stage_schedule=adaptive \
-      train.prior_samples=langevin \
-      train.max_stage_iterations=$((ITERS / $(sed -n 's/^ *stages: *//p' configs/fashion-mnist-quick.yaml)))
+    for n in schedule-adaptive schedule-adaptive-langevin; do
+      ! in_list "$NOISES" $n || train $n "$seed"
+    done
   fi
   if has_part ablation; then
     for m in adaptive-ce non-adaptive; do

@@ -8,8 +8,9 @@
 #          once, while the machine is warm and still holds .gpu-deps:
 #          run(command="BUDGET_S=420 bash launch/gpu_study.sh", carry=[".gpu-data"])
 #
-# Runs (the quick preset's generator and method settings, bench/reproduce.sh's
-# BASE: the full training split, global batch 64, checkpoints every tenth):
+# Runs (bench/runs.sh, as bench/reproduce.sh's: the quick preset's generator
+# and method settings, the full training split, global batch 64, checkpoints
+# every tenth):
 #   adaptive-ce-langevin    adaptive-ce, prior_samples=langevin, fixed schedule
 #                           (the best NCE setting of RESULTS.md A.6)
 #   non-adaptive-langevin   the same with posteriors under N(0, I)
@@ -56,12 +57,8 @@ RUNS=$ROOT/runs/gpu-study
 stamp() { echo "== [$((SECONDS - T0)) s] $*"; }
 left() { echo $((BUDGET_S - (SECONDS - T0))); }
 
-declare -A SET=(
-  [adaptive-ce-langevin]="train.method=adaptive-ce train.prior_samples=langevin train.stage_schedule=fixed"
-  [non-adaptive-langevin]="train.method=non-adaptive train.prior_samples=langevin"
-  [lebm]="train.method=lebm"
-  [lebm-our-elr]="train.method=lebm train.e_lr=$(sed -n 's/^ *e_lr: *//p' configs/fashion-mnist-quick.yaml)"
-)
+# Every run's settings: bench/runs.sh (shared with bench/reproduce.sh).
+source bench/runs.sh
 
 if [[ ${STUDY_LOCAL:-0} == 1 ]]; then
   BIN=${BIN:-$ROOT/build-dev/latentebm}
@@ -106,13 +103,13 @@ wait_all() {
   PIDS=()
 }
 
-# train DIR ITERS SEED NAME: one run in the background (its log is DIR.log)
+# train DIR ITERS SEED NAME: bench/runs.sh's run NAME in the background (its
+# log is DIR.log)
 train() {
   local dir=$1 iters=$2 seed=$3 name=$4
-  # shellcheck disable=SC2086  # SET's overrides are words
-  "${MPI1[@]}" "$BIN" train --config configs/fashion-mnist-quick.yaml data.path="$DATA" data.train_limit=0 \
-    train.iterations="$iters" log.log_every=20 log.checkpoint_every=$((iters / 10)) log.keep_checkpoints=10 \
-    runtime.device="$DEVICE" train.seed="$seed" ${SET[$name]} --run-dir "$dir" >"$dir.log" 2>&1 &
+  run_args "$name" "$iters" || exit 2
+  "${MPI1[@]}" "$BIN" train "${RUN_ARGS[@]}" data.path="$DATA" runtime.device="$DEVICE" train.seed="$seed" \
+    --run-dir "$dir" >"$dir.log" 2>&1 &
   PIDS+=($!)
 }
 # the seconds per iteration of a run from its metrics.jsonl, between its

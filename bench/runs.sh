@@ -1,0 +1,48 @@
+# The Fashion-MNIST runs of docs/RESULTS.md, defined once: the `train`
+# arguments every run shares and each named run's overrides. Sourced by
+# bench/reproduce.sh (CPU) and launch/gpu_study.sh (GPU), so a table row means
+# the same settings wherever it was measured.
+#
+#   run_args NAME ITERS   sets the array RUN_ARGS to run NAME's `train`
+#                         arguments at ITERS iterations (the caller adds the
+#                         seed, the run directory and any data or device keys)
+#
+# Shared: the quick preset's generator and method settings
+# (configs/fashion-mnist-quick.yaml explains them), the full training split,
+# a checkpoint every tenth of training, all ten kept (the convergence check
+# evaluates the ones at 50/80/90 %).
+RUNS_PRESET=configs/fashion-mnist-quick.yaml
+
+# preset_value KEY: the preset's value of KEY (a top-level key of its section)
+preset_value() { sed -n "s/^ *$1: *//p" "$RUNS_PRESET"; }
+
+run_args() {
+  local name=$1 iters=$2
+  RUN_ARGS=(--config "$RUNS_PRESET" data.train_limit=0 train.iterations="$iters" log.log_every=20
+            log.checkpoint_every=$((iters / 10)) log.keep_checkpoints=10)
+  case $name in
+    # methods: adaptive-ce with the main job's noise source and schedule, and
+    # the baselines; LEBM brings its reference settings (method traits)
+    adaptive-ce | gaussian | single-stage | non-adaptive | lebm)
+      RUN_ARGS+=(train.method="$name") ;;
+    # non-adaptive with noise that can serve it (a bank of N(0, I)
+    # posteriors never samples p_k: RESULTS.md A.3)
+    non-adaptive-langevin) RUN_ARGS+=(train.method=non-adaptive train.prior_samples=langevin) ;;
+    # LEBM at our ratio learning rate: the same tuning budget as ours
+    lebm-our-elr) RUN_ARGS+=(train.method=lebm train.e_lr="$(preset_value e_lr)") ;;
+    # adaptive-ce with each noise source, fixed schedule
+    noise-persistent | noise-langevin | noise-persistent-langevin)
+      RUN_ARGS+=(train.prior_samples="${name#noise-}" train.stage_schedule=fixed) ;;
+    # the best NCE setting of RESULTS.md A.6 under the name the GPU study uses
+    adaptive-ce-langevin) RUN_ARGS+=(train.method=adaptive-ce train.prior_samples=langevin train.stage_schedule=fixed) ;;
+    # the plateau rule with the main job's noise
+    schedule-adaptive) RUN_ARGS+=(train.stage_schedule=adaptive) ;;
+    # the plateau rule with langevin noise; a stage that does not plateau ends
+    # where the fixed schedule's would, so the schedule can only move
+    # iterations to later stages
+    schedule-adaptive-langevin)
+      RUN_ARGS+=(train.stage_schedule=adaptive train.prior_samples=langevin
+                 train.max_stage_iterations=$((iters / $(preset_value stages)))) ;;
+    *) echo "bench/runs.sh: no run named '$name'" >&2; return 1 ;;
+  esac
+}
