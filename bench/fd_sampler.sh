@@ -13,7 +13,8 @@
 #   SAMPLER  "langevin N", "langevin N DELTA" (step size; default the run's
 #            sample.delta) or "sir N" (default "langevin 1000")
 #   JOBS     "NAME SEED STAGES" lines (STAGES empty: the run's trained stages);
-#            default: adaptive-ce and non-adaptive with 1/2/4 stages, lebm
+#            default: adaptive-ce and non-adaptive with 1/2/4 stages, their
+#            langevin-noise runs with 1/2 stages (and all 4, below), lebm
 #            (both e_lr), the noise-source runs, single-stage,
 #            non-adaptive-langevin and both adaptive schedules, seeds 1-3
 #            (0 stages is N(0, I), whose samples the sampler does not change)
@@ -28,6 +29,7 @@ BIN=${BIN:-build/latentebm}
 if [[ -z ${JOBS:-} ]]; then
   JOBS=$(for s in 1 2 3; do
     for k in 1 2 4; do echo "adaptive-ce $s $k"; echo "non-adaptive $s $k"; done
+    for k in 1 2; do echo "noise-langevin $s $k"; echo "non-adaptive-langevin $s $k"; done
     for m in lebm lebm-our-elr noise-persistent noise-langevin single-stage non-adaptive-langevin schedule-adaptive \
       schedule-adaptive-langevin; do echo "$m $s"; done
   done)

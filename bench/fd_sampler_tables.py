@@ -82,7 +82,11 @@ table("Noise source and schedule of adaptive-ce", [
     ("langevin, fixed", "persistent-langevin, fixed (main job)"),
     ("persistent-langevin, adaptive schedule", "persistent-langevin, fixed (main job)"),
     ("langevin, adaptive schedule (stages at most T/K)", "langevin, fixed")])
-table("Stages used (paper Table 3)", [
-    (f"{m}, {k} stage(s)", m, k) for m in ("adaptive-ce", "non-adaptive") for k in ("0", "1", "2", "4")
-], [(f"{m}, {b} stage(s)", f"{m}, {a} stage(s)") for m in ("adaptive-ce", "non-adaptive") for a, b in (("0", "1"), ("1", "2"), ("2", "4"))]
-   + [("adaptive-ce, 4 stage(s)", "non-adaptive, 4 stage(s)")])
+# Table 3 for the two adaptive / non-adaptive pairs. FULL: the stages token of
+# a run's own 4 stages in fd_sampler.sh's default jobs (the langevin pair's
+# is "all": eval.json and -kall.json)
+for title, pair, full in (("Stages used (paper Table 3)", ("adaptive-ce", "non-adaptive"), "4"),
+                          ("Stages used, langevin noise", ("noise-langevin", "non-adaptive-langevin"), "all")):
+    table(title, [(f"{m}, {k} stage(s)", m, full if k == "4" else k) for m in pair for k in ("0", "1", "2", "4")],
+          [(f"{m}, {b} stage(s)", f"{m}, {a} stage(s)") for m in pair for a, b in (("0", "1"), ("1", "2"), ("2", "4"))]
+          + [(f"{pair[0]}, 4 stage(s)", f"{pair[1]}, 4 stage(s)")])

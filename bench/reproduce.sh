@@ -14,7 +14,8 @@
 #              persistent-langevin) and the adaptive stage schedule (with the
 #              main job's noise; and with langevin noise, each stage at most
 #              the fixed schedule's length).
-#   ablation   the adaptive-ce and non-adaptive runs evaluated with 0, 1, 2, 4
+#   ablation   the finished adaptive-ce and non-adaptive runs, with the main
+#              job's noise and with langevin noise, evaluated with 0, 1, 2, 4
 #              of their stages (paper Table 3).
 #   anomaly    MNIST subset, digits 1 4 5 7 9 held out in turn: adaptive-ce,
 #              lebm, gaussian; AUPRC / AUROC (paper Table 2).
@@ -131,9 +132,11 @@ for seed in $SEEDS; do
     done
   fi
   if has_part ablation; then
-    for m in adaptive-ce non-adaptive; do
+    # two adaptive / non-adaptive pairs: with the main job's noise, and with
+    # langevin noise (which samples p_k for both: RESULTS.md A.3)
+    for m in adaptive-ce non-adaptive noise-langevin non-adaptive-langevin; do
       run=$OUT/$m-s$seed
-      [[ -d $run/checkpoints ]] || continue
+      [[ -f $run/eval.json ]] || continue   # finished runs only (another invocation may be training it)
       for k in 0 1 2 4; do
         [[ -f $run/eval-stages-$k.json ]] && continue
         log "ablation: $m seed $seed with $k stage(s)"

@@ -77,17 +77,25 @@ table("Fashion-MNIST: noise source and stage schedule of adaptive-ce",
        ("adaptive-ce", "main-job settings")],
       "adaptive-ce")
 
-print("### Fashion-MNIST: stages used, adaptive vs non-adaptive (paper Table 3)\n")
-print("| stages | adaptive FD | non-adaptive FD | adaptive MSE | non-adaptive MSE |")
-print("|---|---|---|---|---|")
-for k in [0, 1, 2, 4]:
-    cells = []
-    for key in ("fd_classifier", "reconstruction_mse"):
-        for m in ("adaptive-ce", "non-adaptive"):
-            st = stats([value(load(f"{out}/{m}-s{s}/eval-stages-{k}.json"), key) for s in seeds])
-            cells.append(fmt(st, 2 if key == "fd_classifier" else 5))
-    print(f"| {k} | " + " | ".join(cells) + " |")
-print()
+def stages_table(title, adaptive, non_adaptive):
+    """Table 3: FD and MSE with 0, 1, 2, 4 of the runs' stages (eval-stages-K.json)."""
+    got = {(m, k): [load(f"{out}/{m}-s{s}/eval-stages-{k}.json") for s in seeds]
+           for m in (adaptive, non_adaptive) for k in (0, 1, 2, 4)}
+    if not any(any(v) for v in got.values()):
+        return
+    print(f"### {title}\n")
+    print("| stages | adaptive FD | non-adaptive FD | adaptive MSE | non-adaptive MSE |")
+    print("|---|---|---|---|---|")
+    for k in [0, 1, 2, 4]:
+        cells = [fmt(stats([value(e, key) for e in got[(m, k)]]), 2 if key == "fd_classifier" else 5)
+                 for key in ("fd_classifier", "reconstruction_mse") for m in (adaptive, non_adaptive)]
+        print(f"| {k} | " + " | ".join(cells) + " |")
+    print()
+
+
+stages_table("Fashion-MNIST: stages used, adaptive vs non-adaptive (paper Table 3)", "adaptive-ce", "non-adaptive")
+stages_table("Fashion-MNIST: stages used, adaptive vs non-adaptive, both with langevin noise", "noise-langevin",
+             "non-adaptive-langevin")
 
 rows = []
 for d in [1, 4, 5, 7, 9]:
