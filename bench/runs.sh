@@ -10,7 +10,10 @@
 # Shared: the quick preset's generator and method settings
 # (configs/fashion-mnist-quick.yaml explains them), the full training split,
 # a checkpoint every tenth of training, all ten kept (the convergence check
-# evaluates the ones at 50/80/90 %).
+# evaluates the ones at 50/80/90 %), and the reference test-time sampler of
+# every table's "FD" column, 100 prior Langevin steps at delta 0.1 (the
+# preset's own, 60 steps of 0.4, is the tables' other column:
+# bench/fd_sampler.sh).
 RUNS_PRESET=configs/fashion-mnist-quick.yaml
 
 # preset_value KEY: the preset's value of KEY (a top-level key of its section)
@@ -19,7 +22,7 @@ preset_value() { sed -n "s/^ *$1: *//p" "$RUNS_PRESET"; }
 run_args() {
   local name=$1 iters=$2
   RUN_ARGS=(--config "$RUNS_PRESET" data.train_limit=0 train.iterations="$iters" log.log_every=20
-            log.checkpoint_every=$((iters / 10)) log.keep_checkpoints=10)
+            log.checkpoint_every=$((iters / 10)) log.keep_checkpoints=10 sample.steps=100 sample.delta=0.1)
   case $name in
     # methods: adaptive-ce with the main job's noise source and schedule, and
     # the baselines; LEBM brings its reference settings (method traits)

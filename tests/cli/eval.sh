@@ -24,7 +24,7 @@ step "train 4 iterations on 2 ranks"
 RUN="$WORK/run"
 ok train "${MPIRUN_BASE[@]}" -np 2 "$BIN" train --config "$CONFIG" --run-dir "$RUN" "data.path=$DATA" data.train_limit=0 \
   train.iterations=4 train.batch_size=8 model.ngf=4 train.langevin_steps=2 log.checkpoint_every=4 sample.count=4 \
-  sample.steps=5 --no-pictures
+  sample.steps=5 sample.delta=0.1 --no-pictures
 
 # ---------------------------------------------------------------- eval
 EVAL=(eval --run-dir "$RUN" --samples 24 --batch-size 8 --classifier-epochs 1)
