@@ -113,6 +113,7 @@ struct GraphedLangevin::Impl {
 #endif
 };
 
+#ifdef LATENTEBM_CUDA_GRAPHS
 namespace {
 
 // Everything a captured chain depends on besides the values of its inputs and
@@ -131,6 +132,7 @@ std::string chain_key(const char* kind, const std::vector<torch::nn::Module*>& m
 }
 
 }  // namespace
+#endif  // LATENTEBM_CUDA_GRAPHS
 
 GraphedLangevin::GraphedLangevin(bool enabled) : impl_(std::make_unique<Impl>()) { impl_->enabled = enabled; }
 GraphedLangevin::~GraphedLangevin() = default;
