@@ -50,6 +50,8 @@ wait_job_end() {
 # are not compared.
 same_h5_data() {
   local a=$1 b=$2 obj found=0
+  command -v h5diff >/dev/null && command -v h5ls >/dev/null ||
+    { echo "same_h5_data: needs h5diff and h5ls: apt-get install hdf5-tools (scripts/setup.sh installs it)" >&2; return 1; }
   for obj in /generator /prior /optimizer /memory /snapshot; do
     if h5diff -q "$a" "$b" "$obj" "$obj" >/dev/null 2>&1; then
       found=1
