@@ -3,22 +3,35 @@
 # forwards SIGUSR1; latentebm treats SIGUSR1 like a stop request (every rank
 # checkpoints at the next iteration and exits 0). So the first SIGTERM/SIGINT
 # (Ctrl-C, scancel, a scheduler's preemption notice) reaches mpirun as
-# SIGUSR1; a second one is passed on as SIGTERM and ends the job at once.
+# SIGUSR1; a second one, a moment later, is passed on as SIGTERM and ends the
+# job at once.
 # mpirun runs in a session of its own (setsid), so a signal to the launcher's
 # whole process group (Ctrl-C in a terminal, `timeout`, a batch system that
 # signals the group) reaches only this script and becomes the SIGUSR1 above,
 # instead of also reaching mpirun, which would kill the ranks.
+# One request often arrives as two signals: timeout(1) sends its signal to the
+# launcher and then to the launcher's process group, and batch systems may
+# signal a process and its group alike. So a signal within
+# LAUNCH_SIGNAL_WINDOW_MS (default 1000) of the first counts as the same stop
+# request; only a later one kills.
 run_mpirun() {
   local SETSID=()
   command -v setsid >/dev/null && SETSID=(setsid)
   "${SETSID[@]}" mpirun "$@" &
-  local pid=$! signals=0 rc=0
+  local pid=$! stopping=0 first_ms=0 rc=0
   on_stop() {
-    signals=$((signals + 1))
-    if ((signals == 1)); then
+    # bash's own clock (5.0+), not date(1): a signal sent to the whole process
+    # group would also hit a command started here
+    local now_us=${EPOCHREALTIME:-$SECONDS.000000}
+    local now_ms=$((10#${now_us/[.,]/} / 1000))
+    if ((!stopping)); then
+      stopping=1 first_ms=$now_ms
       echo "launch: stop requested; ranks will checkpoint and exit (signal again to kill)" >&2
       kill -USR1 "$pid" 2>/dev/null || true
+    elif ((now_ms - first_ms < ${LAUNCH_SIGNAL_WINDOW_MS:-1000})); then
+      echo "launch: the same stop request again ($((now_ms - first_ms)) ms after the first); ranks are checkpointing" >&2
     else
+      echo "launch: second stop request; killing the job" >&2
       kill -TERM "$pid" 2>/dev/null || true
     fi
   }

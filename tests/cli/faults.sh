@@ -157,14 +157,14 @@ down_within hung-rank 25
 
 # ------------------------------------------------------------ SIGTERM
 # preempt <name> <signal> <target>: start a long run, send <signal> to rank 1
-# (target "rank"), to mpirun ("mpirun") or to launch/local.sh ("launch") once
-# training runs; every rank must checkpoint and the job exit 0; the next run
-# resumes from there.
+# (target "rank"), to mpirun ("mpirun") or to launch/local.sh ("launch"; twice,
+# 0.1 s apart: "launch-twice") once training runs; every rank must checkpoint
+# and the job exit 0; the next run resumes from there.
 preempt() {
   local name=$1 sig=$2 target=$3
   local run="$WORK/$name" pid="" rc=0
   local launcher=("${MPIRUN[@]}" "$BIN" train)
-  [[ $target == launch ]] && launcher=(env "LATENTEBM_BIN=$BIN" bash "$SRC/launch/local.sh" 2)
+  [[ $target == launch* ]] && launcher=(env "LATENTEBM_BIN=$BIN" bash "$SRC/launch/local.sh" 2)
   "${launcher[@]}" "${TRAIN[@]:1}" --run-dir "$run" train.iterations=100000 log.checkpoint_every=100000 >"$WORK/$name.out" 2>&1 &
   local mpi_pid=$!
   for _ in $(seq 1 600); do  # up to 60 s for rank 1 to start training
@@ -175,8 +175,16 @@ preempt() {
     sleep 0.1
   done
   [[ -n "$pid" ]] || { kill -9 $mpi_pid 2>/dev/null; cat "$WORK/$name.out" >&2; fail "$name: rank 1 never logged its pid"; }
-  [[ $target == mpirun || $target == launch ]] && pid=$mpi_pid
+  [[ $target == mpirun || $target == launch* ]] && pid=$mpi_pid
   kill "-$sig" "$pid"
+  # launch-twice: the same signal again 0.1 s later, as timeout(1) sends it (to
+  # the launcher, then to its process group): still one stop request. The
+  # ranks take longer than that to checkpoint and exit, so the launcher is
+  # still there to receive it.
+  if [[ $target == launch-twice ]]; then
+    sleep 0.1
+    kill "-$sig" "$pid" 2>/dev/null || fail "$name: the job ended within 0.1 s of the first SIG$sig; nothing tested"
+  fi
   timeout 60 tail --pid=$mpi_pid -f /dev/null || { kill -9 $mpi_pid; fail "$name: the job did not end within 60 s of SIG$sig"; }
   wait $mpi_pid || rc=$?
   [[ $rc -eq 0 ]] || { cat "$WORK/$name.out" >&2; fail "$name: after SIG$sig the job exited with $rc, not 0"; }
@@ -200,6 +208,8 @@ step "SIGUSR1 to mpirun during training (Open MPI forwards it to every rank)"
 preempt sigusr1-mpirun USR1 mpirun
 step "SIGTERM to launch/local.sh (it forwards SIGUSR1 to mpirun)"
 preempt sigterm-launch TERM launch
+step "SIGTERM twice, 0.1 s apart, to launch/local.sh: one stop request, not a kill"
+preempt sigterm-launch-twice TERM launch-twice
 
 step "a second SIGTERM ends a rank at once"
 # One rank, hung by injection before its third all-reduce, so the first
