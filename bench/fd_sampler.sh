@@ -13,10 +13,9 @@
 #   SAMPLER  "langevin N", "langevin N DELTA" (step size; default the run's
 #            sample.delta) or "sir N" (default "langevin 1000")
 #   JOBS     "NAME SEED STAGES" lines (STAGES empty: the run's trained stages);
-#            default: adaptive-ce and non-adaptive with 1/2/4 stages, their
-#            langevin-noise runs with 1/2 stages (and all 4, below), lebm
-#            (both e_lr), the noise-source runs, single-stage,
-#            non-adaptive-langevin and both adaptive schedules, seeds 1-3
+#            default: adaptive-ce and non-adaptive with 1/2/4 stages, lebm
+#            (both e_lr), the other noise sources, single-stage and both
+#            adaptive schedules, seeds 1-3
 #            (0 stages, chains on N(0, I), is left out: they barely move
 #            their start, FD 134.2 vs 135.5 under 60 steps of 0.4, A.10)
 #   BIN      the latentebm binary (default build/latentebm, as reproduce.sh)
@@ -30,8 +29,7 @@ BIN=${BIN:-build/latentebm}
 if [[ -z ${JOBS:-} ]]; then
   JOBS=$(for s in 1 2 3; do
     for k in 1 2 4; do echo "adaptive-ce $s $k"; echo "non-adaptive $s $k"; done
-    for k in 1 2; do echo "noise-langevin $s $k"; echo "non-adaptive-langevin $s $k"; done
-    for m in lebm lebm-our-elr noise-persistent noise-langevin single-stage non-adaptive-langevin schedule-adaptive \
+    for m in lebm lebm-our-elr noise-persistent noise-persistent-langevin single-stage schedule-adaptive \
       schedule-adaptive-langevin; do echo "$m $s"; done
   done)
 fi

@@ -59,34 +59,29 @@ def table(title, rows, pairs):
 
 
 print(f"FD-classifier on 1,000 prior samples per run (seeds {', '.join(SEEDS)}; runs of {runs}).\n")
-ACE, NA, NAL = "adaptive-ce (main-job settings)", "non-adaptive (same noise)", "non-adaptive, langevin noise"
+ACE, NA = "adaptive-ce (main-job settings: langevin noise, fixed schedule)", "non-adaptive (same noise)"
 table("Every method", [
     (ACE, "adaptive-ce", "4"),
-    ("adaptive-ce, langevin noise", "noise-langevin", "all"),
     (NA, "non-adaptive", "4"),
-    (NAL, "non-adaptive-langevin", "all"),
     ("gaussian (= non-adaptive with 0 stages: the same generator)", "non-adaptive", "0"),
     ("single-stage", "single-stage", "all"),
     ("lebm, reference settings", "lebm", "all"),
     ("lebm, our e_lr", "lebm-our-elr", "all"),
-], [(ACE, NA), ("adaptive-ce, langevin noise", NAL), (ACE, "single-stage"), (ACE, "lebm, reference settings"),
-    ("adaptive-ce, langevin noise", "lebm, reference settings"), ("adaptive-ce, langevin noise", "lebm, our e_lr"),
+], [(ACE, NA), (ACE, "single-stage"), (ACE, "lebm, reference settings"), (ACE, "lebm, our e_lr"),
     (NA, "single-stage")])
 table("Noise source and schedule of adaptive-ce", [
-    ("persistent-langevin, fixed (main job)", "adaptive-ce", "4"),
+    ("langevin, fixed (main job)", "adaptive-ce", "4"),
     ("persistent, fixed", "noise-persistent", "all"),
-    ("langevin, fixed", "noise-langevin", "all"),
-    ("persistent-langevin, adaptive schedule", "schedule-adaptive", "all"),
+    ("persistent-langevin, fixed", "noise-persistent-langevin", "all"),
+    ("langevin, adaptive schedule", "schedule-adaptive", "all"),
     ("langevin, adaptive schedule (stages at most T/K)", "schedule-adaptive-langevin", "all"),
-], [("persistent-langevin, fixed (main job)", "persistent, fixed"),
-    ("langevin, fixed", "persistent-langevin, fixed (main job)"),
-    ("persistent-langevin, adaptive schedule", "persistent-langevin, fixed (main job)"),
-    ("langevin, adaptive schedule (stages at most T/K)", "langevin, fixed")])
-# Table 3 for the two adaptive / non-adaptive pairs. FULL: the stages token of
-# a run's own 4 stages in fd_sampler.sh's default jobs (the langevin pair's
-# is "all": eval.json and -kall.json)
-for title, pair, full in (("Stages used (paper Table 3)", ("adaptive-ce", "non-adaptive"), "4"),
-                          ("Stages used, langevin noise", ("noise-langevin", "non-adaptive-langevin"), "all")):
-    table(title, [(f"{m}, {k} stage(s)", m, full if k == "4" else k) for m in pair for k in ("0", "1", "2", "4")],
-          [(f"{m}, {b} stage(s)", f"{m}, {a} stage(s)") for m in pair for a, b in (("0", "1"), ("1", "2"), ("2", "4"))]
-          + [(f"{pair[0]}, 4 stage(s)", f"{pair[1]}, 4 stage(s)")])
+], [("persistent, fixed", "langevin, fixed (main job)"),
+    ("persistent-langevin, fixed", "langevin, fixed (main job)"),
+    ("langevin, adaptive schedule", "langevin, fixed (main job)"),
+    ("langevin, adaptive schedule (stages at most T/K)", "langevin, fixed (main job)")])
+# Table 3 for the adaptive / non-adaptive pair. "4": the stages token of the
+# runs' own 4 stages in fd_sampler.sh's default jobs
+pair = ("adaptive-ce", "non-adaptive")
+table("Stages used (paper Table 3)", [(f"{m}, {k} stage(s)", m, k) for m in pair for k in ("0", "1", "2", "4")],
+      [(f"{m}, {b} stage(s)", f"{m}, {a} stage(s)") for m in pair for a, b in (("0", "1"), ("1", "2"), ("2", "4"))]
+      + [(f"{pair[0]}, 4 stage(s)", f"{pair[1]}, 4 stage(s)")])

@@ -5,18 +5,17 @@
 # same iterations, batch and seeds; baselines at their reference settings.
 #
 #   methods    Fashion-MNIST, full training split: adaptive-ce (with the noise
-#              source and schedule of the main job), gaussian, single-stage,
-#              non-adaptive with persistent and with langevin noise, lebm with
-#              its reference settings (method traits) and lebm with our e_lr
-#              (the same tuning budget): FD, test MSE, and MSE at 80/90/100 %
-#              of training (convergence).
-#   noise      adaptive-ce with each noise source (persistent, langevin,
-#              persistent-langevin) and the adaptive stage schedule (with the
-#              main job's noise; and with langevin noise, each stage at most
-#              the fixed schedule's length).
-#   ablation   the finished adaptive-ce and non-adaptive runs, with the main
-#              job's noise and with langevin noise, evaluated with 0, 1, 2, 4
-#              of their stages (paper Table 3).
+#              source and schedule of the main job: langevin noise, fixed
+#              schedule), gaussian, single-stage, non-adaptive (the same
+#              noise), lebm with its reference settings (method traits) and
+#              lebm with our e_lr (the same tuning budget): FD, test MSE, and
+#              MSE at 80/90/100 % of training (convergence).
+#   noise      adaptive-ce with each noise source (persistent,
+#              persistent-langevin, langevin) and the adaptive stage schedule
+#              (stages of any length; and each stage at most the fixed
+#              schedule's length), all with the main job's noise.
+#   ablation   the finished adaptive-ce and non-adaptive runs evaluated with
+#              0, 1, 2, 4 of their stages (paper Table 3).
 #   anomaly    MNIST subset, digits 1 4 5 7 9 held out in turn: adaptive-ce,
 #              lebm, gaussian; AUPRC / AUROC (paper Table 2).
 #   mechanism  the generator-free study (bench_mechanism): KL(q || p) on an
@@ -34,10 +33,11 @@
 #   AD_ITERS  anomaly iterations per run (default 600)
 #   RANKS   MPI ranks per run (default 2)
 #   METHODS  methods part's runs (default "adaptive-ce gaussian single-stage
-#            non-adaptive non-adaptive-langevin lebm lebm-our-elr")
-#   NOISES  noise part's runs (default "persistent langevin persistent-langevin
-#           schedule-adaptive schedule-adaptive-langevin"); persistent-langevin with the fixed schedule
-#           is the main job's setting, so it reuses the adaptive-ce run
+#            non-adaptive lebm lebm-our-elr")
+#   NOISES  noise part's runs (default "persistent persistent-langevin langevin
+#           schedule-adaptive schedule-adaptive-langevin"); langevin with the
+#           fixed schedule is the main job's setting, so it reuses the
+#           adaptive-ce run of the same seed where that exists
 #   ANOMALY_DIGITS  held-out digits (default "1 4 5 7 9")
 #   ANOMALY_METHODS (default "adaptive-ce lebm gaussian")
 #   OUT     where the runs and tables go (default runs/reproduce); runs are
@@ -58,8 +58,8 @@ SEEDS=${SEEDS:-1 2 3}
 ITERS=${ITERS:-3000}
 AD_ITERS=${AD_ITERS:-600}
 RANKS=${RANKS:-2}
-METHODS=${METHODS:-adaptive-ce gaussian single-stage non-adaptive non-adaptive-langevin lebm lebm-our-elr}
-NOISES=${NOISES:-persistent langevin persistent-langevin schedule-adaptive schedule-adaptive-langevin}
+METHODS=${METHODS:-adaptive-ce gaussian single-stage non-adaptive lebm lebm-our-elr}
+NOISES=${NOISES:-persistent persistent-langevin langevin schedule-adaptive schedule-adaptive-langevin}
 ANOMALY_DIGITS=${ANOMALY_DIGITS:-1 4 5 7 9}
 ANOMALY_METHODS=${ANOMALY_METHODS:-adaptive-ce lebm gaussian}
 export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
@@ -100,6 +100,19 @@ train() {
   done
 }
 
+# train_or_link NAME SAME SEED: NAME has SAME's settings (bench/runs.sh), so
+# where SAME's run of this seed exists (finished or being trained by another
+# invocation) NAME becomes a link to it; else NAME is trained. A link is left
+# as it is: its run finishes under SAME's name.
+train_or_link() {
+  local name=$1 same=$2 seed=$3
+  if [[ ! -e $OUT/$name-s$seed && -d $OUT/$same-s$seed ]]; then
+    ln -sfn "$same-s$seed" "$OUT/$name-s$seed"
+  elif [[ ! -L $OUT/$name-s$seed ]]; then
+    train "$name" "$seed"
+  fi
+}
+
 [[ -f data/fashion-mnist.h5 ]] || "$BIN" prepare fashion-mnist --out data/fashion-mnist.h5
 START=$SECONDS
 
@@ -111,30 +124,25 @@ fi
 
 for seed in $SEEDS; do
   if has_part methods; then
-    for m in adaptive-ce gaussian single-stage non-adaptive non-adaptive-langevin lebm lebm-our-elr; do
+    ! in_list "$METHODS" adaptive-ce || train_or_link adaptive-ce noise-langevin "$seed"
+    for m in gaussian single-stage non-adaptive lebm lebm-our-elr; do
       ! in_list "$METHODS" $m || train $m "$seed"
     done
   fi
   if has_part noise; then
-    for n in persistent langevin; do
+    for n in persistent persistent-langevin; do
       ! in_list "$NOISES" $n || train noise-$n "$seed"
     done
-    if in_list "$NOISES" persistent-langevin; then
-      # the preset's own noise and schedule: the same run as adaptive-ce (same seed, same settings)
-      if [[ -d $OUT/adaptive-ce-s$seed ]]; then
-        ln -sfn "adaptive-ce-s$seed" "$OUT/noise-persistent-langevin-s$seed"
-      else
-        train noise-persistent-langevin "$seed"
-      fi
-    fi
+    # the preset's own noise and schedule: the same run as adaptive-ce (same seed, same settings)
+    ! in_list "$NOISES" langevin || train_or_link noise-langevin adaptive-ce "$seed"
     for n in schedule-adaptive schedule-adaptive-langevin; do
       ! in_list "$NOISES" $n || train $n "$seed"
     done
   fi
   if has_part ablation; then
-    # two adaptive / non-adaptive pairs: with the main job's noise, and with
-    # langevin noise (which samples p_k for both: RESULTS.md A.3)
-    for m in adaptive-ce non-adaptive noise-langevin non-adaptive-langevin; do
+    # the adaptive / non-adaptive pair, with the main job's noise (langevin,
+    # which samples p_k for both: RESULTS.md A.3)
+    for m in adaptive-ce non-adaptive; do
       run=$OUT/$m-s$seed
       [[ -f $run/eval.json ]] || continue   # finished runs only (another invocation may be training it)
       for k in 0 1 2 4; do

@@ -24,22 +24,23 @@ run_args() {
   RUN_ARGS=(--config "$RUNS_PRESET" data.train_limit=0 train.iterations="$iters" log.log_every=20
             log.checkpoint_every=$((iters / 10)) log.keep_checkpoints=10 sample.steps=100 sample.delta=0.1)
   case $name in
-    # methods: adaptive-ce with the main job's noise source and schedule, and
-    # the baselines; LEBM brings its reference settings (method traits)
+    # methods: adaptive-ce with the main job's noise source (langevin, which
+    # samples p_k for both methods: RESULTS.md A.3) and schedule, and the
+    # baselines; LEBM brings its reference settings (method traits)
     adaptive-ce | gaussian | single-stage | non-adaptive | lebm)
       RUN_ARGS+=(train.method="$name") ;;
-    # non-adaptive with noise that can serve it (a bank of N(0, I)
-    # posteriors never samples p_k: RESULTS.md A.3)
-    non-adaptive-langevin) RUN_ARGS+=(train.method=non-adaptive train.prior_samples=langevin) ;;
+    # earlier tables' name for non-adaptive with langevin noise, from when the
+    # main job's noise was persistent-langevin (RESULTS.md A.12)
+    non-adaptive-langevin) run_args non-adaptive "$iters" ;;
     # LEBM at our ratio learning rate: the same tuning budget as ours
     lebm-our-elr) RUN_ARGS+=(train.method=lebm train.e_lr="$(preset_value e_lr)") ;;
-    # adaptive-ce with each noise source, fixed schedule
+    # adaptive-ce with each noise source, fixed schedule (noise-langevin has
+    # the main job's settings: the same run as adaptive-ce)
     noise-persistent | noise-langevin | noise-persistent-langevin)
       RUN_ARGS+=(train.prior_samples="${name#noise-}" train.stage_schedule=fixed) ;;
-    # the GPU study's name for noise-langevin, the best NCE setting of
-    # RESULTS.md A.6 (the preset's method is adaptive-ce)
+    # the GPU study's name for noise-langevin (the preset's method is adaptive-ce)
     adaptive-ce-langevin) run_args noise-langevin "$iters" ;;
-    # the plateau rule with the main job's noise
+    # the plateau rule with the main job's noise, stages of any length
     schedule-adaptive) RUN_ARGS+=(train.stage_schedule=adaptive) ;;
     # the plateau rule with langevin noise; a stage that does not plateau ends
     # where the fixed schedule's would, so the schedule can only move
