@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: build, prepare Fashion-MNIST, train the quick preset on 2 MPI
-# ranks (training about 9 minutes on 2 cores, after the build). Leaves runs/fashion-mnist-quick/ with
+# ranks (training about 8-9 minutes on 2 cores, after the build). Leaves runs/fashion-mnist-quick/ with
 # config.yaml, logs/, metrics.jsonl, checkpoints/, samples.png and
 # reconstructions.png. Re-running resumes (and then just redraws pictures).
 set -euo pipefail
