@@ -11,9 +11,9 @@
 #              lebm with our e_lr (the same tuning budget): FD, test MSE, and
 #              MSE at 80/90/100 % of training (convergence).
 #   noise      adaptive-ce with each noise source (persistent,
-#              persistent-langevin, langevin) and the adaptive stage schedule
-#              (stages of any length; and each stage at most the fixed
-#              schedule's length), all with the main job's noise.
+#              persistent-langevin, langevin), and the adaptive stage
+#              schedule with the main job's noise (stages of any length; and
+#              each stage at most the fixed schedule's length).
 #   ablation   the finished adaptive-ce and non-adaptive runs evaluated with
 #              0, 1, 2, 4 of their stages (paper Table 3).
 #   anomaly    MNIST subset, digits 1 4 5 7 9 held out in turn: adaptive-ce,
