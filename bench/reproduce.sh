@@ -37,7 +37,9 @@
 #   NOISES  noise part's runs (default "persistent persistent-langevin langevin
 #           schedule-adaptive schedule-adaptive-langevin"); langevin with the
 #           fixed schedule is the main job's setting, so it reuses the
-#           adaptive-ce run of the same seed where that exists
+#           adaptive-ce run of the same seed where that exists; and
+#           schedule-adaptive reuses schedule-adaptive-langevin's run where
+#           no stage of it reached the cap (then the two are the same run)
 #   ANOMALY_DIGITS  held-out digits (default "1 4 5 7 9")
 #   ANOMALY_METHODS (default "adaptive-ce lebm gaussian")
 #   OUT     where the runs and tables go (default runs/reproduce); runs are
@@ -113,6 +115,23 @@ train_or_link() {
   fi
 }
 
+# cap_never_reached RUN: RUN (an adaptive-schedule run with a stage cap) is
+# finished and each of its stages that ended did so in fewer iterations than
+# the cap, so the cap never changed a switch.
+cap_never_reached() {
+  [[ -f $1/eval.json && -f $1/config.yaml && -f $1/metrics.jsonl ]] || return 1
+  python3 - "$1" <<'PY'
+import json, re, sys
+run = sys.argv[1]
+cap = re.search(r"^\s*max_stage_iterations:\s*(\d+)", open(run + "/config.yaml").read(), re.M)
+starts = [json.loads(l)["stage_starts"] for l in open(run + "/metrics.jsonl") if '"stage_starts"' in l]
+if not cap or int(cap.group(1)) == 0 or not starts:
+    sys.exit(1)
+s = starts[-1]
+sys.exit(0 if all(b - a < int(cap.group(1)) for a, b in zip(s, s[1:])) else 1)
+PY
+}
+
 [[ -f data/fashion-mnist.h5 ]] || "$BIN" prepare fashion-mnist --out data/fashion-mnist.h5
 START=$SECONDS
 
@@ -135,9 +154,18 @@ for seed in $SEEDS; do
     done
     # the preset's own noise and schedule: the same run as adaptive-ce (same seed, same settings)
     ! in_list "$NOISES" langevin || train_or_link noise-langevin adaptive-ce "$seed"
-    for n in schedule-adaptive schedule-adaptive-langevin; do
-      ! in_list "$NOISES" $n || train $n "$seed"
-    done
+    # the capped schedule first: where every stage of its run that ended did
+    # so before the cap, the uncapped schedule switches at the same
+    # iterations and is the same run (RESULTS.md A.12), so it becomes a link
+    ! in_list "$NOISES" schedule-adaptive-langevin || train schedule-adaptive-langevin "$seed"
+    if in_list "$NOISES" schedule-adaptive; then
+      if [[ ! -e $OUT/schedule-adaptive-s$seed ]] && cap_never_reached "$OUT/schedule-adaptive-langevin-s$seed"; then
+        log "schedule-adaptive, seed $seed: the capped run never reached its cap, so it is this run too (a link)"
+        ln -sfn "schedule-adaptive-langevin-s$seed" "$OUT/schedule-adaptive-s$seed"
+      elif [[ ! -L $OUT/schedule-adaptive-s$seed ]]; then
+        train schedule-adaptive "$seed"
+      fi
+    fi
   fi
   if has_part ablation; then
     # the adaptive / non-adaptive pair, with the main job's noise (langevin,

@@ -39,6 +39,16 @@ def convergence(name):
             for f in ("eval-80.json", "eval-90.json", "eval.json")]
 
 
+def same_as(name):
+    """The run name that every seed of NAME links to (reproduce.sh links a run
+    whose settings make it the same run as another), or None."""
+    paths = [f"{out}/{name}-s{s}" for s in seeds]
+    if not all(os.path.islink(p) for p in paths):
+        return None
+    targets = {os.path.basename(os.readlink(p)).rsplit("-s", 1)[0] for p in paths}
+    return targets.pop() if len(targets) == 1 and name not in targets else None
+
+
 def table(title, rows, ours):
     print(f"### {title}\n")
     print("| run | FD (classifier features, 1000 samples) | test MSE (1000 images) | MSE at 80 % / 90 % of training |")
@@ -50,7 +60,9 @@ def table(title, rows, ours):
         f, m = stats(per_seed(name, fd)), stats(per_seed(name, mse))
         c80, c90, _ = convergence(name)
         results[name] = (f, m)
-        print(f"| {label} | {fmt(f, 2)} | {fmt(m, 5)} | {fmt(c80, 5)} / {fmt(c90, 5)} |")
+        same = same_as(name)
+        shown = f"{label} (the same runs as `{same}`)" if same else label
+        print(f"| {shown} | {fmt(f, 2)} | {fmt(m, 5)} | {fmt(c80, 5)} / {fmt(c90, 5)} |")
     print()
     if skipped:
         print("Not run in this reproduction: " + "; ".join(skipped) + ".\n")
