@@ -102,13 +102,15 @@ train() {
   done
 }
 
-# train_or_link NAME SAME SEED: NAME has SAME's settings (bench/runs.sh), so
+# train_or_link NAME SAME SEED [CHECK]: NAME has SAME's settings (bench/runs.sh), so
 # where SAME's run of this seed exists (finished or being trained by another
-# invocation) NAME becomes a link to it; else NAME is trained. A link is left
-# as it is: its run finishes under SAME's name.
+# invocation) NAME becomes a link to it; else NAME is trained. With CHECK, a
+# command given SAME's run directory, NAME is the same run only where CHECK
+# succeeds on it. A link is left as it is: its run finishes under SAME's name.
 train_or_link() {
-  local name=$1 same=$2 seed=$3
-  if [[ ! -e $OUT/$name-s$seed && -d $OUT/$same-s$seed ]]; then
+  local name=$1 same=$2 seed=$3 check=${4:-true}
+  if [[ ! -e $OUT/$name-s$seed && -d $OUT/$same-s$seed ]] && $check "$OUT/$same-s$seed"; then
+    log "$name, seed $seed: the same run as $same (a link)"
     ln -sfn "$same-s$seed" "$OUT/$name-s$seed"
   elif [[ ! -L $OUT/$name-s$seed ]]; then
     train "$name" "$seed"
@@ -158,14 +160,8 @@ for seed in $SEEDS; do
     # so before the cap, the uncapped schedule switches at the same
     # iterations and is the same run (RESULTS.md A.12), so it becomes a link
     ! in_list "$NOISES" schedule-adaptive-langevin || train schedule-adaptive-langevin "$seed"
-    if in_list "$NOISES" schedule-adaptive; then
-      if [[ ! -e $OUT/schedule-adaptive-s$seed ]] && cap_never_reached "$OUT/schedule-adaptive-langevin-s$seed"; then
-        log "schedule-adaptive, seed $seed: the capped run never reached its cap, so it is this run too (a link)"
-        ln -sfn "schedule-adaptive-langevin-s$seed" "$OUT/schedule-adaptive-s$seed"
-      elif [[ ! -L $OUT/schedule-adaptive-s$seed ]]; then
-        train schedule-adaptive "$seed"
-      fi
-    fi
+    ! in_list "$NOISES" schedule-adaptive ||
+      train_or_link schedule-adaptive schedule-adaptive-langevin "$seed" cap_never_reached
   fi
   if has_part ablation; then
     # the adaptive / non-adaptive pair, with the main job's noise (langevin,
