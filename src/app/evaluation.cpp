@@ -38,6 +38,10 @@ std::string eval_summary(const nlohmann::json& result) {
       << fd["classifier_test_accuracy"].get<double>() << "\n";
   else
     s << "fd_classifier skipped: " << fd["skipped"].get<std::string>() << "\n";
+  if (result.contains("fd_classifier_reconstructions"))
+    s << "fd_classifier_reconstructions " << result["fd_classifier_reconstructions"]["value"].get<double>()
+      << " fd_classifier_test_images " << result["fd_classifier_test_images"]["value"].get<double>() << " images "
+      << result["fd_classifier_test_images"]["images"] << "\n";
   const auto& fid = result["fid"];
   if (fid.contains("value"))
     s << "fid " << fid["value"].get<double>() << " samples " << fid["samples"] << "\n";
@@ -59,7 +63,7 @@ static void log_eval_to_tensorboard(const EvalCommandOptions& o, const LoadedRun
   if (!o.model.run_dir || r.cfg.log.tensorboard != Switch::kOn || !tensorboard_available()) return;
   const std::string prefix = o.stages ? "eval/stages_" + std::to_string(*o.stages) + "/" : "eval/";
   std::vector<std::pair<std::string, double>> values;
-  for (const char* key : {"reconstruction_mse", "fd_classifier", "fid"})
+  for (const char* key : {"reconstruction_mse", "fd_classifier", "fd_classifier_reconstructions", "fid"})
     if (result.contains(key) && result[key].is_object() && result[key].contains("value") && result[key]["value"].is_number())
       values.emplace_back(prefix + key, result[key]["value"].get<double>());
   if (values.empty()) return;

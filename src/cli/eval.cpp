@@ -20,6 +20,11 @@ Evaluates a trained model (docs/DESIGN.md section 4) and writes DIR/eval.json:
                       latentebm trains on the labelled training split (fixed seed;
                       cached as <data>.classifier.h5, its test accuracy reported).
                       Not FID: compare it only between runs on the same dataset file
+  fd_classifier_reconstructions, fd_classifier_test_images
+                      the same distance for the reconstructions behind
+                      reconstruction_mse (what prior samples would reach if the
+                      prior matched these images' aggregate posterior) and for
+                      the test images themselves (the floor of that many images)
   fid                 with --fid-model: FID of the samples vs the training split in
                       the feature space of a TorchScript Inception module
   parameters          parameter counts of the generator and the prior (paper 5.6)

@@ -39,37 +39,55 @@ void allreduce_stats(Communicator& comm, GaussianStats& s, const char* what) {
   s.allreduce(comm, what);
 }
 
-}  // namespace
-
-double reconstruction_error_sum(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
-                                double sigma, const LangevinOptions& opt) {
-  auto recon = reconstruct_images(g, prior, stages, x, sigma, opt);
+// Sum over images of the per-pixel mean of (recon - x)^2.
+double error_sum(const torch::Tensor& recon, const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
   return (recon - x).pow(2).flatten(1).mean(1).to(torch::kFloat64).sum().item<double>();
 }
 
+}  // namespace
+
+double reconstruction_error_sum(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
+                                double sigma, const LangevinOptions& opt) {
+  return error_sum(reconstruct_images(g, prior, stages, x, sigma, opt), x);
+}
+
 MseResult reconstruction_mse(Communicator& comm, Generator& g, MultiStagePrior& prior, int64_t stages,
                              const std::string& data_path, const std::string& split, int64_t limit, double sigma,
-                             const LangevinOptions& opt, int64_t batch_size, uint64_t seed, torch::Device device) {
+                             const LangevinOptions& opt, int64_t batch_size, uint64_t seed, torch::Device device,
+                             FeatureClassifier* classifier) {
   const auto info = data::inspect_dataset(data_path);
   const int64_t total = split == "train" ? info.n_train : info.n_test;
   const int64_t n = limit > 0 ? std::min(limit, total) : total;
   const auto mine = batch_range(n, batch_size, comm.rank(), comm.size());
   MseResult r;
+  if (classifier) {  // two constructions: copies of a GaussianStats would share its tensors
+    r.reconstruction_features = GaussianStats(classifier->feature_dim);
+    r.image_features = GaussianStats(classifier->feature_dim);
+  }
   if (mine.size() > 0) {
     h5::File f(data_path, h5::Mode::Read);
     for (int64_t i = mine.begin, b = mine.first_batch; i < mine.end; i += batch_size, ++b) {
       const int64_t e = std::min(i + batch_size, mine.end);
       auto x = read_images(f, info, split, i, e).to(device);
       torch::manual_seed(batch_seed(seed, kStreamReconstruct, b));
-      r.sum += reconstruction_error_sum(g, prior, stages, x, sigma, opt);
+      const auto recon = reconstruct_images(g, prior, stages, x, sigma, opt);
+      r.sum += error_sum(recon, x);
       r.images += e - i;
+      if (classifier) {
+        r.reconstruction_features.add(classifier_features(*classifier, recon));
+        r.image_features.add(classifier_features(*classifier, x));
+      }
     }
   }
   double buf[2] = {r.sum, static_cast<double>(r.images)};
   comm.allreduce_sum(buf, 2, "reconstruction MSE sums");
   r.sum = buf[0];
   r.images = static_cast<int64_t>(buf[1]);
+  if (classifier) {
+    r.reconstruction_features.allreduce(comm, "FD-classifier reconstruction statistics");
+    r.image_features.allreduce(comm, "FD-classifier test-image statistics");
+  }
   return r;
 }
 
@@ -103,32 +121,8 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
   out["prior_stages"] = stages;
   out["seed"] = opt.seed;
 
-  // ---- reconstruction MSE on the test split
-  {
-    const auto t0 = std::chrono::steady_clock::now();
-    const int64_t limit = opt.test_limit >= 0 ? opt.test_limit : cfg.data.test_limit;
-    const LangevinOptions lopt{cfg.train.langevin_steps, cfg.train.langevin_delta};
-    // Posterior sampling under the prior the generator was trained with
-    // (N(0, I) for non-adaptive and gaussian).
-    const int64_t posterior_stages = std::min(stages, traits(cfg.train.method).test_posterior_stages(stages));
-    out["posterior_stages"] = posterior_stages;
-    const auto mse = reconstruction_mse(comm, g, prior, posterior_stages, cfg.data.path, "test", limit, cfg.model.sigma, lopt,
-                                        opt.batch_size, opt.seed, device);
-    if (mse.images == 0) {
-      out["reconstruction_mse"] = {{"skipped", "the dataset has no test images"}};
-    } else {
-      out["reconstruction_mse"] = {{"value", mse.mean()},
-                                   {"images", mse.images},
-                                   {"split", "test"},
-                                   {"langevin_steps", lopt.steps},
-                                   {"langevin_delta", lopt.delta},
-                                   {"sigma", cfg.model.sigma},
-                                   {"seconds", seconds_since(t0)}};
-      spdlog::info("reconstruction MSE {:.6f} over {} test images", mse.mean(), mse.images);
-    }
-  }
-
-  // ---- generated samples -> feature statistics (classifier, Inception)
+  // ---- the feature classifier (FD-classifier of the samples, the reconstructions
+  // and the test images)
   std::optional<FeatureClassifier> classifier;
   std::string classifier_skip;
   if (opt.fd_classifier && opt.samples >= 2) {
@@ -154,6 +148,59 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
   } else {
     classifier_skip = opt.samples < 2 ? "needs --samples >= 2" : "disabled";
   }
+
+  // ---- reconstruction MSE on the test split
+  {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t limit = opt.test_limit >= 0 ? opt.test_limit : cfg.data.test_limit;
+    const LangevinOptions lopt{cfg.train.langevin_steps, cfg.train.langevin_delta};
+    // Posterior sampling under the prior the generator was trained with
+    // (N(0, I) for non-adaptive and gaussian).
+    const int64_t posterior_stages = std::min(stages, traits(cfg.train.method).test_posterior_stages(stages));
+    out["posterior_stages"] = posterior_stages;
+    const auto mse = reconstruction_mse(comm, g, prior, posterior_stages, cfg.data.path, "test", limit, cfg.model.sigma, lopt,
+                                        opt.batch_size, opt.seed, device, classifier ? &*classifier : nullptr);
+    if (mse.images == 0) {
+      out["reconstruction_mse"] = {{"skipped", "the dataset has no test images"}};
+    } else {
+      out["reconstruction_mse"] = {{"value", mse.mean()},
+                                   {"images", mse.images},
+                                   {"split", "test"},
+                                   {"langevin_steps", lopt.steps},
+                                   {"langevin_delta", lopt.delta},
+                                   {"sigma", cfg.model.sigma},
+                                   {"seconds", seconds_since(t0)}};
+      spdlog::info("reconstruction MSE {:.6f} over {} test images", mse.mean(), mse.images);
+    }
+    // Where the FD of prior samples comes from: the FD of the reconstructions
+    // is what the samples would reach if the prior matched the aggregate
+    // posterior of the test images (the generator's share), that of the test
+    // images themselves the floor of this many real images.
+    if (classifier && mse.images >= 2) {
+      const auto fd_of = [&](const GaussianStats& st) {
+        return frechet_distance(st.mean(), st.covariance(), classifier->train_mean, classifier->train_covariance);
+      };
+      const double fd_recon = fd_of(mse.reconstruction_features), fd_images = fd_of(mse.image_features);
+      out["fd_classifier_reconstructions"] = {
+          {"value", fd_recon},
+          {"images", mse.images},
+          {"split", "test"},
+          {"reference", "training split"},
+          {"posterior_stages", posterior_stages},
+          {"what", "g(z) of the posterior samples behind reconstruction_mse: the FD of prior samples if the prior "
+                   "matched these images' aggregate posterior"}};
+      out["fd_classifier_test_images"] = {
+          {"value", fd_images},
+          {"images", mse.images},
+          {"split", "test"},
+          {"reference", "training split"},
+          {"what", "the test images themselves: the floor of an FD over this many images"}};
+      spdlog::info("FD-classifier of the {} reconstructions {:.4f}, of the test images themselves {:.4f}", mse.images,
+                   fd_recon, fd_images);
+    }
+  }
+
+  // ---- generated samples -> feature statistics (classifier, Inception)
   std::optional<FidExtractor> fid;
   if (!opt.fid_model.empty()) fid.emplace(opt.fid_model, device);
 

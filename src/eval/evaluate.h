@@ -18,6 +18,7 @@
 #include "config.h"
 #include "distributed/gather.h"
 #include "eval/feature_net.h"
+#include "eval/metrics.h"
 #include "model/generator.h"
 #include "model/prior.h"
 #include "model/sampler.h"
@@ -37,12 +38,21 @@ struct MseResult {
   double sum = 0;      // sum of per-image MSEs
   int64_t images = 0;
   double mean() const { return images > 0 ? sum / static_cast<double>(images) : 0.0; }
+  // With a feature classifier: its feature statistics (over all ranks) of the
+  // reconstructions g(z) and of the images x themselves. The FD of the first
+  // is what prior samples would score if the prior matched the aggregate
+  // posterior of these images; that of the second is the floor this many
+  // real images reach. Empty (dim 0) without a classifier.
+  GaussianStats reconstruction_features, image_features;
 };
 // Collective: the reconstruction MSE over the first `limit` images (0 = all)
-// of a split of a prepared dataset, each rank reading only its batches.
+// of a split of a prepared dataset, each rank reading only its batches; with
+// `classifier` (given on every rank or on none) also the feature statistics
+// above. The classifier draws no random numbers, so the MSE is the same either way.
 MseResult reconstruction_mse(Communicator& comm, Generator& g, MultiStagePrior& prior, int64_t stages,
                              const std::string& data_path, const std::string& split, int64_t limit, double sigma,
-                             const LangevinOptions& opt, int64_t batch_size, uint64_t seed, torch::Device device);
+                             const LangevinOptions& opt, int64_t batch_size, uint64_t seed, torch::Device device,
+                             FeatureClassifier* classifier = nullptr);
 
 struct ParameterCounts {
   int64_t generator = 0, prior = 0;

@@ -80,6 +80,21 @@ TEST(MpiEval, ReconstructionMseDoesNotDependOnTheRankCount) {
   EXPECT_EQ(both.images, 11);
   EXPECT_EQ(alone.images, 11);
   EXPECT_NEAR(both.mean(), alone.mean(), 1e-6 * alone.mean());
+  // The feature statistics of reconstructions and images, summed over ranks,
+  // are those of one rank doing all 11 (same seeded draws per batch).
+  FeatureClassifier c;
+  c.channels = 1, c.height = 28, c.width = 28, c.num_classes = 2, c.feature_dim = 6;
+  torch::manual_seed(4);
+  c.net = FeatureNet(1, 2, 6);
+  const auto both_f = reconstruction_mse(*comm, g, prior, 2, path, "test", 0, 0.3, {3, 0.1}, 3, 5, torch::kCPU, &c);
+  const auto alone_f = reconstruction_mse(*single, g, prior, 2, path, "test", 0, 0.3, {3, 0.1}, 3, 5, torch::kCPU, &c);
+  EXPECT_EQ(both_f.reconstruction_features.count, 11);
+  EXPECT_EQ(both_f.image_features.count, 11);
+  EXPECT_NEAR(both_f.mean(), both.mean(), 1e-12);
+  EXPECT_TRUE(torch::allclose(both_f.reconstruction_features.mean(), alone_f.reconstruction_features.mean(), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(both_f.reconstruction_features.covariance(), alone_f.reconstruction_features.covariance(),
+                              1e-4, 1e-6));
+  EXPECT_TRUE(torch::allclose(both_f.image_features.outer, alone_f.image_features.outer, 1e-9, 1e-9));
   comm->barrier("done reading");
   if (comm->is_root()) fs::remove_all(dir);
 }

@@ -80,6 +80,39 @@ TEST(ReconstructionMse, ConstantGeneratorHasTheHandComputedError) {
   EXPECT_NEAR(r2.mean(), (0.25 + 2.25) / 2.0, 1e-6);
 }
 
+TEST(ReconstructionMse, FeatureStatisticsAreThoseOfTheReconstructionsAndOfTheImages) {
+  // g(z) = 0.5 everywhere, so every reconstruction is the constant-0.5 image:
+  // its feature statistics are n copies of one row (mean = that row,
+  // covariance 0), while the images' are those of the test images, computed
+  // here directly. The MSE does not change when features are taken.
+  ScratchDir dir("latentebm_eval");
+  const auto train = constant_images({10, 20}, 1, 28, 28), test = constant_images({255, 0, 191, 64}, 1, 28, 28);
+  const auto path = dir.file("tiny.h5");
+  data::write_dataset(path, "tiny", "test", train, test);
+  auto g = constant_generator(0.5);
+  MultiStagePrior prior(4, 2, 8);
+  FeatureClassifier c;
+  c.channels = 1, c.height = 28, c.width = 28, c.num_classes = 3, c.feature_dim = 8;
+  torch::manual_seed(3);
+  c.net = FeatureNet(1, 3, 8);
+  auto comm = make_single_communicator();
+  const auto plain = reconstruction_mse(*comm, g, prior, 2, path, "test", 0, 0.3, {3, 0.1}, 3, 7, torch::kCPU);
+  const auto r = reconstruction_mse(*comm, g, prior, 2, path, "test", 0, 0.3, {3, 0.1}, 3, 7, torch::kCPU, &c);
+  EXPECT_DOUBLE_EQ(r.sum, plain.sum);
+  EXPECT_EQ(plain.reconstruction_features.dim, 0);
+  ASSERT_EQ(r.reconstruction_features.dim, 8);
+  EXPECT_EQ(r.reconstruction_features.count, 4);
+  EXPECT_EQ(r.image_features.count, 4);
+  const auto row = classifier_features(c, torch::full({1, 1, 28, 28}, 0.5)).to(torch::kFloat64)[0];
+  EXPECT_TRUE(torch::allclose(r.reconstruction_features.mean(), row, 1e-5, 1e-6));
+  EXPECT_LT(r.reconstruction_features.covariance().abs().max().item<double>(), 1e-8);
+  const auto x = torch::stack({torch::full({1, 28, 28}, 1.0), torch::full({1, 28, 28}, -1.0),
+                               torch::full({1, 28, 28}, 191.0 / 127.5 - 1.0), torch::full({1, 28, 28}, 64.0 / 127.5 - 1.0)});
+  const auto fx = classifier_features(c, x).to(torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(r.image_features.mean(), fx.mean(0), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(r.image_features.covariance(), torch::cov(fx.t()), 1e-5, 1e-6));
+}
+
 TEST(BatchRange, WholeBatchesCoverEverythingOnce) {
   for (int world : {1, 2, 3, 7}) {
     int64_t next = 0, next_batch = 0;
