@@ -148,6 +148,10 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
   } else {
     classifier_skip = opt.samples < 2 ? "needs --samples >= 2" : "disabled";
   }
+  // FD-classifier of a feature set against the training split's statistics.
+  const auto fd_to_training = [&](const GaussianStats& st) {
+    return frechet_distance(st.mean(), st.covariance(), classifier->train_mean, classifier->train_covariance);
+  };
 
   // ---- reconstruction MSE on the test split
   {
@@ -177,10 +181,8 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
     // posterior of the test images (the generator's share), that of the test
     // images themselves the floor of this many real images.
     if (classifier && mse.images >= 2) {
-      const auto fd_of = [&](const GaussianStats& st) {
-        return frechet_distance(st.mean(), st.covariance(), classifier->train_mean, classifier->train_covariance);
-      };
-      const double fd_recon = fd_of(mse.reconstruction_features), fd_images = fd_of(mse.image_features);
+      const double fd_recon = fd_to_training(mse.reconstruction_features),
+                   fd_images = fd_to_training(mse.image_features);
       out["fd_classifier_reconstructions"] = {
           {"value", fd_recon},
           {"images", mse.images},
@@ -222,8 +224,7 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
     const std::string sampler = describe(cfg.sample);
     if (classifier) {
       cls_stats.allreduce(comm, "FD-classifier sample statistics");
-      const double fd = frechet_distance(cls_stats.mean(), cls_stats.covariance(), classifier->train_mean,
-                                         classifier->train_covariance);
+      const double fd = fd_to_training(cls_stats);
       out["fd_classifier"] = {{"value", fd},
                               {"samples", static_cast<int64_t>(cls_stats.count)},
                               {"reference", "training split"},
