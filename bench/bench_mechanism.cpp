@@ -12,12 +12,15 @@
 //                        target does not move, so q_{k-1} = q)
 //   K-stage langevin     short-run prior Langevin on p_k from N(0, I)
 //   K-stage persistent-langevin  bank samples moved M steps on p_k
+//   K-stage importance   importance resampling of N(0, I) draws with
+//                        weights p_k / N(0, I), P proposals per sample
 //   lebm                 one energy by maximum likelihood with short-run
 //                        prior Langevin (60 steps, delta 0.4)
 //
 // Usage: bench_mechanism [--seeds 3] [--stage-iters 500] [--stages 4]
 //        [--batch 200] [--lr 5e-4] [--langevin-steps 60] [--bank-steps 20]
-//        [--methods single,persistent,langevin,persistent-langevin,lebm]
+//        [--proposals 100]
+//        [--methods single,persistent,langevin,persistent-langevin,importance,lebm]
 //        [--out results.md]
 #include <torch/torch.h>
 
@@ -67,11 +70,11 @@ struct Mixture {
 };
 
 struct Settings {
-  int64_t seeds = 3, stage_iters = 500, stages = 4, batch = 200, langevin_steps = 60, bank_steps = 20;
+  int64_t seeds = 3, stage_iters = 500, stages = 4, batch = 200, langevin_steps = 60, bank_steps = 20, proposals = 100;
   double lr = 5e-4, prior_delta = 0.4;
   int64_t eval_samples = 20000, proposal_samples = 200000;
   std::string out;
-  std::string methods = "single,persistent,langevin,persistent-langevin,lebm";  // which rows to run
+  std::string methods = "single,persistent,langevin,persistent-langevin,importance,lebm";  // which rows to run
 };
 
 // KL(q || p_stages) from held-out samples of q, with Z by importance sampling
@@ -82,13 +85,13 @@ double kl_q_p(MultiStagePrior& prior, int64_t stages, const Mixture& q, const to
   return (q.log_density(held_out) - normalised_log_density(prior, stages, held_out, log_z)).mean().item<double>();
 }
 
-enum class Kind { kSingle, kPersistent, kLangevin, kPersistentLangevin, kLebm };
+enum class Kind { kSingle, kPersistent, kLangevin, kPersistentLangevin, kImportance, kLebm };
 
 // Trains one method; returns KL after each stage (one value for single-stage and lebm).
 std::vector<double> run(Kind kind, const Settings& st, uint64_t seed, const Mixture& q, const torch::Tensor& held_out,
                         const torch::Tensor& proposal, const torch::Tensor& log_r) {
   torch::manual_seed(seed);
-  const bool multi = kind == Kind::kPersistent || kind == Kind::kLangevin || kind == Kind::kPersistentLangevin;
+  const bool multi = kind != Kind::kSingle && kind != Kind::kLebm;
   const int64_t K = multi ? st.stages : 1;
   const int64_t iters = multi ? st.stage_iters : st.stage_iters * st.stages;  // the same total budget
   MultiStagePrior prior(kDim, K, 200);
@@ -96,8 +99,10 @@ std::vector<double> run(Kind kind, const Settings& st, uint64_t seed, const Mixt
   NoiseOptions nopt;
   nopt.langevin = {st.langevin_steps, st.prior_delta};
   nopt.bank_steps = st.bank_steps;
+  nopt.proposals = st.proposals;
   nopt.source = kind == Kind::kLangevin             ? NoiseSource::kLangevin
                 : kind == Kind::kPersistentLangevin ? NoiseSource::kPersistentLangevin
+                : kind == Kind::kImportance         ? NoiseSource::kImportance
                                                     : NoiseSource::kPersistent;
   std::vector<double> kl;
   for (int64_t k = 0; k < K; ++k) {
@@ -109,6 +114,8 @@ std::vector<double> run(Kind kind, const Settings& st, uint64_t seed, const Mixt
       if (kind == Kind::kLebm) {
         noise = prior_langevin(prior, 1, torch::randn({st.batch, kDim}), nopt.langevin);
       } else {
+        // (the bank draw is made for every source, so that each row keeps the
+        // random stream of the results in docs/RESULTS.md)
         noise = stage_noise(prior, k, nopt, st.batch, k > 0 ? q.sample(st.batch) : torch::Tensor(), f32);
       }
       opt.zero_grad();
@@ -144,6 +151,7 @@ int main(int argc, char** argv) {
     else if (k == "--lr") st.lr = std::stod(v);
     else if (k == "--langevin-steps") st.langevin_steps = std::stoll(v);
     else if (k == "--bank-steps") st.bank_steps = std::stoll(v);
+    else if (k == "--proposals") st.proposals = std::stoll(v);
     else if (k == "--out") st.out = v;
     else if (k == "--methods") st.methods = v;
     else {
@@ -163,12 +171,13 @@ int main(int argc, char** argv) {
       {Kind::kPersistent, "persistent", "K-stage NCE, persistent"},
       {Kind::kLangevin, "langevin", "K-stage NCE, langevin"},
       {Kind::kPersistentLangevin, "persistent-langevin", "K-stage NCE, persistent-langevin"},
+      {Kind::kImportance, "importance", "K-stage NCE, importance"},
       {Kind::kLebm, "lebm", "LEBM (maximum likelihood)"}};
   std::vector<std::pair<Kind, std::string>> methods;
   for (const auto& [kind, key, name] : all)
     if (("," + st.methods + ",").find("," + key + ",") != std::string::npos) methods.emplace_back(kind, name);
   if (methods.empty()) {
-    std::cerr << "--methods '" << st.methods << "' names none of single, persistent, langevin, persistent-langevin, lebm\n";
+    std::cerr << "--methods '" << st.methods << "' names none of single, persistent, langevin, persistent-langevin, importance, lebm\n";
     return 2;
   }
   // KL of N(0, I) itself, for scale.
@@ -191,11 +200,12 @@ int main(int argc, char** argv) {
                 "KL(q || p) in nats on %lld held-out samples of q (8-D, 4 components at 2.5(+-1, +-1, 0..0), std 0.6); "
                 "KL(q || N(0, I)) = %.3f. %lld seeds, mean +- std. Budget: %lld stages x %lld NCE steps (single-stage and "
                 "LEBM: %lld steps of one network), batch %lld, Adam lr %g (betas 0.5, 0.999); langevin noise %lld steps at "
-                "delta %g, persistent-langevin M = %lld.\n\n",
+                "delta %g, persistent-langevin M = %lld, importance P = %lld.\n\n",
                 static_cast<long long>(st.eval_samples), kl_base, static_cast<long long>(st.seeds),
                 static_cast<long long>(st.stages), static_cast<long long>(st.stage_iters),
                 static_cast<long long>(st.stages * st.stage_iters), static_cast<long long>(st.batch), st.lr,
-                static_cast<long long>(st.langevin_steps), st.prior_delta, static_cast<long long>(st.bank_steps));
+                static_cast<long long>(st.langevin_steps), st.prior_delta, static_cast<long long>(st.bank_steps),
+                static_cast<long long>(st.proposals));
   md += buf;
   md += "| method |";
   for (int64_t k = 1; k <= st.stages; ++k) md += " after stage " + std::to_string(k) + " |";

@@ -29,7 +29,7 @@ BIN=${BIN:-build/latentebm}
 if [[ -z ${JOBS:-} ]]; then
   JOBS=$(for s in 1 2 3; do
     for k in 1 2 4; do echo "adaptive-ce $s $k"; echo "non-adaptive $s $k"; done
-    for m in lebm lebm-our-elr noise-persistent noise-persistent-langevin single-stage schedule-adaptive \
+    for m in lebm lebm-our-elr noise-persistent noise-persistent-langevin noise-importance single-stage schedule-adaptive \
       schedule-adaptive-langevin; do echo "$m $s"; done
   done)
 fi

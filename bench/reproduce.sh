@@ -11,7 +11,7 @@
 #              lebm with our e_lr (the same tuning budget): FD, test MSE, and
 #              MSE at 80/90/100 % of training (convergence).
 #   noise      adaptive-ce with each noise source (persistent,
-#              persistent-langevin, langevin), and the adaptive stage
+#              persistent-langevin, importance, langevin), and the adaptive stage
 #              schedule with the main job's noise (stages of any length; and
 #              each stage at most the fixed schedule's length).
 #   ablation   the finished adaptive-ce and non-adaptive runs evaluated with
@@ -34,8 +34,8 @@
 #   RANKS   MPI ranks per run (default 2)
 #   METHODS  methods part's runs (default "adaptive-ce gaussian single-stage
 #            non-adaptive lebm lebm-our-elr")
-#   NOISES  noise part's runs (default "persistent persistent-langevin langevin
-#           schedule-adaptive schedule-adaptive-langevin"); langevin with the
+#   NOISES  noise part's runs (default "persistent persistent-langevin importance
+#           langevin schedule-adaptive schedule-adaptive-langevin"); langevin with the
 #           fixed schedule is the main job's setting, so it reuses the
 #           adaptive-ce run of the same seed where that exists; and
 #           schedule-adaptive reuses schedule-adaptive-langevin's run where
@@ -61,7 +61,7 @@ ITERS=${ITERS:-3000}
 AD_ITERS=${AD_ITERS:-600}
 RANKS=${RANKS:-2}
 METHODS=${METHODS:-adaptive-ce gaussian single-stage non-adaptive lebm lebm-our-elr}
-NOISES=${NOISES:-persistent persistent-langevin langevin schedule-adaptive schedule-adaptive-langevin}
+NOISES=${NOISES:-persistent persistent-langevin importance langevin schedule-adaptive schedule-adaptive-langevin}
 ANOMALY_DIGITS=${ANOMALY_DIGITS:-1 4 5 7 9}
 ANOMALY_METHODS=${ANOMALY_METHODS:-adaptive-ce lebm gaussian}
 export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
@@ -151,7 +151,7 @@ for seed in $SEEDS; do
     done
   fi
   if has_part noise; then
-    for n in persistent persistent-langevin; do
+    for n in persistent persistent-langevin importance; do
       ! in_list "$NOISES" $n || train noise-$n "$seed"
     done
     # the preset's own noise and schedule: the same run as adaptive-ce (same seed, same settings)

@@ -36,7 +36,7 @@ run_args() {
     lebm-our-elr) RUN_ARGS+=(train.method=lebm train.e_lr="$(preset_value e_lr)") ;;
     # adaptive-ce with each noise source, fixed schedule (noise-langevin has
     # the main job's settings: the same run as adaptive-ce)
-    noise-persistent | noise-langevin | noise-persistent-langevin)
+    noise-persistent | noise-langevin | noise-persistent-langevin | noise-importance)
       RUN_ARGS+=(train.prior_samples="${name#noise-}" train.stage_schedule=fixed) ;;
     # the GPU study's name for noise-langevin (the preset's method is adaptive-ce)
     adaptive-ce-langevin) run_args noise-langevin "$iters" ;;

@@ -61,6 +61,7 @@ std::vector<Field> fields(Config& c) {
       {"train.prior_langevin_steps", &c.train.prior_langevin_steps},
       {"train.prior_langevin_delta", &c.train.prior_langevin_delta},
       {"train.bank_langevin_steps", &c.train.bank_langevin_steps},
+      {"train.noise_proposals", &c.train.noise_proposals},
       {"train.stage_schedule", enum_ref(&c.train.stage_schedule)},
       {"train.plateau_window", &c.train.plateau_window},
       {"train.plateau_patience", &c.train.plateau_patience},
@@ -298,6 +299,7 @@ void validate(const Config& c) {
   need(c.train.prior_langevin_steps >= 1, "train.prior_langevin_steps must be >= 1");
   need(c.train.prior_langevin_delta > 0, "train.prior_langevin_delta must be > 0");
   need(c.train.bank_langevin_steps >= 0, "train.bank_langevin_steps must be >= 0");
+  need(c.train.noise_proposals >= 1, "train.noise_proposals must be >= 1 (N(0, I) proposals per importance noise sample)");
   need(c.train.plateau_window >= 1, "train.plateau_window must be >= 1 iteration");
   need(c.train.plateau_patience >= 1, "train.plateau_patience must be >= 1 window");
   need(c.train.plateau_tolerance >= 0 && std::isfinite(c.train.plateau_tolerance), "train.plateau_tolerance must be >= 0");

@@ -43,11 +43,13 @@ struct TrainConfig {
   double e_lr = 5e-5;                  // ratio-estimator Adam learning rate
   double beta1 = 0.5;                  // Adam betas (LEBM reference code)
   double beta2 = 0.999;
-  // Noise of stage k >= 1: persistent | langevin | persistent-langevin (method.h).
+  // Noise of stage k >= 1: persistent | langevin | persistent-langevin |
+  // importance (method.h).
   NoiseSource prior_samples = NoiseSource::kPersistent;
   int64_t prior_langevin_steps = 60;   // langevin noise (and LEBM): steps from N(0, I)
   double prior_langevin_delta = 0.4;   // step of every prior Langevin chain in training
   int64_t bank_langevin_steps = 20;    // persistent-langevin: M steps on p_k from a bank draw
+  int64_t noise_proposals = 100;       // importance: N(0, I) proposals per noise sample
   // Stage schedule: fixed (a stage every T/K iterations) or adaptive (the
   // next stage begins when the active stage's all-reduced NCE loss has not
   // improved by plateau_tolerance over its best window mean for

@@ -15,7 +15,8 @@ template <> const std::vector<std::pair<Method, const char*>>& enum_table<Method
 template <> const std::vector<std::pair<NoiseSource, const char*>>& enum_table<NoiseSource>() {
   static const std::vector<std::pair<NoiseSource, const char*>> t = {{NoiseSource::kPersistent, "persistent"},
                                                                      {NoiseSource::kLangevin, "langevin"},
-                                                                     {NoiseSource::kPersistentLangevin, "persistent-langevin"}};
+                                                                     {NoiseSource::kPersistentLangevin, "persistent-langevin"},
+                                                                     {NoiseSource::kImportance, "importance"}};
   return t;
 }
 template <> const std::vector<std::pair<StageSchedule, const char*>>& enum_table<StageSchedule>() {

@@ -29,6 +29,7 @@ enum class NoiseSource {
   kPersistent,          // the bank snapshot: posterior samples of stage k-1 (q_{k-1}) stand in for p_k
   kLangevin,            // short-run prior Langevin on p_k from N(0, I)
   kPersistentLangevin,  // bank snapshot draws moved by train.bank_langevin_steps of prior Langevin on p_k
+  kImportance,          // importance resampling of N(0, I) draws with weights exp(f_0 + ... + f_{k-1}) = p_k / p_0
 };
 
 // When the next stage begins.

@@ -12,8 +12,14 @@ torch::Tensor stage_noise(MultiStagePrior& prior, int64_t stage, const NoiseOpti
       return prior_langevin(prior, stage, torch::randn({count, prior->nz}, options), opt.langevin);
     case NoiseSource::kPersistentLangevin:
       return prior_langevin(prior, stage, bank_draw, {opt.bank_steps, opt.langevin.delta});
+    case NoiseSource::kImportance:
+      return sir_sample(prior, stage, count, opt.proposals, options);
   }
   throw std::logic_error("stage_noise: unknown noise source");
+}
+
+bool uses_bank_draw(NoiseSource source) {
+  return source == NoiseSource::kPersistent || source == NoiseSource::kPersistentLangevin;
 }
 
 double median_distance(const torch::Tensor& z) {
@@ -34,9 +40,18 @@ NoiseReference draw_noise_reference(MultiStagePrior& prior, int64_t stage, int64
   auto z0 = torch::randn({n, prior->nz}, options);
   r.z = stage == 0 ? z0 : prior_langevin(prior, stage, z0, opt);
   r.bandwidth = median_distance(r.z);
+  r.importance_ess = importance_ess_fraction(prior, stage, z0);
   torch::NoGradGuard no_grad;
   r.log_p = prior->log_density(r.z, stage);
   return r;
+}
+
+double importance_ess_fraction(MultiStagePrior& prior, int64_t stage, const torch::Tensor& z) {
+  if (stage == 0 || z.size(0) == 0) return 1.0;
+  torch::NoGradGuard no_grad;
+  auto logw = prior->log_ratio_sum(z, stage).to(torch::kFloat64);
+  auto w = torch::exp(logw - logw.max());  // the scale cancels
+  return (w.sum().pow(2) / (w.pow(2).sum() * static_cast<double>(z.size(0)))).item<double>();
 }
 
 torch::Tensor mmd2(const torch::Tensor& x, const torch::Tensor& y, double h) {

@@ -356,6 +356,7 @@ std::string structural_config(const Config& c) {
      << "train.seed: " << c.train.seed << "\n"
      << "data.train_limit: " << c.data.train_limit << "\n";
   if (c.train.prior_samples == NoiseSource::kPersistentLangevin) os << "train.bank_langevin_steps: " << c.train.bank_langevin_steps << "\n";
+  if (c.train.prior_samples == NoiseSource::kImportance) os << "train.noise_proposals: " << c.train.noise_proposals << "\n";
   // Listed only when adaptive, so that fixed-schedule checkpoints keep the
   // fingerprint they had before the adaptive schedule existed.
   if (c.train.stage_schedule == StageSchedule::kAdaptive)

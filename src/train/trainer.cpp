@@ -176,9 +176,10 @@ void Trainer::draw_reference() {
   reference_ = draw_noise_reference(prior_, stage_, cfg_.log.noise_reference_samples,
                                     {cfg_.log.noise_reference_steps, cfg_.log.noise_reference_delta},
                                     torch::TensorOptions().dtype(torch::kFloat32).device(device_));
-  spdlog::debug("noise reference for stage {}: {} samples of p_{} ({} prior Langevin steps), bandwidth {:.3f}, {:.1f} s",
+  spdlog::debug("noise reference for stage {}: {} samples of p_{} ({} prior Langevin steps), bandwidth {:.3f}, "
+                "importance ESS of p_{} / N(0, I) {:.4f} of draws, {:.1f} s",
                 stage_, cfg_.log.noise_reference_samples, stage_, stage_ == 0 ? 0 : cfg_.log.noise_reference_steps,
-                reference_.bandwidth, seconds_since(t0));
+                reference_.bandwidth, stage_, reference_.importance_ess, seconds_since(t0));
 }
 
 void Trainer::seed_iteration(int64_t t) { torch::manual_seed(iteration_seed(cfg_.train.seed, comm_.rank(), t)); }
@@ -324,7 +325,7 @@ void Trainer::enter_stage(int64_t k) {
   allreduce_sum(comm_, counts, "stage transition: memory rows refreshed");
   const double refreshed = counts[0].item<double>() / std::max(1.0, counts[1].item<double>());
   // The bank read in stage k is what the memory matrix holds now.
-  if (cfg_.train.prior_samples != NoiseSource::kLangevin) bank_.snapshot();
+  if (uses_bank_draw(cfg_.train.prior_samples)) bank_.snapshot();
   stage_ = k;
   stage_starts_.push_back(iteration_);
   plateau_.reset();
@@ -371,8 +372,8 @@ torch::Tensor Trainer::sample_noise(int64_t count) {
   // Maximum likelihood (LEBM): short-run samples of the current energy-based prior.
   if (traits_.objective == PriorObjective::kMaximumLikelihood)
     return graphed_langevin().prior(prior_, stage_ + 1, torch::randn({count, cfg_.model.nz}, options), short_run);
-  const NoiseOptions opt{cfg_.train.prior_samples, short_run, cfg_.train.bank_langevin_steps};
-  const bool uses_bank = stage_ > 0 && cfg_.train.prior_samples != NoiseSource::kLangevin;
+  const NoiseOptions opt{cfg_.train.prior_samples, short_run, cfg_.train.bank_langevin_steps, cfg_.train.noise_proposals};
+  const bool uses_bank = stage_ > 0 && uses_bank_draw(cfg_.train.prior_samples);
   return stage_noise(prior_, stage_, opt, count, uses_bank ? bank_.draw(count) : torch::Tensor(), options);
 }
 
@@ -673,6 +674,8 @@ void Trainer::log_progress(int64_t t, const StepStats& sum, int64_t count, doubl
     row["posterior_logp"] = sum.diag_logp_post / dc;
     row["noise_f"] = sum.diag_f_noise / dc;
     row["reference_f"] = sum.diag_f_ref / dc;
+    // rank 0's reference draws; the weights of `importance` noise
+    if (reference_.z.defined() && reference_.stage == stage_) row["importance_ess"] = reference_.importance_ess;
   }
   metrics_.append(row);
 }

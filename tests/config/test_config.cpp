@@ -65,16 +65,18 @@ TEST(Config, ValidationListsEveryProblem) {
   c.train.langevin_delta = -1;
   c.model.sigma = 0;
   c.train.plateau_window = 0;
+  c.train.noise_proposals = 0;
   const std::string msg = message_of([&] { validate(c); });
   EXPECT_NE(msg.find("train.langevin_delta"), std::string::npos) << msg;
   EXPECT_NE(msg.find("model.sigma"), std::string::npos) << msg;
   EXPECT_NE(msg.find("train.plateau_window"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("train.noise_proposals must be >= 1"), std::string::npos) << msg;
 }
 
 TEST(Config, EnumKeysAreParsedOnceAndListTheirChoices) {
   Config c;
   const std::string msg = message_of([&] { apply_overrides(c, {"train.prior_samples=sometimes"}); });
-  EXPECT_NE(msg.find("train.prior_samples = 'sometimes' is not one of persistent | langevin | persistent-langevin"),
+  EXPECT_NE(msg.find("train.prior_samples = 'sometimes' is not one of persistent | langevin | persistent-langevin | importance"),
             std::string::npos)
       << msg;
   EXPECT_NE(message_of([] { parse_config("train:\n  method: lebn\n"); }).find("adaptive-ce | gaussian"), std::string::npos);

@@ -1,5 +1,5 @@
 // Noise sources of stage k (model/noise.h) on the linear-Gaussian case, and
-// the MMD diagnostic against its closed form.
+// the MMD and importance-ESS diagnostics against their closed forms.
 //
 // With f_0(z) = w.z the prior p_1(z) ~ exp(w.z - |z|^2/2) is N(w, I), and the
 // Langevin step z' = z + h (w - z) + delta xi (h = delta^2 / 2) keeps a
@@ -94,6 +94,58 @@ TEST(Noise, EverySourceHasTheMomentsOfItsLangevinRecursion) {
   want.clear();
   for (double wi : w) want.push_back({wi, 1.0 / (1.0 - delta * delta / 4)});
   expect_gaussian(stage_noise(prior, 1, opt, n, bank, kF32), want, "persistent-langevin M=150");
+}
+
+// importance: P proposals from N(0, I), one kept with probability
+// proportional to exp(w.z). Exact as P -> infinity (p_1 = N(w, I)); with
+// |w|^2 = 0.56 the weights' second moment is e^0.56 = 1.75 times the squared
+// first, so P = 200 leaves a bias of about (e^0.56 - 1) |w| / P < 0.003,
+// far inside the tolerance. P = 1 keeps every draw: N(0, I) exactly. Uneven
+// weights (|w|^2 = 9, P = 20: an expected effective sample of 0.002 draws)
+// leave the noise near N(0, I), the failure the ESS diagnostic reports.
+TEST(Noise, ImportanceNoiseResamplesNormalDrawsTowardTheStagePrior) {
+  torch::manual_seed(5);
+  const std::vector<double> w = {0.6, -0.4, 0.2, 0.0};
+  auto prior = linear_prior(torch::tensor({0.6f, -0.4f, 0.2f, 0.0f}));
+  const int64_t n = 10000;
+  NoiseOptions opt;
+  opt.source = NoiseSource::kImportance;
+  EXPECT_FALSE(uses_bank_draw(opt.source));
+  EXPECT_TRUE(uses_bank_draw(NoiseSource::kPersistent));
+  EXPECT_TRUE(uses_bank_draw(NoiseSource::kPersistentLangevin));
+  EXPECT_FALSE(uses_bank_draw(NoiseSource::kLangevin));
+
+  opt.proposals = 200;
+  std::vector<Moments> want;
+  for (double wi : w) want.push_back({wi, 1.0});
+  expect_gaussian(stage_noise(prior, 1, opt, n, torch::Tensor(), kF32), want, "importance P=200");
+
+  opt.proposals = 1;
+  expect_gaussian(stage_noise(prior, 1, opt, n, torch::Tensor(), kF32), std::vector<Moments>(kNz, {0.0, 1.0}),
+                  "importance P=1");
+
+  auto far = linear_prior(torch::tensor({3.0f, 0.0f, 0.0f, 0.0f}));
+  opt.proposals = 20;
+  const double m = stage_noise(far, 1, opt, n, torch::Tensor(), kF32).select(1, 0).mean().item<double>();
+  EXPECT_GT(m, 0.5) << "the weights still pull toward p_1 = N(3 e_1, I)";
+  EXPECT_LT(m, 2.5) << "20 proposals cannot reach p_1 = N(3 e_1, I) from N(0, I)";
+}
+
+// For f_0(z) = w.z the weights exp(w.z) on N(0, I) draws have
+// E[w]^2 / E[w^2] = exp(-|w|^2): the ESS fraction's large-sample value.
+TEST(Noise, ImportanceEssOfALinearPriorIsExpOfMinusNormSquared) {
+  torch::manual_seed(6);
+  auto prior = linear_prior(torch::tensor({0.6f, -0.4f, 0.2f, 0.0f}));
+  auto z = torch::randn({400000, kNz});
+  EXPECT_NEAR(importance_ess_fraction(prior, 1, z), std::exp(-0.56), 0.01);
+  EXPECT_DOUBLE_EQ(importance_ess_fraction(prior, 0, z), 1.0);  // p_0 / p_0 = 1
+  // The reference records it for its own N(0, I) starting draws (its first
+  // draws from the generator).
+  torch::manual_seed(7);
+  const auto r = draw_noise_reference(prior, 1, 2000, {10, 0.3}, kF32);
+  torch::manual_seed(7);
+  EXPECT_DOUBLE_EQ(r.importance_ess, importance_ess_fraction(prior, 1, torch::randn({2000, kNz})));
+  EXPECT_NEAR(r.importance_ess, std::exp(-0.56), 0.2);
 }
 
 TEST(Noise, ReferenceSamplesOfTheStagePrior) {

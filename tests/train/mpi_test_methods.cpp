@@ -113,7 +113,8 @@ TEST_F(MethodTest, PosteriorTargetsThePriorTheMethodPrescribes) {
 }
 
 TEST_F(MethodTest, EveryNoiseSourceTrainsAndLogsItsDiagnostics) {
-  for (const NoiseSource source : {NoiseSource::kPersistent, NoiseSource::kLangevin, NoiseSource::kPersistentLangevin}) {
+  for (const NoiseSource source :
+       {NoiseSource::kPersistent, NoiseSource::kLangevin, NoiseSource::kPersistentLangevin, NoiseSource::kImportance}) {
     SCOPED_TRACE(enum_name(source));
     Config cfg = tiny_config(data_path_);
     cfg.train.prior_samples = source;
@@ -145,6 +146,9 @@ TEST_F(MethodTest, EveryNoiseSourceTrainsAndLogsItsDiagnostics) {
         EXPECT_GE(r["noise_mmd2"].get<double>(), 0.0) << line;
         for (const char* k : {"noise_logp", "reference_logp", "posterior_logp", "noise_f", "reference_f"})
           EXPECT_TRUE(std::isfinite(r[k].get<double>())) << k << " in " << line;
+        const double ess = r["importance_ess"].get<double>();  // of p_k / N(0, I): 1 in stage 0
+        EXPECT_TRUE(ess > 0.0 && ess <= 1.0 + 1e-12) << line;
+        if (r["stage"].get<int>() == 0) EXPECT_DOUBLE_EQ(ess, 1.0) << line;
       }
     }
     EXPECT_EQ(starts, 3);

@@ -146,6 +146,39 @@ TEST_F(ResumeTest, StopAndResumeIsBitwiseIdenticalToAnUninterruptedRun) {
   EXPECT_FALSE(torch::equal(different.bank().rows(), straight.bank().rows()));
 }
 
+// importance noise draws its proposals from the iteration's seeded stream:
+// stopped in stage 1 (the first stage that resamples) and resumed, the run
+// equals an uninterrupted one; a resume with another P is refused, since the
+// noise would change.
+TEST_F(ResumeTest, ImportanceNoiseResumesBitwiseAndKeepsItsProposals) {
+  Config cfg = tiny_config(data_path_);
+  cfg.train.prior_samples = NoiseSource::kImportance;
+  cfg.train.noise_proposals = 7;
+  validate(cfg);
+  Trainer straight(cfg, *comm_, run_dir("importance-straight"));
+  straight.train();
+  const std::string dir = run_dir("importance-split");
+  {
+    Trainer first(cfg, *comm_, dir);
+    first.train(3);
+  }
+  const auto ckpt = latest_checkpoint(dir);
+  ASSERT_TRUE(ckpt.has_value());
+  Trainer resumed(cfg, *comm_, dir, ckpt);
+  resumed.train();
+  expect_same_state(straight, resumed, "importance, split 3");
+
+  Config more = cfg;
+  more.train.noise_proposals = 8;
+  const auto info = data::inspect_dataset(data_path_);
+  try {
+    check_resume_compatible(*ckpt, more, data::dataset_fingerprint(info, 0));
+    ADD_FAILURE() << "a resume with another train.noise_proposals was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("train.noise_proposals was 7, now 8"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(ResumeTest, TwoRankCheckpointLoadsWithItsIterationAndStage) {
   const Config cfg = tiny_config(data_path_);
   Trainer original(cfg, *comm_, run_dir("original"));
