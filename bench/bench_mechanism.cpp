@@ -87,9 +87,16 @@ double kl_q_p(MultiStagePrior& prior, int64_t stages, const Mixture& q, const to
 
 enum class Kind { kSingle, kPersistent, kLangevin, kPersistentLangevin, kImportance, kLebm };
 
-// Trains one method; returns KL after each stage (one value for single-stage and lebm).
-std::vector<double> run(Kind kind, const Settings& st, uint64_t seed, const Mixture& q, const torch::Tensor& held_out,
-                        const torch::Tensor& proposal, const torch::Tensor& log_r) {
+// After each stage: KL(q || p) and the importance ESS fraction of p / N(0, I)
+// on fixed N(0, I) draws (model/noise.h), which says how far p is from N(0, I)
+// and how many of `importance` noise's proposals count.
+struct StageResult {
+  double kl, ess;
+};
+
+// Trains one method; returns its values after each stage (one for single-stage and lebm).
+std::vector<StageResult> run(Kind kind, const Settings& st, uint64_t seed, const Mixture& q, const torch::Tensor& held_out,
+                             const torch::Tensor& proposal, const torch::Tensor& log_r, const torch::Tensor& normal) {
   torch::manual_seed(seed);
   const bool multi = kind != Kind::kSingle && kind != Kind::kLebm;
   const int64_t K = multi ? st.stages : 1;
@@ -104,7 +111,7 @@ std::vector<double> run(Kind kind, const Settings& st, uint64_t seed, const Mixt
                 : kind == Kind::kPersistentLangevin ? NoiseSource::kPersistentLangevin
                 : kind == Kind::kImportance         ? NoiseSource::kImportance
                                                     : NoiseSource::kPersistent;
-  std::vector<double> kl;
+  std::vector<StageResult> out;
   for (int64_t k = 0; k < K; ++k) {
     auto& f = prior->ratio(k);
     Adam opt(parameter_list(*f), st.lr, 0.5, 0.999);
@@ -125,9 +132,9 @@ std::vector<double> run(Kind kind, const Settings& st, uint64_t seed, const Mixt
       loss.backward();
       opt.step();
     }
-    kl.push_back(kl_q_p(prior, k + 1, q, held_out, proposal, log_r));
+    out.push_back({kl_q_p(prior, k + 1, q, held_out, proposal, log_r), importance_ess_fraction(prior, k + 1, normal)});
   }
-  return kl;
+  return out;
 }
 
 std::pair<double, double> mean_std(const std::vector<double>& v) {
@@ -166,6 +173,7 @@ int main(int argc, char** argv) {
   auto proposal = torch::cat({torch::randn({st.proposal_samples / 2, kDim}), q.sample(st.proposal_samples / 2)});
   const auto log_r = torch::logaddexp(standard_normal_log_density(proposal).to(torch::kFloat64), q.log_density(proposal)) -
                      std::log(2.0);
+  const auto normal = proposal.slice(0, 0, st.proposal_samples / 2);  // the proposal's N(0, I) half
   const std::vector<std::tuple<Kind, std::string, std::string>> all = {
       {Kind::kSingle, "single", "single-stage NCE"},
       {Kind::kPersistent, "persistent", "K-stage NCE, persistent"},
@@ -183,16 +191,20 @@ int main(int argc, char** argv) {
   // KL of N(0, I) itself, for scale.
   MultiStagePrior none(kDim, 0, 1);
   const double kl_base = kl_q_p(none, 0, q, held_out, proposal, log_r);
-  std::map<std::string, std::vector<std::vector<double>>> results;  // method -> seed -> per-stage KL
+  std::map<std::string, std::vector<std::vector<StageResult>>> results;  // method -> seed -> per-stage values
   for (const auto& [kind, name] : methods)
     for (int64_t s = 1; s <= st.seeds; ++s) {
       const auto t0 = std::chrono::steady_clock::now();
-      results[name].push_back(run(kind, st, static_cast<uint64_t>(s), q, held_out, proposal, log_r));
+      results[name].push_back(run(kind, st, static_cast<uint64_t>(s), q, held_out, proposal, log_r, normal));
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::string stages;
-      for (double v : results[name].back()) stages += (stages.empty() ? "" : " ") + std::to_string(v);
-      std::fprintf(stderr, "%s seed %lld: KL %.4f (%.0f s; after each stage: %s)\n", name.c_str(),
-                   static_cast<long long>(s), results[name].back().back(), secs, stages.c_str());
+      std::string stages, ess;
+      for (const auto& v : results[name].back()) {
+        stages += (stages.empty() ? "" : " ") + std::to_string(v.kl);
+        ess += (ess.empty() ? "" : " ") + std::to_string(v.ess);
+      }
+      std::fprintf(stderr, "%s seed %lld: KL %.4f (%.0f s; after each stage: %s; importance ESS of p / N(0, I): %s)\n",
+                   name.c_str(), static_cast<long long>(s), results[name].back().back().kl, secs, stages.c_str(),
+                   ess.c_str());
     }
   std::string md;
   char buf[512];
@@ -207,25 +219,31 @@ int main(int argc, char** argv) {
                 static_cast<long long>(st.langevin_steps), st.prior_delta, static_cast<long long>(st.bank_steps),
                 static_cast<long long>(st.proposals));
   md += buf;
-  md += "| method |";
-  for (int64_t k = 1; k <= st.stages; ++k) md += " after stage " + std::to_string(k) + " |";
-  md += "\n|---|";
-  for (int64_t k = 1; k <= st.stages; ++k) md += "---|";
-  md += "\n";
-  for (const auto& [kind, name] : methods) {
-    const auto& runs = results[name];
-    md += "| " + name + " |";
-    // One network for the whole budget: its value goes in the last column.
-    for (size_t k = runs[0].size(); k < static_cast<size_t>(st.stages); ++k) md += " |";
-    for (size_t k = 0; k < runs[0].size(); ++k) {
-      std::vector<double> v;
-      for (const auto& r : runs) v.push_back(r[k]);
-      const auto [m, s] = mean_std(v);
-      std::snprintf(buf, sizeof(buf), " %.3f +- %.3f |", m, s);
-      md += buf;
-    }
+  auto table = [&](double StageResult::*field, const char* fmt) {
+    md += "| method |";
+    for (int64_t k = 1; k <= st.stages; ++k) md += " after stage " + std::to_string(k) + " |";
+    md += "\n|---|";
+    for (int64_t k = 1; k <= st.stages; ++k) md += "---|";
     md += "\n";
-  }
+    for (const auto& [kind, name] : methods) {
+      const auto& runs = results[name];
+      md += "| " + name + " |";
+      // One network for the whole budget: its value goes in the last column.
+      for (size_t k = runs[0].size(); k < static_cast<size_t>(st.stages); ++k) md += " |";
+      for (size_t k = 0; k < runs[0].size(); ++k) {
+        std::vector<double> v;
+        for (const auto& r : runs) v.push_back(r[k].*field);
+        const auto [m, s] = mean_std(v);
+        std::snprintf(buf, sizeof(buf), fmt, m, s);
+        md += buf;
+      }
+      md += "\n";
+    }
+  };
+  table(&StageResult::kl, " %.3f +- %.3f |");
+  md += "\nImportance ESS of p / N(0, I) on " + std::to_string(st.proposal_samples / 2) +
+        " N(0, I) draws, as a fraction of them (1 = p is N(0, I)):\n\n";
+  table(&StageResult::ess, " %.2g +- %.2g |");
   std::cout << md;
   if (!st.out.empty()) std::ofstream(st.out) << md;
   return 0;
