@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""adaptive-ce with `importance` noise at 7,200 iterations (RESULTS.md A.14):
+mean +- std over the seeds found, per-stage diagnostics at each stage's end,
+and Welch t against rows of earlier sections (their means and stds, 3 seeds).
+
+usage: python3 docs/results/importance-7200-2026-12-02.py runs/reproduce-7200
+"""
+import json, math, os, statistics as st, sys
+
+root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
+runs = sorted(d for d in os.listdir(root) if d.startswith("noise-importance-s") and os.path.isdir(os.path.join(root, d)))
+
+def load(run, name):
+    p = os.path.join(root, run, name + ".json")
+    return json.load(open(p)) if os.path.exists(p) else None
+
+def fd(d): return d["fd_classifier"]["value"] if d else None
+def mse(d): return d["reconstruction_mse"]["value"] if d else None
+
+cols = {}
+def add(key, v):
+    if v is not None: cols.setdefault(key, []).append(v)
+
+for r in runs:
+    e, e60, e80 = load(r, "eval"), load(r, "eval-fd60"), load(r, "eval-80")
+    if not (e and e60): continue
+    add("FD, 100 steps of 0.1", fd(e))
+    add("FD, 60 steps of 0.4", fd(e60))
+    add("FD, 1,000 steps of 0.1", fd(load(r, "eval-fd1000")))
+    add("FD of the test reconstructions", e["fd_classifier_reconstructions"]["value"])
+    add("samples (60 of 0.4) minus reconstructions", fd(e60) - e["fd_classifier_reconstructions"]["value"])
+    add("test MSE", mse(e))
+    if e80: add("MSE change over the last fifth, %", 100 * (mse(e) / mse(e80) - 1))
+    for k in (0, 1, 2):
+        add(f"FD with {k} stage(s), 100 steps", fd(load(r, f"eval-stages-{k}")))
+    for k in (1, 2):
+        add(f"FD with {k} stage(s), 60 steps of 0.4", fd(load(r, f"eval-fd60-k{k}")))
+    rows = [json.loads(l) for l in open(os.path.join(root, r, "metrics.jsonl"))]
+    last = {}
+    for row in rows:
+        if "nce_loss" in row and "noise_mmd2" in row: last[row["stage"]] = row
+    for s, row in sorted(last.items()):
+        for key in ("nce_loss", "noise_mmd2", "noise_logp", "reference_logp", "importance_ess"):
+            if key in row: add(f"stage {s} end: {key}", row[key])
+
+print(f"runs: {', '.join(runs)}\n")
+print("| quantity | mean +- std | per seed |\n|---|---|---|")
+for k, v in cols.items():
+    m = st.mean(v); s = st.stdev(v) if len(v) > 1 else 0.0
+    print(f"| {k} | {m:.5g} +- {s:.2g} (n={len(v)}) | {', '.join(f'{x:.5g}' for x in v)} |")
+
+# Earlier rows (3 seeds each): RESULTS.md A.10-A.13.
+ref = {
+    "FD, 100 steps of 0.1": {"langevin (A.10)": (82.37, 2.47), "persistent (A.12)": (77.46, 5.72),
+                              "single-stage (A.11)": (69.95, 6.31), "non-adaptive (A.10)": (75.17, 3.77)},
+    "FD, 60 steps of 0.4": {"langevin (A.10)": (28.75, 1.91), "persistent (A.12)": (118.80, 9.69),
+                             "persistent-langevin (A.12)": (47.11, 6.88), "single-stage (A.11)": (40.57, 10.20)},
+    "test MSE": {"langevin (A.10)": (0.03801, 0.00044), "persistent (A.12)": (0.03817, 0.00062)},
+    "FD of the test reconstructions": {"adaptive schedule (A.13)": (17.64, 0.41),
+                                       "persistent (A.13)": (18.15, 0.25)},
+}
+print("\nWelch t (importance minus the other row; |t| > 2 counted as beyond the spread):")
+for k, others in ref.items():
+    v = cols.get(k)
+    if not v or len(v) < 2: continue
+    m, s = st.mean(v), st.stdev(v)
+    for name, (m2, s2) in others.items():
+        t = (m - m2) / math.sqrt(s * s / len(v) + s2 * s2 / 3)
+        print(f"  {k}: importance {m:.5g} vs {name} {m2:.5g}: t = {t:.1f}")
