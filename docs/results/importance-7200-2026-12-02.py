@@ -4,11 +4,13 @@ mean +- std over the seeds found, per-stage diagnostics at each stage's end,
 and Welch t against rows of earlier sections (their means and stds, 3 seeds).
 
 usage: python3 docs/results/importance-7200-2026-12-02.py runs/reproduce-7200
+       python3 docs/results/importance-7200-2026-12-02.py docs/results   (the copies kept in git)
 """
-import json, math, os, statistics as st, sys
+import json, math, os, re, statistics as st, sys
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
-runs = sorted(d for d in os.listdir(root) if d.startswith("noise-importance-s") and os.path.isdir(os.path.join(root, d)))
+# runs/reproduce-7200/noise-importance-sS, or their copies docs/results/reproduce-7200-noise-importance-sS
+runs = sorted(d for d in os.listdir(root) if re.search(r"noise-importance-s\d+$", d) and os.path.isdir(os.path.join(root, d)))
 
 def load(run, name):
     p = os.path.join(root, run, name + ".json")
