@@ -33,7 +33,8 @@
 #   AD_ITERS  anomaly iterations per run (default 600)
 #   RANKS   MPI ranks per run (default 2)
 #   METHODS  methods part's runs (default "adaptive-ce gaussian single-stage
-#            non-adaptive lebm lebm-our-elr")
+#            non-adaptive lebm lebm-our-elr"; non-adaptive-importance, the
+#            pair of noise-importance, runs only when named)
 #   NOISES  noise part's runs (default "persistent persistent-langevin importance
 #           langevin schedule-adaptive schedule-adaptive-langevin"); langevin with the
 #           fixed schedule is the main job's setting, so it reuses the
@@ -146,7 +147,7 @@ fi
 for seed in $SEEDS; do
   if has_part methods; then
     ! in_list "$METHODS" adaptive-ce || train_or_link adaptive-ce noise-langevin "$seed"
-    for m in gaussian single-stage non-adaptive lebm lebm-our-elr; do
+    for m in gaussian single-stage non-adaptive non-adaptive-importance lebm lebm-our-elr; do
       ! in_list "$METHODS" $m || train $m "$seed"
     done
   fi

@@ -82,6 +82,7 @@ def table(title, rows, ours):
 table("Fashion-MNIST: every method (paper Table 1)",
       [("adaptive-ce", "adaptive-ce (main-job settings: langevin noise, fixed schedule)"), ("gaussian", "gaussian"),
        ("single-stage", "single-stage"), ("non-adaptive", "non-adaptive, same noise as adaptive-ce"),
+       ("non-adaptive-importance", "non-adaptive, importance noise"),
        ("lebm", "lebm, reference settings"), ("lebm-our-elr", "lebm, our e_lr")],
       "adaptive-ce")
 

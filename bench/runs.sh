@@ -32,6 +32,9 @@ run_args() {
     # earlier tables' name for non-adaptive with langevin noise, from when the
     # main job's noise was persistent-langevin (RESULTS.md A.12)
     non-adaptive-langevin) run_args non-adaptive "$iters" ;;
+    # non-adaptive with adaptive-ce's `importance` noise (it reads no bank,
+    # so it samples p_k for both methods): the fair pair of RESULTS.md A.14
+    non-adaptive-importance) RUN_ARGS+=(train.method=non-adaptive train.prior_samples=importance) ;;
     # LEBM at our ratio learning rate: the same tuning budget as ours
     lebm-our-elr) RUN_ARGS+=(train.method=lebm train.e_lr="$(preset_value e_lr)") ;;
     # adaptive-ce with each noise source, fixed schedule (noise-langevin has
