@@ -6,18 +6,18 @@ and Welch t against rows of earlier sections (their means and stds, 3 seeds).
 usage: python3 docs/results/importance-7200-2026-12-02.py runs/reproduce-7200
        python3 docs/results/importance-7200-2026-12-02.py docs/results   (the copies kept in git)
 """
-import json, math, os, re, statistics as st, sys
+import json, os, re, sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
+from seed_stats import load as load_json, stats, value, welch_t  # noqa: E402
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
 # runs/reproduce-7200/noise-importance-sS, or their copies docs/results/reproduce-7200-noise-importance-sS
 runs = sorted(d for d in os.listdir(root) if re.search(r"noise-importance-s\d+$", d) and os.path.isdir(os.path.join(root, d)))
 
-def load(run, name):
-    p = os.path.join(root, run, name + ".json")
-    return json.load(open(p)) if os.path.exists(p) else None
-
-def fd(d): return d["fd_classifier"]["value"] if d else None
-def mse(d): return d["reconstruction_mse"]["value"] if d else None
+def load(run, name): return load_json(os.path.join(root, run, name + ".json"))
+def fd(d): return value(d, "fd_classifier")
+def mse(d): return value(d, "reconstruction_mse")
 
 cols = {}
 def add(key, v):
@@ -48,8 +48,8 @@ for r in runs:
 print(f"runs: {', '.join(runs)}\n")
 print("| quantity | mean +- std | per seed |\n|---|---|---|")
 for k, v in cols.items():
-    m = st.mean(v); s = st.stdev(v) if len(v) > 1 else 0.0
-    print(f"| {k} | {m:.5g} +- {s:.2g} (n={len(v)}) | {', '.join(f'{x:.5g}' for x in v)} |")
+    m, s, n = stats(v)
+    print(f"| {k} | {m:.5g} +- {s:.2g} (n={n}) | {', '.join(f'{x:.5g}' for x in v)} |")
 
 # Earlier rows (3 seeds each): RESULTS.md A.10-A.13.
 ref = {
@@ -63,9 +63,8 @@ ref = {
 }
 print("\nWelch t (importance minus the other row; |t| > 2 counted as beyond the spread):")
 for k, others in ref.items():
-    v = cols.get(k)
-    if not v or len(v) < 2: continue
-    m, s = st.mean(v), st.stdev(v)
+    ours = stats(cols.get(k, []))
     for name, (m2, s2) in others.items():
-        t = (m - m2) / math.sqrt(s * s / len(v) + s2 * s2 / 3)
-        print(f"  {k}: importance {m:.5g} vs {name} {m2:.5g}: t = {t:.1f}")
+        t = welch_t(ours, (m2, s2, 3))
+        if t is not None:
+            print(f"  {k}: importance {ours[0]:.5g} vs {name} {m2:.5g}: t = {t:.1f}")
