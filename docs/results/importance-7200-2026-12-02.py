@@ -3,8 +3,8 @@
 (noise-importance runs) and, where its runs exist, non-adaptive
 (non-adaptive-importance runs, the fair pair); mean +- std over the seeds
 found, per-stage diagnostics at each stage's end, Welch t of the pair, and
-Welch t of adaptive-ce against rows of earlier sections (their means and
-stds, 3 seeds).
+Welch t of each of the two against rows of earlier sections (their means
+and stds, 3 seeds).
 
 usage: python3 docs/results/importance-7200-2026-12-02.py runs/reproduce-7200
        python3 docs/results/importance-7200-2026-12-02.py docs/results   (the copies kept in git)
@@ -37,8 +37,9 @@ def collect(runs):
         add("FD, 100 steps of 0.1", fd(e))
         add("FD, 60 steps of 0.4", fd(e60))
         add("FD, 1,000 steps of 0.1", fd(load(r, "eval-fd1000")))
-        add("FD of the test reconstructions", e["fd_classifier_reconstructions"]["value"])
-        add("samples (60 of 0.4) minus reconstructions", fd(e60) - e["fd_classifier_reconstructions"]["value"])
+        rec = value(e, "fd_classifier_reconstructions")
+        add("FD of the test reconstructions", rec)
+        if rec is not None: add("samples (60 of 0.4) minus reconstructions", fd(e60) - rec)
         add("test MSE", mse(e))
         if e80: add("MSE change over the last fifth, %", 100 * (mse(e) / mse(e80) - 1))
         for k in (0, 1, 2):
@@ -77,6 +78,14 @@ if pair:
         if t is not None:
             print(f"  {k}: {a[0]:.5g} vs {b[0]:.5g}: t = {t:.1f}")
     print()
+
+print("Welch t, 4 stages minus 2 stages, FD under 60 steps of 0.4 (the last two stages' effect):")
+for label, c in (("adaptive-ce", cols), ("non-adaptive", pair)):
+    a, b = stats(c.get("FD, 60 steps of 0.4", [])), stats(c.get("FD with 2 stage(s), 60 steps of 0.4", []))
+    t = welch_t(a, b)
+    if t is not None:
+        print(f"  {label}: {a[0]:.5g} vs {b[0]:.5g}: t = {t:.1f}")
+print()
 
 # Earlier rows (3 seeds each): RESULTS.md A.10-A.13. The Gaussian prior is
 # non-adaptive's generator (`langevin` noise) with 0 stages.
