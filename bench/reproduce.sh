@@ -14,7 +14,8 @@
 #              persistent-langevin, importance, langevin), and the adaptive stage
 #              schedule with the main job's noise (stages of any length; and
 #              each stage at most the fixed schedule's length).
-#   ablation   the finished adaptive-ce and non-adaptive runs evaluated with
+#   ablation   the finished adaptive-ce and non-adaptive runs (and their
+#              -cosine pair, where trained) evaluated with
 #              0, 1, 2, 4 of their stages (paper Table 3).
 #   anomaly    MNIST subset, digits 1 4 5 7 9 held out in turn: adaptive-ce,
 #              lebm, gaussian; AUPRC / AUROC (paper Table 2).
@@ -34,7 +35,9 @@
 #   RANKS   MPI ranks per run (default 2)
 #   METHODS  methods part's runs (default "adaptive-ce gaussian single-stage
 #            non-adaptive lebm lebm-our-elr"; non-adaptive-importance, the
-#            pair of noise-importance, runs only when named)
+#            pair of noise-importance, and adaptive-ce-cosine /
+#            non-adaptive-cosine, the core pair with a cosine decay of the
+#            generator's learning rate, run only when named)
 #   NOISES  noise part's runs (default "persistent persistent-langevin importance
 #           langevin schedule-adaptive schedule-adaptive-langevin"); langevin with the
 #           fixed schedule is the main job's setting, so it reuses the
@@ -147,7 +150,7 @@ fi
 for seed in $SEEDS; do
   if has_part methods; then
     ! in_list "$METHODS" adaptive-ce || train_or_link adaptive-ce noise-langevin "$seed"
-    for m in gaussian single-stage non-adaptive non-adaptive-importance lebm lebm-our-elr; do
+    for m in gaussian single-stage non-adaptive non-adaptive-importance adaptive-ce-cosine non-adaptive-cosine lebm lebm-our-elr; do
       ! in_list "$METHODS" $m || train $m "$seed"
     done
   fi
@@ -167,7 +170,7 @@ for seed in $SEEDS; do
   if has_part ablation; then
     # the adaptive / non-adaptive pair, with the main job's noise (langevin,
     # which samples p_k for both: RESULTS.md A.3)
-    for m in adaptive-ce non-adaptive; do
+    for m in adaptive-ce non-adaptive adaptive-ce-cosine non-adaptive-cosine; do
       run=$OUT/$m-s$seed
       [[ -f $run/eval.json ]] || continue   # finished runs only (another invocation may be training it)
       for k in 0 1 2 4; do

@@ -54,6 +54,7 @@ std::vector<Field> fields(Config& c) {
       {"train.langevin_steps", &c.train.langevin_steps},
       {"train.langevin_delta", &c.train.langevin_delta},
       {"train.g_lr", &c.train.g_lr},
+      {"train.g_lr_schedule", enum_ref(&c.train.g_lr_schedule)},
       {"train.e_lr", &c.train.e_lr},
       {"train.beta1", &c.train.beta1},
       {"train.beta2", &c.train.beta2},

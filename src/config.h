@@ -40,6 +40,10 @@ struct TrainConfig {
   int64_t langevin_steps = 30;         // L, posterior Langevin
   double langevin_delta = 0.1;         // step: z += delta^2/2 grad + delta w
   double g_lr = 1e-4;                  // generator Adam learning rate
+  // constant (the paper) | cosine: g_lr decays to 0 at T (train/schedule.h).
+  // Only the generator's: each stage's ratio network has its own optimizer
+  // and stage, and a global decay would starve the last stages.
+  LrSchedule g_lr_schedule = LrSchedule::kConstant;
   double e_lr = 5e-5;                  // ratio-estimator Adam learning rate
   double beta1 = 0.5;                  // Adam betas (LEBM reference code)
   double beta2 = 0.999;

@@ -24,6 +24,11 @@ template <> const std::vector<std::pair<StageSchedule, const char*>>& enum_table
                                                                        {StageSchedule::kAdaptive, "adaptive"}};
   return t;
 }
+template <> const std::vector<std::pair<LrSchedule, const char*>>& enum_table<LrSchedule>() {
+  static const std::vector<std::pair<LrSchedule, const char*>> t = {{LrSchedule::kConstant, "constant"},
+                                                                    {LrSchedule::kCosine, "cosine"}};
+  return t;
+}
 template <> const std::vector<std::pair<DivergencePolicy, const char*>>& enum_table<DivergencePolicy>() {
   static const std::vector<std::pair<DivergencePolicy, const char*>> t = {
       {DivergencePolicy::kRollback, "rollback"}, {DivergencePolicy::kSkip, "skip"}, {DivergencePolicy::kStop, "stop"}};

@@ -38,6 +38,12 @@ enum class StageSchedule {
   kAdaptive,  // when the active stage's NCE loss stops improving (train/schedule.h), K the cap
 };
 
+// The generator's learning rate over training (train/schedule.h).
+enum class LrSchedule {
+  kConstant,  // train.g_lr throughout (the paper)
+  kCosine,    // from train.g_lr at iteration 0 to 0 at T, half a cosine
+};
+
 enum class DivergencePolicy { kRollback, kSkip, kStop };
 enum class SampleMethod { kLangevin, kSir };
 

@@ -33,6 +33,7 @@ class Adam {
   int64_t steps() const { return t_; }
   void set_steps(int64_t t) { t_ = t; }
   double lr() const { return lr_; }
+  void set_lr(double lr) { lr_ = lr; }
 
  private:
   void update(const torch::Tensor* apply);  // step (apply null) or step_if

@@ -2,9 +2,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace latentebm {
+
+double generator_lr(LrSchedule schedule, double base, int64_t t, int64_t T) {
+  if (schedule == LrSchedule::kConstant || T <= 0) return base;
+  const double pi = std::acos(-1.0);
+  const double frac = std::min(1.0, std::max(0.0, static_cast<double>(t) / static_cast<double>(T)));
+  return base * 0.5 * (1.0 + std::cos(pi * frac));
+}
 
 bool PlateauRule::observe(double loss) {
   State& s = state_;

@@ -1,6 +1,8 @@
 #pragma once
-// The stage schedule: when stage k+1 begins.
+// The schedules of training: when stage k+1 begins (PlateauRule), and the
+// generator's learning rate at each iteration (generator_lr).
 //
+// Stage schedule:
 // fixed     a new stage every S = T/K iterations (the paper).
 // adaptive  the plateau rule below decides; K stays the cap, the last stage
 //           runs to T.
@@ -24,7 +26,15 @@
 #include <limits>
 #include <string>
 
+#include "method.h"
+
 namespace latentebm {
+
+// The generator's Adam learning rate at iteration t of T (train.g_lr_schedule):
+//   constant  base
+//   cosine    base * (1 + cos(pi t / T)) / 2: base at t = 0, base / 2 at T/2,
+//             0 at T. A function of t alone, so a resumed run continues it.
+double generator_lr(LrSchedule schedule, double base, int64_t t, int64_t T);
 
 class PlateauRule {
  public:

@@ -452,6 +452,7 @@ void Trainer::launch_step(int64_t t, Batch batch, torch::Tensor z_post, torch::T
                       .logical_and(local[kBadNoise] == 0)
                       .logical_and(local[kPriorLoss].abs() <= cfg_.train.divergence_loss_limit);
   l.terms.start(torch::cat({local, finite.to(local.dtype()).reshape({1}), ok.to(local.dtype()).reshape({1})}));
+  g_opt_.set_lr(generator_lr(cfg_.train.g_lr_schedule, cfg_.train.g_lr, t, T_));
   g_opt_.step_if(ok);
   if (l.stepped_ratio) e_opt_.step_if(ok);
   l.batch = std::move(batch);
@@ -662,6 +663,7 @@ void Trainer::log_progress(int64_t t, const StepStats& sum, int64_t count, doubl
                         {"nce_loss", sum.nce_loss / c},
                         {"nce_acc", sum.nce_acc / c},
                         {"langevin_grad_norm", sum.langevin_grad_norm / c},
+                        {"g_lr", g_opt_.lr()},
                         {"it_per_s", it_per_s},
                         {"time_langevin_s", sum.t_langevin / c},
                         {"time_update_s", sum.t_update / c},

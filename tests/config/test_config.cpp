@@ -80,9 +80,14 @@ TEST(Config, EnumKeysAreParsedOnceAndListTheirChoices) {
             std::string::npos)
       << msg;
   EXPECT_NE(message_of([] { parse_config("train:\n  method: lebn\n"); }).find("adaptive-ce | gaussian"), std::string::npos);
-  apply_overrides(c, {"train.prior_samples=persistent-langevin", "train.stage_schedule=adaptive", "sample.method=sir"});
+  EXPECT_NE(message_of([&] { apply_overrides(c, {"train.g_lr_schedule=linear"}); }).find("one of constant | cosine"),
+            std::string::npos);
+  EXPECT_EQ(c.train.g_lr_schedule, LrSchedule::kConstant);
+  apply_overrides(c, {"train.prior_samples=persistent-langevin", "train.stage_schedule=adaptive", "sample.method=sir",
+                      "train.g_lr_schedule=cosine"});
   EXPECT_EQ(c.train.prior_samples, NoiseSource::kPersistentLangevin);
   EXPECT_EQ(c.train.stage_schedule, StageSchedule::kAdaptive);
+  EXPECT_EQ(c.train.g_lr_schedule, LrSchedule::kCosine);
   EXPECT_EQ(c.sample.method, SampleMethod::kSir);
   // The dump names them and reads back.
   const std::string yaml = to_yaml(c);

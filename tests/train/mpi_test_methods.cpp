@@ -148,7 +148,9 @@ TEST_F(MethodTest, EveryNoiseSourceTrainsAndLogsItsDiagnostics) {
           EXPECT_TRUE(std::isfinite(r[k].get<double>())) << k << " in " << line;
         const double ess = r["importance_ess"].get<double>();  // of p_k / N(0, I): 1 in stage 0
         EXPECT_TRUE(ess > 0.0 && ess <= 1.0 + 1e-12) << line;
-        if (r["stage"].get<int>() == 0) EXPECT_DOUBLE_EQ(ess, 1.0) << line;
+        if (r["stage"].get<int>() == 0) {
+          EXPECT_DOUBLE_EQ(ess, 1.0) << line;
+        }
       }
     }
     EXPECT_EQ(starts, 3);

@@ -11,9 +11,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "config.h"
 #include "data/dataset.h"
@@ -22,6 +25,7 @@
 #include "io/h5.h"
 #include "model/prior.h"
 #include "train/checkpoint.h"
+#include "train/schedule.h"
 #include "train/trainer.h"
 
 #include "support/mpi_run_fixture.h"
@@ -177,6 +181,50 @@ TEST_F(ResumeTest, ImportanceNoiseResumesBitwiseAndKeepsItsProposals) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("train.noise_proposals was 7, now 8"), std::string::npos) << e.what();
   }
+}
+
+// train.g_lr_schedule=cosine: the generator's learning rate is a function of
+// the iteration alone, so a resumed run continues the same decay; it does
+// change the run (against the constant rate), and metrics.jsonl logs the rate
+// of the latest step.
+TEST_F(ResumeTest, CosineGeneratorRateResumesBitwiseAndIsTheOneApplied) {
+  Config cfg = tiny_config(data_path_);
+  cfg.train.g_lr_schedule = LrSchedule::kCosine;
+  cfg.train.g_lr = 1e-2;  // large enough that the decay shows in 8 iterations
+  cfg.log.log_every = 4;
+  validate(cfg);
+  const int64_t N = cfg.train.iterations;
+  const std::string straight_dir = run_dir("cosine-straight");
+  fs::create_directories(straight_dir);  // the CLI's job; metrics.jsonl goes there
+  Trainer straight(cfg, *comm_, straight_dir);
+  straight.train();
+  const std::string dir = run_dir("cosine-split");
+  {
+    Trainer first(cfg, *comm_, dir);
+    first.train(3);
+  }
+  const auto ckpt = latest_checkpoint(dir);
+  ASSERT_TRUE(ckpt.has_value());
+  Trainer resumed(cfg, *comm_, dir, ckpt);
+  resumed.train();
+  expect_same_state(straight, resumed, "cosine, split 3");
+
+  Config constant = cfg;
+  constant.train.g_lr_schedule = LrSchedule::kConstant;
+  Trainer flat(constant, *comm_, run_dir("cosine-constant"));
+  flat.train();
+  EXPECT_FALSE(torch::equal(parameter_list(*flat.generator())[0], parameter_list(*straight.generator())[0]));
+
+  if (world_rank() != 0) return;
+  std::ifstream in(fs::path(straight_dir) / "metrics.jsonl");
+  std::vector<std::pair<int64_t, double>> rates;
+  for (std::string line; std::getline(in, line);) {
+    const auto r = nlohmann::json::parse(line);
+    if (r.contains("g_lr")) rates.emplace_back(r["iteration"].get<int64_t>(), r["g_lr"].get<double>());
+  }
+  ASSERT_EQ(rates.size(), 2u);
+  for (const auto& [it, lr] : rates)  // the row at iteration it follows step it - 1
+    EXPECT_DOUBLE_EQ(lr, generator_lr(LrSchedule::kCosine, cfg.train.g_lr, it - 1, N)) << "iteration " << it;
 }
 
 TEST_F(ResumeTest, TwoRankCheckpointLoadsWithItsIterationAndStage) {

@@ -1,7 +1,8 @@
-// The adaptive stage schedule's plateau rule (train/schedule.h) on scripted
-// loss sequences.
+// The schedules of train/schedule.h: the adaptive stage schedule's plateau
+// rule on scripted loss sequences, and the generator's learning rate.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "train/schedule.h"
@@ -86,4 +87,29 @@ TEST(PlateauRule, StateRoundTripsThroughJsonAndResumesTheSameDecisions) {
   EXPECT_TRUE(std::isinf(c.state().best));
   a.reset();
   EXPECT_EQ(a.to_json(), fresh.to_json());
+}
+
+// The generator's learning rate over training (train.g_lr_schedule).
+TEST(GeneratorLr, ConstantIgnoresTheIteration) {
+  for (int64_t t : {int64_t{0}, int64_t{50}, int64_t{100}})
+    EXPECT_DOUBLE_EQ(generator_lr(LrSchedule::kConstant, 2e-4, t, 100), 2e-4);
+}
+
+TEST(GeneratorLr, CosineFallsFromTheBaseToZeroThroughKnownValues) {
+  const double base = 1e-3;
+  const int64_t T = 7200;
+  EXPECT_DOUBLE_EQ(generator_lr(LrSchedule::kCosine, base, 0, T), base);
+  EXPECT_NEAR(generator_lr(LrSchedule::kCosine, base, T / 2, T), base / 2, 1e-15);
+  // cos(pi / 4) = sqrt(2) / 2; cos(3 pi / 4) = -sqrt(2) / 2
+  EXPECT_NEAR(generator_lr(LrSchedule::kCosine, base, T / 4, T), base * (2 + std::sqrt(2.0)) / 4, 1e-15);
+  EXPECT_NEAR(generator_lr(LrSchedule::kCosine, base, 3 * T / 4, T), base * (2 - std::sqrt(2.0)) / 4, 1e-15);
+  EXPECT_NEAR(generator_lr(LrSchedule::kCosine, base, T, T), 0.0, 1e-18);
+  // the last fifth of training runs below a tenth of the base
+  EXPECT_LT(generator_lr(LrSchedule::kCosine, base, 4 * T / 5, T), 0.1 * base);
+  double previous = base;
+  for (int64_t t = 1; t <= T; t += 37) {
+    const double lr = generator_lr(LrSchedule::kCosine, base, t, T);
+    EXPECT_LT(lr, previous) << "t = " << t;
+    previous = lr;
+  }
 }
