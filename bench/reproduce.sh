@@ -33,11 +33,11 @@
 #   ITERS   Fashion-MNIST iterations per run (default 3000, batch 64)
 #   AD_ITERS  anomaly iterations per run (default 600)
 #   RANKS   MPI ranks per run (default 2)
-#   METHODS  methods part's runs (default "adaptive-ce gaussian single-stage
-#            non-adaptive lebm lebm-our-elr"; non-adaptive-importance, the
-#            pair of noise-importance, and adaptive-ce-cosine /
-#            non-adaptive-cosine, the core pair with a cosine decay of the
-#            generator's learning rate, run only when named)
+#   METHODS  methods part's runs, any run of bench/runs.sh (default
+#            "adaptive-ce gaussian single-stage non-adaptive lebm lebm-our-elr";
+#            others run only when named: non-adaptive-importance, the pair of
+#            noise-importance, and any run with "-cosine" appended, its
+#            generator's learning rate decayed by a cosine)
 #   NOISES  noise part's runs (default "persistent persistent-langevin importance
 #           langevin schedule-adaptive schedule-adaptive-langevin"); langevin with the
 #           fixed schedule is the main job's setting, so it reuses the
@@ -149,9 +149,8 @@ fi
 
 for seed in $SEEDS; do
   if has_part methods; then
-    ! in_list "$METHODS" adaptive-ce || train_or_link adaptive-ce noise-langevin "$seed"
-    for m in gaussian single-stage non-adaptive non-adaptive-importance adaptive-ce-cosine non-adaptive-cosine lebm lebm-our-elr; do
-      ! in_list "$METHODS" $m || train $m "$seed"
+    for m in $METHODS; do
+      if [[ $m == adaptive-ce ]]; then train_or_link adaptive-ce noise-langevin "$seed"; else train "$m" "$seed"; fi
     done
   fi
   if has_part noise; then

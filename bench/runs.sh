@@ -35,12 +35,6 @@ run_args() {
     # non-adaptive with adaptive-ce's `importance` noise (it reads no bank,
     # so it samples p_k for both methods): the fair pair of RESULTS.md A.14
     non-adaptive-importance) RUN_ARGS+=(train.method=non-adaptive train.prior_samples=importance) ;;
-    # the core pair (the main job's noise) with the generator's learning rate
-    # decayed to 0 at the end by half a cosine (train.g_lr_schedule): does
-    # the generator converge at the budget? (RESULTS.md A.16)
-    adaptive-ce-cosine | non-adaptive-cosine)
-      run_args "${name%-cosine}" "$iters"
-      RUN_ARGS+=(train.g_lr_schedule=cosine) ;;
     # LEBM at our ratio learning rate: the same tuning budget as ours
     lebm-our-elr) RUN_ARGS+=(train.method=lebm train.e_lr="$(preset_value e_lr)") ;;
     # adaptive-ce with each noise source, fixed schedule (noise-langevin has
@@ -57,6 +51,12 @@ run_args() {
     schedule-adaptive-langevin)
       RUN_ARGS+=(train.stage_schedule=adaptive train.prior_samples=langevin
                  train.max_stage_iterations=$((iters / $(preset_value stages)))) ;;
+    # any run above with the generator's learning rate decayed to 0 at the
+    # end by half a cosine (train.g_lr_schedule): does the generator
+    # converge at the budget? (RESULTS.md A.16)
+    *-cosine)
+      run_args "${name%-cosine}" "$iters" || return 1
+      RUN_ARGS+=(train.g_lr_schedule=cosine) ;;
     *) echo "bench/runs.sh: no run named '$name'" >&2; return 1 ;;
   esac
 }

@@ -9,75 +9,22 @@ and stds, 3 seeds).
 usage: python3 docs/results/importance-7200-2026-12-02.py runs/reproduce-7200
        python3 docs/results/importance-7200-2026-12-02.py docs/results   (the copies kept in git)
 """
-import json, os, re, sys
+import os, sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
-from seed_stats import load as load_json, stats, value, welch_t  # noqa: E402
+sys.path.insert(0, os.path.dirname(__file__))
+from runs7200 import against, collect, find, pair_t, stats, table, welch_t  # noqa: E402
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
+SKIP = ("MSE change over the last tenth, %",)  # (not in A.14's tables)
 
-def find(name):
-    """runs/reproduce-7200/NAME-sS, or their copies docs/results/reproduce-7200-NAME-sS"""
-    return sorted(d for d in os.listdir(root)
-                  if re.search(rf"(^|-){name}-s\d+$", d) and os.path.isdir(os.path.join(root, d)))
-
-def load(run, name): return load_json(os.path.join(root, run, name + ".json"))
-def fd(d): return value(d, "fd_classifier")
-def mse(d): return value(d, "reconstruction_mse")
-
-def collect(runs):
-    """{quantity: [value per seed]} over the finished runs, and those runs"""
-    cols, done = {}, []
-    def add(key, v):
-        if v is not None: cols.setdefault(key, []).append(v)
-    for r in runs:
-        e, e60, e80 = load(r, "eval"), load(r, "eval-fd60"), load(r, "eval-80")
-        if not (e and e60): continue
-        done.append(r)
-        add("FD, 100 steps of 0.1", fd(e))
-        add("FD, 60 steps of 0.4", fd(e60))
-        add("FD, 1,000 steps of 0.1", fd(load(r, "eval-fd1000")))
-        rec = value(e, "fd_classifier_reconstructions")
-        add("FD of the test reconstructions", rec)
-        if rec is not None: add("samples (60 of 0.4) minus reconstructions", fd(e60) - rec)
-        add("test MSE", mse(e))
-        if e80: add("MSE change over the last fifth, %", 100 * (mse(e) / mse(e80) - 1))
-        for k in (0, 1, 2):
-            add(f"FD with {k} stage(s), 100 steps", fd(load(r, f"eval-stages-{k}")))
-        for k in (1, 2):
-            add(f"FD with {k} stage(s), 60 steps of 0.4", fd(load(r, f"eval-fd60-k{k}")))
-        rows = [json.loads(l) for l in open(os.path.join(root, r, "metrics.jsonl"))]
-        last = {}
-        for row in rows:
-            if "nce_loss" in row and "noise_mmd2" in row: last[row["stage"]] = row
-        for s, row in sorted(last.items()):
-            for key in ("nce_loss", "noise_mmd2", "noise_logp", "reference_logp", "importance_ess"):
-                if key in row: add(f"stage {s} end: {key}", row[key])
-    return cols, done
-
-def table(title, runs, cols):
-    print(f"{title}\nruns: {', '.join(runs)}\n")
-    print("| quantity | mean +- std | per seed |\n|---|---|---|")
-    for k, v in cols.items():
-        m, s, n = stats(v)
-        print(f"| {k} | {m:.5g} +- {s:.2g} (n={n}) | {', '.join(f'{x:.5g}' for x in v)} |")
-    print()
-
-cols, runs = collect(find("noise-importance"))
-table("adaptive-ce, `importance` noise", runs, cols)
-pair, pair_runs = collect(find("non-adaptive-importance"))
+cols, runs = collect(root, find(root, "noise-importance"))
+table("adaptive-ce, `importance` noise", runs, cols, skip=SKIP)
+pair, pair_runs = collect(root, find(root, "non-adaptive-importance"))
 if pair:
-    table("non-adaptive, `importance` noise (the fair pair)", pair_runs, pair)
-    print("Welch t, adaptive-ce minus non-adaptive, both with `importance` noise"
-          " (|t| > 2 counted as beyond the spread):")
-    for k in cols:
-        if not k.startswith("FD") and k not in ("test MSE", "MSE change over the last fifth, %"):
-            continue
-        a, b = stats(cols[k]), stats(pair.get(k, []))
-        t = welch_t(a, b)
-        if t is not None:
-            print(f"  {k}: {a[0]:.5g} vs {b[0]:.5g}: t = {t:.1f}")
-    print()
+    table("non-adaptive, `importance` noise (the fair pair)", pair_runs, pair, skip=SKIP)
+    pair_t("Welch t, adaptive-ce minus non-adaptive, both with `importance` noise"
+           " (|t| > 2 counted as beyond the spread):", cols, pair,
+           [k for k in cols if k.startswith("FD") or k in ("test MSE", "MSE change over the last fifth, %")])
 
 print("Welch t, 4 stages minus 2 stages, FD under 60 steps of 0.4 (the last two stages' effect):")
 for label, c in (("adaptive-ce", cols), ("non-adaptive", pair)):
@@ -101,12 +48,4 @@ ref = {
                                        "persistent (A.13)": (18.15, 0.25)},
 }
 for label, c in (("adaptive-ce importance", cols), ("non-adaptive importance", pair)):
-    if not c: continue
-    print(f"Welch t ({label} minus the other row; |t| > 2 counted as beyond the spread):")
-    for k, others in ref.items():
-        ours = stats(c.get(k, []))
-        for name, (m2, s2) in others.items():
-            t = welch_t(ours, (m2, s2, 3))
-            if t is not None:
-                print(f"  {k}: {label} {ours[0]:.5g} vs {name} {m2:.5g}: t = {t:.1f}")
-    print()
+    against(label, c, ref)
