@@ -12,7 +12,7 @@ usage: python3 docs/results/cosine-7200-2026-12-02.py runs/reproduce-7200
 import os, sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from runs7200 import against, collect, find, pair_t, stats, table, welch_t  # noqa: E402
+from runs7200 import against, collect, find, load_json, pair_t, stats, table, value, welch_t  # noqa: E402
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
 
@@ -20,6 +20,16 @@ ad, ad_runs = collect(root, find(root, "adaptive-ce-cosine"))
 na, na_runs = collect(root, find(root, "non-adaptive-cosine"))
 table("adaptive-ce, `langevin` noise, cosine decay of g_lr", ad_runs, ad)
 table("non-adaptive, `langevin` noise, cosine decay of g_lr", na_runs, na)
+# Test MSE at every tenth of training (eval-tenth-<iteration>.json: `eval
+# --checkpoint ... --samples 0`), where measured; A.15's non-adaptive runs
+# (constant rate) stand for the constant-rate curve of non-adaptive.
+print("Test MSE at every tenth of training (10 % ... 100 %):")
+for r in ad_runs + na_runs + find(root, "non-adaptive-importance"):
+    row = [load_json(os.path.join(root, r, f"eval-tenth-{720 * i}.json")) for i in range(1, 11)]
+    if all(row):
+        print(f"  {r}: " + " ".join(f"{value(e, 'reconstruction_mse'):.5f}" for e in row))
+print()
+
 pair_t("Welch t, adaptive-ce minus non-adaptive, both with the cosine decay (|t| > 2 counted as beyond the spread):",
        ad, na, [k for k in ad if k.startswith("FD") or k.startswith("MSE") or k == "test MSE"])
 
