@@ -12,7 +12,7 @@ usage: python3 docs/results/cosine-7200-2026-12-02.py runs/reproduce-7200
 import os, sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from runs7200 import against, collect, find, load_json, pair_t, stats, table, value, welch_t  # noqa: E402
+from runs7200 import against, collect, find, last_stages_t, load_json, pair_t, table, value  # noqa: E402
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
 
@@ -33,13 +33,7 @@ print()
 pair_t("Welch t, adaptive-ce minus non-adaptive, both with the cosine decay (|t| > 2 counted as beyond the spread):",
        ad, na, [k for k in ad if k.startswith("FD") or k.startswith("MSE") or k == "test MSE"])
 
-print("Welch t, 4 stages minus 2 stages, FD under 60 steps of 0.4 (the last two stages' effect):")
-for label, c in (("adaptive-ce", ad), ("non-adaptive", na)):
-    a, b = stats(c.get("FD, 60 steps of 0.4", [])), stats(c.get("FD with 2 stage(s), 60 steps of 0.4", []))
-    t = welch_t(a, b)
-    if t is not None:
-        print(f"  {label}: {a[0]:.5g} vs {b[0]:.5g}: t = {t:.1f}")
-print()
+last_stages_t((("adaptive-ce", ad), ("non-adaptive", na)))
 
 # Earlier rows at 7,200 iterations, constant g_lr (3 seeds each): A.10 (the
 # same pair), A.11 (single-stage, LEBM at its reference settings), A.15

@@ -12,7 +12,7 @@ usage: python3 docs/results/importance-7200-2026-12-02.py runs/reproduce-7200
 import os, sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from runs7200 import against, collect, find, pair_t, stats, table, welch_t  # noqa: E402
+from runs7200 import against, collect, find, last_stages_t, pair_t, table  # noqa: E402
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
 SKIP = ("MSE change over the last tenth, %",)  # (not in A.14's tables)
@@ -26,13 +26,7 @@ if pair:
            " (|t| > 2 counted as beyond the spread):", cols, pair,
            [k for k in cols if k.startswith("FD") or k in ("test MSE", "MSE change over the last fifth, %")])
 
-print("Welch t, 4 stages minus 2 stages, FD under 60 steps of 0.4 (the last two stages' effect):")
-for label, c in (("adaptive-ce", cols), ("non-adaptive", pair)):
-    a, b = stats(c.get("FD, 60 steps of 0.4", [])), stats(c.get("FD with 2 stage(s), 60 steps of 0.4", []))
-    t = welch_t(a, b)
-    if t is not None:
-        print(f"  {label}: {a[0]:.5g} vs {b[0]:.5g}: t = {t:.1f}")
-print()
+last_stages_t((("adaptive-ce", cols), ("non-adaptive", pair)))
 
 # Earlier rows (3 seeds each): RESULTS.md A.10-A.13. The Gaussian prior is
 # non-adaptive's generator (`langevin` noise) with 0 stages.

@@ -79,6 +79,18 @@ def pair_t(title, a_cols, b_cols, keys):
     print()
 
 
+def last_stages_t(labelled):
+    """Welch t of 4 stages minus 2 stages, FD under 60 steps of 0.4, for each
+    (label, cols) given: the last two stages' effect"""
+    print("Welch t, 4 stages minus 2 stages, FD under 60 steps of 0.4 (the last two stages' effect):")
+    for label, c in labelled:
+        a, b = stats(c.get("FD, 60 steps of 0.4", [])), stats(c.get("FD with 2 stage(s), 60 steps of 0.4", []))
+        t = welch_t(a, b)
+        if t is not None:
+            print(f"  {label}: {a[0]:.5g} vs {b[0]:.5g}: t = {t:.1f}")
+    print()
+
+
 def against(label, cols, ref):
     """Welch t of cols against earlier rows given as {quantity: {row: (mean, std)}} (3 seeds each)"""
     if not cols: return

@@ -63,6 +63,25 @@ void expect_same_state(Trainer& a, Trainer& b, const std::string& what) {
   EXPECT_TRUE(torch::equal(a.bank().snapshot_rows(), b.bank().snapshot_rows())) << what << ": bank snapshot";
 }
 
+// Trains cfg for `split` iterations in dir, then, in a new Trainer, from that
+// run's latest checkpoint to the end, and expects the state of `straight`
+// (cfg trained in one go). Returns the checkpoint the resume started from
+// ("" when there was none, a failure already reported).
+std::string expect_split_run_matches(const Config& cfg, Communicator& comm, const std::string& dir, int64_t split,
+                                     Trainer& straight, const std::string& what) {
+  {
+    Trainer first(cfg, comm, dir);
+    first.train(split);
+  }  // the first process's trainer is gone: only the checkpoint carries state
+  const auto ckpt = latest_checkpoint(dir);
+  EXPECT_TRUE(ckpt.has_value()) << what << ": no checkpoint";
+  if (!ckpt) return "";
+  Trainer resumed(cfg, comm, dir, ckpt);
+  resumed.train();
+  expect_same_state(straight, resumed, what);
+  return *ckpt;
+}
+
 bool same_bytes(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
@@ -161,22 +180,14 @@ TEST_F(ResumeTest, ImportanceNoiseResumesBitwiseAndKeepsItsProposals) {
   validate(cfg);
   Trainer straight(cfg, *comm_, run_dir("importance-straight"));
   straight.train();
-  const std::string dir = run_dir("importance-split");
-  {
-    Trainer first(cfg, *comm_, dir);
-    first.train(3);
-  }
-  const auto ckpt = latest_checkpoint(dir);
-  ASSERT_TRUE(ckpt.has_value());
-  Trainer resumed(cfg, *comm_, dir, ckpt);
-  resumed.train();
-  expect_same_state(straight, resumed, "importance, split 3");
+  const std::string ckpt = expect_split_run_matches(cfg, *comm_, run_dir("importance-split"), 3, straight, "importance, split 3");
+  ASSERT_FALSE(ckpt.empty());
 
   Config more = cfg;
   more.train.noise_proposals = 8;
   const auto info = data::inspect_dataset(data_path_);
   try {
-    check_resume_compatible(*ckpt, more, data::dataset_fingerprint(info, 0));
+    check_resume_compatible(ckpt, more, data::dataset_fingerprint(info, 0));
     ADD_FAILURE() << "a resume with another train.noise_proposals was accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("train.noise_proposals was 7, now 8"), std::string::npos) << e.what();
@@ -198,16 +209,8 @@ TEST_F(ResumeTest, CosineGeneratorRateResumesBitwiseAndIsTheOneApplied) {
   fs::create_directories(straight_dir);  // the CLI's job; metrics.jsonl goes there
   Trainer straight(cfg, *comm_, straight_dir);
   straight.train();
-  const std::string dir = run_dir("cosine-split");
-  {
-    Trainer first(cfg, *comm_, dir);
-    first.train(3);
-  }
-  const auto ckpt = latest_checkpoint(dir);
-  ASSERT_TRUE(ckpt.has_value());
-  Trainer resumed(cfg, *comm_, dir, ckpt);
-  resumed.train();
-  expect_same_state(straight, resumed, "cosine, split 3");
+  EXPECT_DOUBLE_EQ(straight.generator_optimizer().lr(), generator_lr(LrSchedule::kCosine, cfg.train.g_lr, N - 1, N));
+  expect_split_run_matches(cfg, *comm_, run_dir("cosine-split"), 3, straight, "cosine, split 3");
 
   Config constant = cfg;
   constant.train.g_lr_schedule = LrSchedule::kConstant;
