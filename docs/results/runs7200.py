@@ -68,14 +68,19 @@ def table(title, runs, cols, skip=()):
     print()
 
 
+def t_line(label, a_values, b_values):
+    """one line "label: mean a vs mean b: t = Welch t of a minus b", where t exists"""
+    a, b = stats(a_values), stats(b_values)
+    t = welch_t(a, b)
+    if t is not None:
+        print(f"  {label}: {a[0]:.5g} vs {b[0]:.5g}: t = {t:.1f}")
+
+
 def pair_t(title, a_cols, b_cols, keys):
     """Welch t of a minus b for each of keys found in both"""
     print(title)
     for k in keys:
-        a, b = stats(a_cols.get(k, [])), stats(b_cols.get(k, []))
-        t = welch_t(a, b)
-        if t is not None:
-            print(f"  {k}: {a[0]:.5g} vs {b[0]:.5g}: t = {t:.1f}")
+        t_line(k, a_cols.get(k, []), b_cols.get(k, []))
     print()
 
 
@@ -84,10 +89,7 @@ def last_stages_t(labelled):
     (label, cols) given: the last two stages' effect"""
     print("Welch t, 4 stages minus 2 stages, FD under 60 steps of 0.4 (the last two stages' effect):")
     for label, c in labelled:
-        a, b = stats(c.get("FD, 60 steps of 0.4", [])), stats(c.get("FD with 2 stage(s), 60 steps of 0.4", []))
-        t = welch_t(a, b)
-        if t is not None:
-            print(f"  {label}: {a[0]:.5g} vs {b[0]:.5g}: t = {t:.1f}")
+        t_line(label, c.get("FD, 60 steps of 0.4", []), c.get("FD with 2 stage(s), 60 steps of 0.4", []))
     print()
 
 
