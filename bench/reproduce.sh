@@ -37,7 +37,8 @@
 #            "adaptive-ce gaussian single-stage non-adaptive lebm lebm-our-elr";
 #            others run only when named: non-adaptive-importance, the pair of
 #            noise-importance, and any run with "-cosine" appended, its
-#            generator's learning rate decayed by a cosine)
+#            generator's learning rate decayed by a cosine, or "-cosine2x",
+#            the same decay from twice the preset's generator rate)
 #   NOISES  noise part's runs (default "persistent persistent-langevin importance
 #           langevin schedule-adaptive schedule-adaptive-langevin"); langevin with the
 #           fixed schedule is the main job's setting, so it reuses the

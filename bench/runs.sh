@@ -57,6 +57,11 @@ run_args() {
     *-cosine)
       run_args "${name%-cosine}" "$iters" || return 1
       RUN_ARGS+=(train.g_lr_schedule=cosine) ;;
+    # the same decay from twice the preset's generator rate (its peak is
+    # higher, so its mean rate is the constant run's): RESULTS.md A.17-A.18
+    *-cosine2x)
+      run_args "${name%-cosine2x}" "$iters" || return 1
+      RUN_ARGS+=(train.g_lr_schedule=cosine train.g_lr="$(awk -v r="$(preset_value g_lr)" 'BEGIN { printf "%g", 2 * r }')") ;;
     *) echo "bench/runs.sh: no run named '$name'" >&2; return 1 ;;
   esac
 }
