@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""The core pair with the cosine decay of the generator's rate from twice the
+preset's peak (train.g_lr=1e-3, train.g_lr_schedule=cosine) at 7,200
+iterations (RESULTS.md A.18): adaptive-ce and non-adaptive, `langevin`
+noise, bench/runs.sh's runs `adaptive-ce-cosine2x` and
+`non-adaptive-cosine2x`. Seed 1 of adaptive-ce is A.17's pilot (the same
+settings, trained from its config file; it has no eval.json, so no FD under
+100 steps). Mean +- std over the seeds found, and Welch t against the same
+pair at the constant rate (A.10) and with the decay from the preset's rate
+(A.16, read from the copies in docs/results).
+
+usage: python3 docs/results/cosine2x-7200-2026-12-02.py runs/reproduce-7200 [docs/results]
+       python3 docs/results/cosine2x-7200-2026-12-02.py docs/results   (the copies kept in git)
+"""
+import json, os, sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+from runs7200 import collect, find, load_json, stats, table, value, welch_t  # noqa: E402
+
+root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
+pilot_root = sys.argv[2] if len(sys.argv) > 2 else here
+
+
+def tenths(run_dir):
+    row = [load_json(os.path.join(run_dir, f"eval-tenth-{720 * i}.json")) for i in range(1, 11)]
+    return [value(e, "reconstruction_mse") for e in row] if all(row) else None
+
+
+def quantities(run_dir):
+    """{quantity: value} of one finished run (eval-fd60.json and every tenth's MSE)"""
+    e60, t = load_json(os.path.join(run_dir, "eval-fd60.json")), tenths(run_dir)
+    if not (e60 and t): return None
+    q = {"test MSE": t[9],
+         "MSE change over the last fifth, %": 100 * (t[9] / t[7] - 1),
+         "MSE change over the last tenth, %": 100 * (t[9] / t[8] - 1),
+         "FD, 60 steps of 0.4": value(e60, "fd_classifier"),
+         "FD of the test reconstructions": value(e60, "fd_classifier_reconstructions")}
+    e = load_json(os.path.join(run_dir, "eval.json"))
+    if e: q["FD, 100 steps of 0.1"] = value(e, "fd_classifier")
+    last = {}
+    for line in open(os.path.join(run_dir, "metrics.jsonl")):
+        row = json.loads(line)
+        if "nce_loss" in row and "stage" in row: last[row["stage"]] = row["nce_loss"]
+    for s, v in sorted(last.items()): q[f"stage {s} end: nce_loss"] = v
+    return q, t
+
+
+def gather(dirs):
+    cols, runs, curves = {}, [], {}
+    for d in dirs:
+        got = quantities(d)
+        if not got: continue
+        runs.append(os.path.basename(d)); curves[os.path.basename(d)] = got[1]
+        for k, v in got[0].items(): cols.setdefault(k, []).append(v)
+    return cols, runs, curves
+
+
+pilot = [os.path.join(pilot_root, "pilot-cosine-glr1e-3-s1")]
+ad, ad_runs, ad_curves = gather(pilot + [os.path.join(root, r) for r in find(root, "adaptive-ce-cosine2x")])
+na, na_runs, na_curves = gather([os.path.join(root, r) for r in find(root, "non-adaptive-cosine2x")])
+table("adaptive-ce, `langevin` noise, cosine decay from g_lr 1e-3", ad_runs, ad)
+table("non-adaptive, `langevin` noise, cosine decay from g_lr 1e-3", na_runs, na)
+print("Test MSE at every tenth of training (10 % ... 100 %):")
+for r, c in {**ad_curves, **na_curves}.items():
+    print(f"  {r}: " + " ".join(f"{x:.5f}" for x in c))
+print()
+
+
+def t_rows(label, ours, rows):
+    print(f"Welch t ({label} minus the other row; |t| > 2 counted as beyond the spread):")
+    for k, others in rows.items():
+        a = stats(ours.get(k, []))
+        for name, b in others.items():
+            t = welch_t(a, b)
+            if t is not None:
+                print(f"  {k}: {label} {a[0]:.5g} +- {a[1]:.2g} (n={a[2]}) vs {name} {b[0]:.5g} +- {b[1]:.2g} (n={b[2]}): t = {t:.1f}")
+    print()
+
+
+# A.16: the decay from the preset's rate, 3 seeds each (the copies in docs/results)
+a16 = {}
+for label in ("adaptive-ce", "non-adaptive"):
+    cols, _ = collect(here, find(here, f"{label}-cosine"))
+    a16[label] = {k: stats(v) for k, v in cols.items()}
+# A.10: the constant rate, 3 seeds each (its runs were lost; the numbers as RESULTS.md A.10 gives them)
+a10 = {"adaptive-ce": {"test MSE": (0.03801, 0.00044, 3), "MSE change over the last fifth, %": (-1.5733, 0.8292, 3),
+                       "FD, 60 steps of 0.4": (28.75, 1.91, 3), "FD, 100 steps of 0.1": (82.37, 2.47, 3)},
+       "non-adaptive": {"test MSE": (0.03990, 0.00081, 3), "MSE change over the last fifth, %": (-1.4467, 1.1425, 3),
+                        "FD, 60 steps of 0.4": (29.33, 0.63, 3), "FD, 100 steps of 0.1": (75.17, 3.77, 3)}}
+keys = ("test MSE", "MSE change over the last fifth, %", "MSE change over the last tenth, %",
+        "FD, 60 steps of 0.4", "FD, 100 steps of 0.1", "FD of the test reconstructions")
+for label, ours in (("adaptive-ce", ad), ("non-adaptive", na)):
+    if not ours: continue
+    t_rows(f"{label} cosine from 1e-3", ours,
+           {k: {"constant 5e-4 (A.10)": a10[label][k]} for k in keys if k in a10[label]})
+    t_rows(f"{label} cosine from 1e-3", ours,
+           {k: {"cosine from 5e-4 (A.16)": a16[label][k]} for k in keys if k in a16[label]})
+if ad and na:
+    t_rows("adaptive-ce", ad, {k: {"non-adaptive": stats(na[k])} for k in keys if k in na})
