@@ -12,7 +12,7 @@ usage: python3 docs/results/cosine-7200-2026-12-02.py runs/reproduce-7200
 import os, sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from runs7200 import against, collect, find, last_stages_t, load_json, pair_t, table, value  # noqa: E402
+from runs7200 import against, collect, find, last_stages_t, pair_t, table, tenths  # noqa: E402
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
 
@@ -25,9 +25,9 @@ table("non-adaptive, `langevin` noise, cosine decay of g_lr", na_runs, na)
 # (constant rate) stand for the constant-rate curve of non-adaptive.
 print("Test MSE at every tenth of training (10 % ... 100 %):")
 for r in ad_runs + na_runs + find(root, "non-adaptive-importance"):
-    row = [load_json(os.path.join(root, r, f"eval-tenth-{720 * i}.json")) for i in range(1, 11)]
-    if all(row):
-        print(f"  {r}: " + " ".join(f"{value(e, 'reconstruction_mse'):.5f}" for e in row))
+    row = tenths(os.path.join(root, r))
+    if row:
+        print(f"  {r}: " + " ".join(f"{x:.5f}" for x in row))
 print()
 
 pair_t("Welch t, adaptive-ce minus non-adaptive, both with the cosine decay (|t| > 2 counted as beyond the spread):",

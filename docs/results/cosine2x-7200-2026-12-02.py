@@ -12,19 +12,14 @@ pair at the constant rate (A.10) and with the decay from the preset's rate
 usage: python3 docs/results/cosine2x-7200-2026-12-02.py runs/reproduce-7200 [docs/results]
        python3 docs/results/cosine2x-7200-2026-12-02.py docs/results   (the copies kept in git)
 """
-import json, os, sys
+import os, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-from runs7200 import collect, find, load_json, stats, table, value, welch_t  # noqa: E402
+from runs7200 import collect, find, load_json, stage_ends, stats, table, tenths, value, welch_t  # noqa: E402
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
 pilot_root = sys.argv[2] if len(sys.argv) > 2 else here
-
-
-def tenths(run_dir):
-    row = [load_json(os.path.join(run_dir, f"eval-tenth-{720 * i}.json")) for i in range(1, 11)]
-    return [value(e, "reconstruction_mse") for e in row] if all(row) else None
 
 
 def quantities(run_dir):
@@ -38,11 +33,7 @@ def quantities(run_dir):
          "FD of the test reconstructions": value(e60, "fd_classifier_reconstructions")}
     e = load_json(os.path.join(run_dir, "eval.json"))
     if e: q["FD, 100 steps of 0.1"] = value(e, "fd_classifier")
-    last = {}
-    for line in open(os.path.join(run_dir, "metrics.jsonl")):
-        row = json.loads(line)
-        if "nce_loss" in row and "stage" in row: last[row["stage"]] = row["nce_loss"]
-    for s, v in sorted(last.items()): q[f"stage {s} end: nce_loss"] = v
+    for s, row in sorted(stage_ends(run_dir).items()): q[f"stage {s} end: nce_loss"] = row["nce_loss"]
     return q, t
 
 

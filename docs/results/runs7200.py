@@ -23,6 +23,22 @@ def fd(d): return value(d, "fd_classifier")
 def mse(d): return value(d, "reconstruction_mse")
 
 
+def tenths(run_dir):
+    """test MSE at every tenth of training (eval-tenth-<iteration>.json: `eval
+    --checkpoint ... --samples 0`), or None unless all ten were measured"""
+    row = [load_json(os.path.join(run_dir, f"eval-tenth-{720 * i}.json")) for i in range(1, 11)]
+    return [mse(e) for e in row] if all(row) else None
+
+
+def stage_ends(run_dir):
+    """{stage: the last diagnostics row of metrics.jsonl in that stage}"""
+    last = {}
+    for line in open(os.path.join(run_dir, "metrics.jsonl")):
+        row = json.loads(line)
+        if "nce_loss" in row and "noise_mmd2" in row: last[row["stage"]] = row
+    return last
+
+
 def collect(root, runs):
     """{quantity: [value per seed]} over the finished runs (those with
     eval.json and eval-fd60.json), and those runs"""
@@ -47,11 +63,7 @@ def collect(root, runs):
             add(f"FD with {k} stage(s), 100 steps", fd(load(r, f"eval-stages-{k}")))
         for k in (1, 2):
             add(f"FD with {k} stage(s), 60 steps of 0.4", fd(load(r, f"eval-fd60-k{k}")))
-        rows = [json.loads(l) for l in open(os.path.join(root, r, "metrics.jsonl"))]
-        last = {}
-        for row in rows:
-            if "nce_loss" in row and "noise_mmd2" in row: last[row["stage"]] = row
-        for s, row in sorted(last.items()):
+        for s, row in sorted(stage_ends(os.path.join(root, r)).items()):
             for key in ("nce_loss", "noise_mmd2", "noise_logp", "reference_logp", "importance_ess"):
                 if key in row: add(f"stage {s} end: {key}", row[key])
     return cols, done
