@@ -9,10 +9,9 @@
 #   lib/                 libprotobuf (TensorBoard events), not in .gpu-deps
 #   data/                Fashion-MNIST's idx files (the training images raw
 #                        and xz-compressed: 23 MB instead of gzip's 26), the
-#                        FD classifier of data/fashion-mnist.h5 and that
-#                        file's size and mtime, which are the classifier
-#                        cache's key: FD on the GPU then uses the same
-#                        classifier as docs/RESULTS.md's CPU tables
+#                        FD classifier of data/fashion-mnist.h5 (its key
+#                        names the data by content, so FD on the GPU uses
+#                        the same classifier as docs/RESULTS.md's CPU tables)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 G=.gpu-data
@@ -26,7 +25,6 @@ cp -L "$(ldd build-torch2/latentebm | awk '/libprotobuf/ { print $3 }')" "$G/lib
 zcat "$SRC/train-images-idx3-ubyte.gz" | xz -9 -T0 >"$G/data/train-images-idx3-ubyte.xz"
 cp "$SRC/train-labels-idx1-ubyte.gz" "$SRC/t10k-images-idx3-ubyte.gz" "$SRC/t10k-labels-idx1-ubyte.gz" "$G/data/"
 cp data/fashion-mnist.h5.classifier.h5 "$G/data/"
-stat -c '%s %y' data/fashion-mnist.h5 >"$G/data/fashion-mnist.h5.stat"
 git rev-parse --short HEAD >"$G/bin/COMMIT"
 git diff --quiet HEAD -- src CMakeLists.txt || echo "(with uncommitted changes)" >>"$G/bin/COMMIT"
 du -sh "$G"

@@ -232,6 +232,7 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
                               {"feature_dim", classifier->feature_dim},
                               {"classifier_test_accuracy", classifier->test_accuracy},
                               {"classifier_test_images", classifier->test_images},
+                              {"classifier_crc32", classifier->crc32},
                               {"classifier_file", classifier->path},
                               {"classifier_trained_now", classifier->trained_now},
                               {"sampler", sampler}};

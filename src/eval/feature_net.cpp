@@ -43,6 +43,20 @@ double accuracy(FeatureNet& net, const data::ImageSet& s, int64_t batch) {
   return s.n > 0 ? static_cast<double>(right) / static_cast<double>(s.n) : -1.0;
 }
 
+// CRC-32 of the classifier as its cache stores it: the float32 parameters in
+// named_parameters order, then the training statistics as float32.
+std::string classifier_crc32(FeatureClassifier& c) {
+  data::Crc32 crc;
+  auto add = [&crc](const torch::Tensor& t) {
+    auto f = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    crc.update(f.data_ptr<float>(), static_cast<size_t>(f.numel()) * sizeof(float));
+  };
+  for (const auto& p : c.net->named_parameters(true)) add(p.value());
+  add(c.train_mean);
+  add(c.train_covariance);
+  return crc.hex();
+}
+
 }  // namespace
 
 FeatureNetImpl::FeatureNetImpl(int64_t channels, int64_t num_classes, int64_t feature_dim) {
@@ -62,13 +76,21 @@ torch::Tensor FeatureNetImpl::features(const torch::Tensor& x) {
 torch::Tensor FeatureNetImpl::forward(const torch::Tensor& x) { return fc2->forward(features(x)); }
 
 std::string classifier_cache_key(const std::string& data_path, const FeatureNetOptions& opt) {
-  struct stat st {};
-  if (::stat(data_path.c_str(), &st) != 0) throw std::runtime_error("dataset '" + data_path + "' not found");
+  const auto info = data::inspect_dataset(data_path);  // throws, naming the file, when it is missing or not a dataset
   std::ostringstream k;
   k << kArch << " v1 dim=" << opt.feature_dim << " epochs=" << opt.epochs << " batch=" << opt.batch_size
-    << " lr=" << opt.lr << " seed=" << opt.seed << " limit=" << opt.train_limit << " order=" << data::kTrainOrderName
-    << " data=" << fs::path(data_path).filename().string() << " size=" << st.st_size
-    << " mtime=" << st.st_mtim.tv_sec << "." << st.st_mtim.tv_nsec;
+    << " lr=" << opt.lr << " seed=" << opt.seed << " limit=" << opt.train_limit << " order=" << data::kTrainOrderName;
+  if (!info.content_crc32.empty()) {
+    // The data by content: a copied, renamed or re-prepared file with the same
+    // images and labels keeps its classifier (and so its FD feature space).
+    k << " data=" << data::dataset_fingerprint(info, opt.train_limit);
+    return k.str();
+  }
+  // A file that predates the content CRC: known only by name, size and mtime.
+  struct stat st {};
+  if (::stat(data_path.c_str(), &st) != 0) throw std::runtime_error("dataset '" + data_path + "' not found");
+  k << " data=" << fs::path(data_path).filename().string() << " size=" << st.st_size << " mtime=" << st.st_mtim.tv_sec
+    << "." << st.st_mtim.tv_nsec;
   return k.str();
 }
 
@@ -140,6 +162,7 @@ FeatureClassifier train_feature_classifier(const std::string& data_path, const F
     }
   }
   c.trained_now = true;
+  c.crc32 = classifier_crc32(c);
   spdlog::info("feature classifier: test accuracy {:.4f} on {} images", c.test_accuracy, c.test_images);
   return c;
 }
@@ -201,6 +224,7 @@ std::optional<FeatureClassifier> load_feature_classifier(const std::string& path
   auto mean = f.read_f32("/train_stats/mean"), cov = f.read_f32("/train_stats/covariance");
   c.train_mean = torch::from_blob(mean.data(), {c.feature_dim}, torch::kFloat32).to(torch::kFloat64);
   c.train_covariance = torch::from_blob(cov.data(), {c.feature_dim, c.feature_dim}, torch::kFloat32).to(torch::kFloat64);
+  c.crc32 = classifier_crc32(c);
   return c;
 }
 

@@ -3,7 +3,7 @@
 // split of a prepared dataset, used as an offline stand-in for Inception: the
 // Frechet distance of generated samples vs training images in the space of
 // its penultimate layer ("FD-classifier"). Numbers are comparable only
-// between runs that use the same cached classifier (same dataset file and
+// between runs that use the same cached classifier (same training data and
 // options); they are NOT FID values.
 //
 // Architecture (input C x H x W in [-1, 1], any H, W >= 4):
@@ -23,8 +23,13 @@
 //   /params/<name>             float32 parameters
 //   /train_stats/mean [d], /train_stats/covariance [d, d]   float32 features
 //                              statistics of the training images it saw
-// A cache whose key differs (dataset file changed size or mtime, other
-// options) is retrained and replaced.
+// A cache whose key differs (other training data, other options) is
+// retrained and replaced. The data enter the key by content (the prepared
+// file's content CRC, see data::dataset_fingerprint), not by file name or
+// mtime, so a cache copied to another machine beside a re-prepared copy of
+// the same data is reused there: FD stays in one feature space across
+// machines (training the classifier again elsewhere can give a slightly
+// different one: other CPU kernels round differently).
 #include <torch/torch.h>
 
 #include <optional>
@@ -58,12 +63,16 @@ struct FeatureClassifier {
   double test_accuracy = -1;  // -1 when the dataset has no labelled test images
   int64_t test_images = 0, train_images = 0;
   torch::Tensor train_mean, train_covariance;  // float64 [d], [d, d]
+  std::string crc32;         // CRC-32 of parameters and statistics as cached (float32): which classifier,
+                             // so FD values can be checked to share one feature space (eval.json records it)
   std::string path;          // cache file it was loaded from / saved to
   bool trained_now = false;  // true when this call trained it
 };
 
-// The key a cache must carry to be reused: the dataset file's name, size and
-// modification time, plus every option and the architecture version.
+// The key a cache must carry to be reused: the training data's fingerprint
+// (content CRC, counts, shape, limit, example order; for a file without a
+// content CRC its name, size and mtime), every option and the architecture
+// version.
 std::string classifier_cache_key(const std::string& data_path, const FeatureNetOptions& opt);
 std::string default_classifier_path(const std::string& data_path);
 

@@ -42,6 +42,9 @@ step "eval on 1 rank: same numbers, classifier reused"
 ok eval1 "$BIN" "${EVAL[@]}"
 need_file "$RUN/eval.json"
 [[ "$(json_number "$RUN/eval.json" fd_classifier classifier_trained_now)" == "false" ]] || fail "second eval retrained the classifier"
+crc=$(json_number "$RUN/eval.json" fd_classifier classifier_crc32)
+[[ $crc =~ ^\"[0-9a-f]{8}\"$ ]] || fail "eval.json lacks the classifier's CRC (got '$crc')"
+[[ $crc == "$(json_number "$WORK/eval2.json" fd_classifier classifier_crc32)" ]] || fail "the reused classifier's CRC differs"
 for key in "reconstruction_mse value" "fd_classifier value"; do
   set -- $key
   a=$(json_number "$WORK/eval2.json" "$1" "$2")

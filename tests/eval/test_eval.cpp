@@ -19,6 +19,7 @@
 #include "eval/feature_net.h"
 #include "eval/fid.h"
 #include "eval/metrics.h"
+#include "io/h5.h"
 #include "model/inference.h"
 #include "support/scratch_dir.h"
 
@@ -282,6 +283,9 @@ TEST(FeatureClassifier, TrainsCachesAndRetrainsWhenTheDataChanges) {
   auto second = ensure_feature_classifier(*comm, path, cache, opt);
   EXPECT_FALSE(second.trained_now);
   EXPECT_DOUBLE_EQ(second.test_accuracy, first.test_accuracy);
+  // The CRC names the classifier: the same after the float32 cache round trip.
+  EXPECT_EQ(first.crc32.size(), 8u);
+  EXPECT_EQ(second.crc32, first.crc32);
   auto x = torch::rand({5, 1, 12, 12}) * 2 - 1;
   EXPECT_TRUE(torch::allclose(classifier_features(first, x), classifier_features(second, x), 1e-5, 1e-6));
   // Reference statistics survive the (float32) cache: FD of the training
@@ -298,11 +302,40 @@ TEST(FeatureClassifier, TrainsCachesAndRetrainsWhenTheDataChanges) {
   auto again = train_feature_classifier(path, opt);
   EXPECT_TRUE(torch::equal(classifier_features(first, x), classifier_features(again, x)));
 
-  // Other options -> other key -> retrained; a rewritten dataset -> retrained.
-  opt.epochs = 1;
-  EXPECT_TRUE(ensure_feature_classifier(*comm, path, cache, opt).trained_now);
-  EXPECT_FALSE(ensure_feature_classifier(*comm, path, cache, opt).trained_now);
+  // The data enter the key by content: the same images written again (new
+  // mtime), or under another name with the cache copied beside them (another
+  // machine), reuse the classifier; other training images retrain it.
   ::usleep(20000);
+  data::write_dataset(path, "two", "elsewhere", two_classes(200, 1), two_classes(50, 2));
+  EXPECT_FALSE(ensure_feature_classifier(*comm, path, cache, opt).trained_now);
+  const auto moved = dir.file("moved.h5");
+  data::write_dataset(moved, "two", "moved", two_classes(200, 1), two_classes(50, 2));
+  fs::copy_file(cache, default_classifier_path(moved));
+  auto copied = ensure_feature_classifier(*comm, moved, default_classifier_path(moved), opt);
+  EXPECT_FALSE(copied.trained_now);
+  EXPECT_TRUE(torch::equal(classifier_features(first, x), classifier_features(copied, x)));
+  // A file without a content CRC (older files) is known by name, size and
+  // mtime: rewritten -> retrained.
+  {
+    h5::File f(moved, h5::Mode::ReadWrite);
+    f.set_attr("/", "content_crc32", std::string());
+  }
+  EXPECT_TRUE(ensure_feature_classifier(*comm, moved, default_classifier_path(moved), opt).trained_now);
+  EXPECT_FALSE(ensure_feature_classifier(*comm, moved, default_classifier_path(moved), opt).trained_now);
+  ::usleep(20000);
+  {
+    h5::File f(moved, h5::Mode::ReadWrite);
+    f.set_attr("/", "source", std::string("touched"));
+  }
+  EXPECT_TRUE(ensure_feature_classifier(*comm, moved, default_classifier_path(moved), opt).trained_now);
+
+  // Other options -> other key -> retrained (another classifier, another
+  // CRC); other training images -> retrained.
+  opt.epochs = 1;
+  auto shorter = ensure_feature_classifier(*comm, path, cache, opt);
+  EXPECT_TRUE(shorter.trained_now);
+  EXPECT_NE(shorter.crc32, first.crc32);
+  EXPECT_FALSE(ensure_feature_classifier(*comm, path, cache, opt).trained_now);
   data::write_dataset(path, "two", "test", two_classes(200, 3), two_classes(50, 2));
   EXPECT_TRUE(ensure_feature_classifier(*comm, path, cache, opt).trained_now);
 
