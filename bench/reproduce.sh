@@ -139,7 +139,7 @@ sys.exit(0 if all(b - a < int(cap.group(1)) for a, b in zip(s, s[1:])) else 1)
 PY
 }
 
-[[ -f data/fashion-mnist.h5 ]] || "$BIN" prepare fashion-mnist --out data/fashion-mnist.h5
+bash scripts/fashion-mnist.sh "$BIN"
 START=$SECONDS
 
 if has_part mechanism && [[ ! -f $OUT/mechanism.md ]]; then

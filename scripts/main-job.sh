@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-[[ -f data/fashion-mnist.h5 ]] || build/latentebm prepare fashion-mnist --out data/fashion-mnist.h5
+bash scripts/fashion-mnist.sh build/latentebm
 bash launch/local.sh 2 --config configs/fashion-mnist-quick.yaml --run-dir runs/fashion-mnist-quick "$@"
 echo "main job done: see runs/fashion-mnist-quick/ (samples.png, reconstructions.png, metrics.jsonl)"
