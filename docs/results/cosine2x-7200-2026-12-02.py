@@ -9,6 +9,11 @@ settings, trained from its config file; it has no eval.json, so no FD under
 pair at the constant rate (A.10) and with the decay from the preset's rate
 (A.16, read from the copies in docs/results).
 
+RESULTS.md A.19 adds the pair on one FD classifier: the pilot's FD came
+from another machine's classifier, so FD of adaptive-ce is compared with
+non-adaptive's over the seeds scored here (all seeds of both, under the
+same cached classifier), with the stage ablation and the 1,000-step FD.
+
 usage: python3 docs/results/cosine2x-7200-2026-12-02.py runs/reproduce-7200 [docs/results]
        python3 docs/results/cosine2x-7200-2026-12-02.py docs/results   (the copies kept in git)
 """
@@ -16,7 +21,8 @@ import os, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-from runs7200 import collect, find, load_json, stage_ends, stats, table, tenths, value, welch_t  # noqa: E402
+from runs7200 import (collect, find, last_stages_t, load_json, pair_t, stage_ends, stats, table, tenths,  # noqa: E402
+                      value, welch_t)
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
 pilot_root = sys.argv[2] if len(sys.argv) > 2 else here
@@ -89,3 +95,23 @@ for label, ours in (("adaptive-ce", ad), ("non-adaptive", na)):
            {k: {"cosine from 5e-4 (A.16)": a16[label][k]} for k in keys if k in a16[label]})
 if ad and na:
     t_rows("adaptive-ce", ad, {k: {"non-adaptive": stats(na[k])} for k in keys if k in na})
+
+# A.19: FD on one classifier. The pilot (seed 1 of adaptive-ce) was scored on
+# another machine's classifier; its other seeds and every non-adaptive seed
+# on the one cached in data/ (docs/results' copies carry the same JSONs).
+ad1, ad1_runs = collect(root, find(root, "adaptive-ce-cosine2x"))
+na1, na1_runs = collect(root, find(root, "non-adaptive-cosine2x"))
+def classifier(run_dir):
+    """the classifier behind a run's FD: its CRC where eval.json records one, else its test accuracy"""
+    f = (load_json(os.path.join(run_dir, "eval-fd60.json")) or {}).get("fd_classifier", {})
+    return f.get("classifier_crc32") or f"test accuracy {f.get('classifier_test_accuracy')}"
+
+
+if ad1 and na1:
+    print("FD classifier per run: " + ", ".join(f"{r} {classifier(os.path.join(root, r))}" for r in ad1_runs + na1_runs))
+    print()
+    fd_keys = [k for k in ad1 if k.startswith("FD") or k.startswith("samples")]
+    table("adaptive-ce, one classifier (FD and stage ablation)", ad1_runs, {k: ad1[k] for k in fd_keys})
+    table("non-adaptive, one classifier (FD and stage ablation)", na1_runs, {k: na1[k] for k in fd_keys})
+    pair_t("Welch t, adaptive-ce minus non-adaptive, one classifier:", ad1, na1, fd_keys)
+    last_stages_t([("adaptive-ce", ad1), ("non-adaptive", na1)])
