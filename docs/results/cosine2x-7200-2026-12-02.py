@@ -9,7 +9,7 @@ settings, trained from its config file; it has no eval.json, so no FD under
 pair at the constant rate (A.10) and with the decay from the preset's rate
 (A.16, read from the copies in docs/results).
 
-RESULTS.md A.19 adds the pair on one FD classifier: the pilot's FD came
+RESULTS.md A.19 adds the pair (and single-stage NCE with the same decay) on one FD classifier: the pilot's FD came
 from another machine's classifier, so the pair is compared over the runs
 under `root` (every seed of both trained on the AMD guest and scored by
 the pinned classifier, assets/fashion-mnist.classifier.h5), every quantity
@@ -121,3 +121,14 @@ if ad1 and na1:
     pair_t("Welch t, adaptive-ce minus non-adaptive, one classifier:", ad1, na1,
            [k for k in ad1 if not k.endswith(diagnostics)])
     last_stages_t([("adaptive-ce", ad1), ("non-adaptive", na1)])
+
+# A.19: single-stage NCE with the same decay (the closest baseline under
+# LEBM's chains at the constant rate, A.11), on the same classifier.
+ss1, ss1_runs = collect(root, find(root, "single-stage-cosine2x"))
+if ss1 and ad1:
+    table("single-stage, one classifier", ss1_runs, ss1)
+    pair_t("Welch t, adaptive-ce minus single-stage, one classifier:", ad1, ss1,
+           [k for k in ss1 if k in ad1 and not k.endswith(diagnostics) and "stage" not in k])
+    if na1:
+        pair_t("Welch t, non-adaptive minus single-stage, one classifier:", na1, ss1,
+               [k for k in ss1 if k in na1 and not k.endswith(diagnostics) and "stage" not in k])
