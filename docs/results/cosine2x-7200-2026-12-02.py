@@ -9,7 +9,8 @@ settings, trained from its config file; it has no eval.json, so no FD under
 pair at the constant rate (A.10) and with the decay from the preset's rate
 (A.16, read from the copies in docs/results).
 
-RESULTS.md A.19 adds the pair (and single-stage NCE with the same decay) on one FD classifier: the pilot's FD came
+RESULTS.md A.19 adds the pair (and single-stage NCE with the same decay)
+on one FD classifier: the pilot's FD came
 from another machine's classifier, so the pair is compared over the runs
 under `root` (every seed of both trained on the AMD guest and scored by
 the pinned classifier, assets/fashion-mnist.classifier.h5), every quantity
@@ -112,12 +113,17 @@ def classifier(run_dir):
     return f.get("classifier_crc32") or f"test accuracy {f.get('classifier_test_accuracy')}"
 
 
+diagnostics = ("noise_mmd2", "noise_logp", "reference_logp", "importance_ess")
+def compared(a_cols, b_cols):
+    """the keys of b_cols that a_cols has too, without the noise diagnostics and the per-stage rows"""
+    return [k for k in b_cols if k in a_cols and not k.endswith(diagnostics) and "stage" not in k]
+
+
 if ad1 and na1:
     print("FD classifier per run: " + ", ".join(f"{r} {classifier(os.path.join(root, r))}" for r in ad1_runs + na1_runs))
     print()
     table("adaptive-ce, one machine kind, one classifier", ad1_runs, ad1)
     table("non-adaptive, one machine kind, one classifier", na1_runs, na1)
-    diagnostics = ("noise_mmd2", "noise_logp", "reference_logp", "importance_ess")
     pair_t("Welch t, adaptive-ce minus non-adaptive, one classifier:", ad1, na1,
            [k for k in ad1 if not k.endswith(diagnostics)])
     last_stages_t([("adaptive-ce", ad1), ("non-adaptive", na1)])
@@ -127,8 +133,6 @@ if ad1 and na1:
 ss1, ss1_runs = collect(root, find(root, "single-stage-cosine2x"))
 if ss1 and ad1:
     table("single-stage, one classifier", ss1_runs, ss1)
-    pair_t("Welch t, adaptive-ce minus single-stage, one classifier:", ad1, ss1,
-           [k for k in ss1 if k in ad1 and not k.endswith(diagnostics) and "stage" not in k])
+    pair_t("Welch t, adaptive-ce minus single-stage, one classifier:", ad1, ss1, compared(ad1, ss1))
     if na1:
-        pair_t("Welch t, non-adaptive minus single-stage, one classifier:", na1, ss1,
-               [k for k in ss1 if k in na1 and not k.endswith(diagnostics) and "stage" not in k])
+        pair_t("Welch t, non-adaptive minus single-stage, one classifier:", na1, ss1, compared(na1, ss1))
