@@ -24,7 +24,7 @@ import os, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-from runs7200 import (collect, find, last_stages_t, load_json, pair_t, stage_ends, stats, table, tenths,  # noqa: E402
+from runs7200 import (collect, fd, find, last_stages_t, load_json, pair_t, stage_ends, stats, table, tenths,  # noqa: E402
                       value, welch_t)
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/reproduce-7200"
@@ -136,3 +136,35 @@ if ss1 and ad1:
     pair_t("Welch t, adaptive-ce minus single-stage, one classifier:", ad1, ss1, compared(ad1, ss1))
     if na1:
         pair_t("Welch t, non-adaptive minus single-stage, one classifier:", na1, ss1, compared(na1, ss1))
+
+# A.20: LEBM at its reference settings (method traits: e_lr 2e-5, 20
+# posterior steps, 60 prior steps at delta 0.4) with the same decay of the
+# generator's rate, on the same classifier.
+lebm, lebm_runs = collect(root, find(root, "lebm-cosine2x"))
+if lebm and ad1:
+    print("FD classifier per run: " + ", ".join(f"{r} {classifier(os.path.join(root, r))}" for r in lebm_runs))
+    print()
+    table("LEBM, reference settings, one classifier", lebm_runs, lebm)
+    pair_t("Welch t, adaptive-ce minus LEBM, one classifier:", ad1, lebm, compared(ad1, lebm))
+    if na1:
+        pair_t("Welch t, non-adaptive minus LEBM, one classifier:", na1, lebm, compared(na1, lebm))
+    if ss1:
+        pair_t("Welch t, single-stage minus LEBM, one classifier:", ss1, lebm, compared(ss1, lebm))
+
+# A.20: the Gaussian prior. The `gaussian` method trains the generator as
+# non-adaptive does (posterior samples under N(0, I)), so its row is
+# non-adaptive's generator evaluated with 0 stages under each sampler
+# (eval-stages-0, eval-fd60-k0, eval-fd1000-k0); its reconstructions are
+# non-adaptive's.
+gauss, gauss_runs = {}, []
+for r in find(root, "non-adaptive-cosine2x"):
+    got = {"FD, 100 steps of 0.1": "eval-stages-0", "FD, 60 steps of 0.4": "eval-fd60-k0",
+           "FD, 1,000 steps of 0.1": "eval-fd1000-k0"}
+    vals = {k: fd(load_json(os.path.join(root, r, f + ".json"))) for k, f in got.items()}
+    if any(v is None for v in vals.values()): continue
+    gauss_runs.append(r)
+    for k, v in vals.items(): gauss.setdefault(k, []).append(v)
+if gauss and ad1:
+    table("Gaussian prior (non-adaptive's generator, 0 stages), one classifier", gauss_runs, gauss)
+    for label, cols in (("adaptive-ce", ad1), ("non-adaptive", na1), ("single-stage", ss1), ("LEBM", lebm)):
+        if cols: pair_t(f"Welch t, {label} minus the Gaussian prior, one classifier:", cols, gauss, compared(cols, gauss))
