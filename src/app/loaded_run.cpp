@@ -57,6 +57,15 @@ int64_t prior_stages(const std::optional<int64_t>& requested, const LoadedRun& r
       spdlog::info("the adaptive schedule trained {} of {} stages: using those", trained, r.cfg.train.stages);
     return trained;
   }
+  // LEBM's energy is its prior at every iteration: posterior and prior
+  // Langevin use it while it learns, so there is no unfinished network to
+  // leave out. (Leaving it out would score LEBM's generator under N(0, I).)
+  if (traits(r.cfg.train.method).posterior == PosteriorPrior::kWithActive) {
+    const int64_t k = stages_through(meta.stage, r.cfg.train.stages);
+    spdlog::info("checkpoint {} is from an unfinished {} run: using its energy as learnt so far ({} stage(s))", r.ckpt,
+                 enum_name(r.cfg.train.method), k);
+    return k;
+  }
   spdlog::warn("checkpoint {} is from an unfinished run (stage {} active): using the {} finished stage(s) of the prior",
                r.ckpt, meta.stage, meta.stage);
   return std::min(meta.stage, r.cfg.train.stages);

@@ -30,7 +30,8 @@ LoadedRun load_run(const ModelSource& src);
 
 // Prior stages to use: `requested`, else all K of a finished run, else the
 // stages an unfinished run has already learned (the active stage's ratio is
-// not done).
+// not done); for lebm, whose energy is its prior at every iteration, the
+// energy as learnt so far.
 int64_t prior_stages(const std::optional<int64_t>& requested, const LoadedRun& r);
 
 // The run's sample.* with the command line's choices applied, validated.

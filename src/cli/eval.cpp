@@ -42,7 +42,8 @@ options:
                         (default: the whole training split)
   --out FILE.json       output (default DIR/eval.json)
   --stages K            prior stages to use (default: all K of a finished run, the
-                        stages already learned for an unfinished one)
+                        stages already learned for an unfinished one; lebm: its
+                        energy as learnt so far)
   --sample-method M     the prior sampler of the FD / FID samples: langevin | sir
                         (default: the run's sample.method)
   --sample-steps N      its prior Langevin steps (default: the run's sample.steps)

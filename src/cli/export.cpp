@@ -26,7 +26,8 @@ the unnormalised log density. Needs PyTorch (Debian: python3-torch).
 options:
   --checkpoint DIR   a checkpoint directory (default: DIR's latest)
   --stages K         prior stages sample() uses (default: all K of a finished
-                     run, else the stages an unfinished run has finished)
+                     run, else the stages an unfinished run has finished;
+                     lebm: its energy as learnt so far)
 )";
 }  // namespace
 

@@ -19,7 +19,8 @@ options:
   --count N          number of test images (default 64)
   --stages K         prior stages (default: all K of a finished run, the stages
                      already learned for an unfinished one or that an adaptive
-                     schedule trained); methods whose posterior uses N(0, I)
+                     schedule trained; lebm: its energy as learnt so far);
+                     methods whose posterior uses N(0, I)
                      ignore it
   --seed S           random seed (default 1)
   --out FILE         PNG grid (default DIR/reconstructions-cli.png)

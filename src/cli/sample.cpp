@@ -19,7 +19,8 @@ options:
   --sir-proposals N  SIR proposals per sample (default: the run's sample.sir_proposals)
   --stages K         prior stages to use (default: all K of a finished run, the
                      stages already learned for an unfinished one or that an
-                     adaptive schedule trained)
+                     adaptive schedule trained; lebm: its energy as learnt
+                     so far)
   --seed S           random seed (default 1)
   --format F         png (a grid) | npz (numpy archive: `samples` uint8 N x C x H x W,
                      `z` float32 N x nz, `images` float32 N x C x H x W in [-1, 1]

@@ -118,4 +118,24 @@ ok recon3 "$BIN" reconstruct --run-dir "$RUN3" --count 4 --out "$WORK/recon3.png
 grep -q "under the 3-stage prior" "$WORK/recon3.out" || { cat "$WORK/recon3.out" >&2; fail "reconstruct used untrained stages"; }
 fails_with recon-stages "--stages must be in [0, 4]" "$BIN" reconstruct --run-dir "$RUN3" --stages 5
 
+# ------------------------------------------------ checkpoints of unfinished runs
+step "an unfinished NCE run's checkpoint leaves out the active stage; an unfinished lebm run's uses its energy"
+RUNA="$WORK/run-unfinished-nce"
+ok trainA "$BIN" train --config "$CONFIG" --run-dir "$RUNA" "data.path=$DATA" data.train_limit=0 train.iterations=8 \
+  train.batch_size=8 model.ngf=4 train.langevin_steps=2 train.stages=2 log.checkpoint_every=6 log.keep_checkpoints=2 \
+  sample.count=4 sample.steps=5 --no-pictures
+ok evalA "$BIN" eval --run-dir "$RUNA" --checkpoint "$RUNA/checkpoints/ckpt-00000006" --samples 0 --test-limit 8 \
+  --out "$WORK/evalA.json"
+grep -qF "is from an unfinished run (stage 1 active): using the 1 finished stage(s)" "$WORK/evalA.out" ||
+  { cat "$WORK/evalA.out" >&2; fail "no warning that the active stage is left out"; }
+grep -q '"prior_stages": 1' "$WORK/evalA.json" || { cat "$WORK/evalA.json" >&2; fail "unfinished NCE run used its active stage"; }
+RUNL="$WORK/run-unfinished-lebm"
+ok trainL "$BIN" train --config "$CONFIG" --run-dir "$RUNL" "data.path=$DATA" data.train_limit=0 train.iterations=8 \
+  train.batch_size=8 model.ngf=4 train.method=lebm train.langevin_steps=2 train.prior_langevin_steps=3 \
+  log.checkpoint_every=4 log.keep_checkpoints=2 sample.count=4 sample.steps=5 --no-pictures
+ok evalL "$BIN" eval --run-dir "$RUNL" --checkpoint "$RUNL/checkpoints/ckpt-00000004" --samples 0 --test-limit 8 \
+  --out "$WORK/evalL.json"
+grep -q '"prior_stages": 1' "$WORK/evalL.json" && grep -q '"posterior_stages": 1' "$WORK/evalL.json" ||
+  { cat "$WORK/evalL.json" "$WORK/evalL.out" >&2; fail "unfinished lebm run not evaluated with its energy"; }
+
 echo "cli eval test passed"
