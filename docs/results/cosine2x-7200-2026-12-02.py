@@ -17,6 +17,10 @@ the pinned classifier, assets/fashion-mnist.classifier.h5), every quantity
 with the stage ablation and the 1,000-step FD; A.18's rows above keep the
 pilot as seed 1.
 
+RESULTS.md A.20 adds LEBM at its reference settings with the same decay
+(`lebm-cosine2x`), the Gaussian prior (non-adaptive's generator with 0
+stages), and FD under 60 steps of 0.4 at 80 and 90 % of training.
+
 usage: python3 docs/results/cosine2x-7200-2026-12-02.py runs/reproduce-7200 [docs/results]
        python3 docs/results/cosine2x-7200-2026-12-02.py docs/results   (the copies kept in git)
 """
@@ -168,3 +172,13 @@ if gauss and ad1:
     table("Gaussian prior (non-adaptive's generator, 0 stages), one classifier", gauss_runs, gauss)
     for label, cols in (("adaptive-ce", ad1), ("non-adaptive", na1), ("single-stage", ss1), ("LEBM", lebm)):
         if cols: pair_t(f"Welch t, {label} minus the Gaussian prior, one classifier:", cols, gauss, compared(cols, gauss))
+
+# A.20: is each prior still improving at the end? FD under 60 steps of 0.4
+# at 80 / 90 / 100 % of training, where measured (the NCE runs' with all 4
+# stages, the 4th still in training before the end).
+print("FD under 60 steps of 0.4 at 80 / 90 / 100 % of training:")
+for r in lebm_runs + ad1_runs + na1_runs:
+    row = [fd(load_json(os.path.join(root, r, f + ".json"))) for f in ("eval-fd60-5760", "eval-fd60-6480", "eval-fd60")]
+    if all(v is not None for v in row):
+        print(f"  {r}: " + " / ".join(f"{v:.2f}" for v in row) + f" ({100 * (row[2] / row[0] - 1):+.1f} % over the last fifth)")
+print()
