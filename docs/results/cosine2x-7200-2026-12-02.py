@@ -182,3 +182,16 @@ for r in lebm_runs + ad1_runs + na1_runs:
     if all(v is not None for v in row):
         print(f"  {r}: " + " / ".join(f"{v:.2f}" for v in row) + f" ({100 * (row[2] / row[0] - 1):+.1f} % over the last fifth)")
 print()
+
+# A.21: adaptive-ce with `importance` noise (its lowest FD under the 100-step
+# sampler at the constant rate, A.14) with the same decay, on the same classifier.
+imp, imp_runs = collect(root, find(root, "noise-importance-cosine2x"))
+if imp and ad1:
+    table("adaptive-ce, `importance` noise, one classifier", imp_runs, imp)
+    for label, cols in (("adaptive-ce with `langevin` noise", ad1), ("non-adaptive", na1), ("single-stage", ss1),
+                        ("LEBM", lebm), ("the Gaussian prior", gauss)):
+        if cols: pair_t(f"Welch t, adaptive-ce with `importance` noise minus {label}, one classifier:", imp, cols,
+                        compared(imp, cols))
+    last_stages_t([("adaptive-ce, `importance` noise", imp)])
+    a14 = {"test MSE": (0.03697, 0.00017, 3)}
+    t_rows("adaptive-ce `importance` cosine from 1e-3", imp, {k: {"constant 5e-4 (A.14)": v} for k, v in a14.items()})
