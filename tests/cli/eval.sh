@@ -19,12 +19,14 @@ json_number() {
 step "prepare a tiny dataset"
 DATA="$WORK/data/tiny.h5"
 make_tiny_data "$WORK/idx" "$DATA" 64 20
+# the settings every training run of this test shares: a tiny model, a few steps
+TINY=("data.path=$DATA" data.train_limit=0 train.batch_size=8 model.ngf=4 train.langevin_steps=2 sample.count=4
+      sample.steps=5 --no-pictures)
 
 step "train 4 iterations on 2 ranks"
 RUN="$WORK/run"
-ok train "${MPIRUN_BASE[@]}" -np 2 "$BIN" train --config "$CONFIG" --run-dir "$RUN" "data.path=$DATA" data.train_limit=0 \
-  train.iterations=4 train.batch_size=8 model.ngf=4 train.langevin_steps=2 log.checkpoint_every=4 sample.count=4 \
-  sample.steps=5 sample.delta=0.1 --no-pictures
+ok train "${MPIRUN_BASE[@]}" -np 2 "$BIN" train --config "$CONFIG" --run-dir "$RUN" train.iterations=4 log.checkpoint_every=4 \
+  sample.delta=0.1 "${TINY[@]}"
 
 # ---------------------------------------------------------------- eval
 EVAL=(eval --run-dir "$RUN" --samples 24 --batch-size 8 --classifier-epochs 1)
@@ -102,10 +104,8 @@ fails_with bad-format "--format must be png or npz" "$BIN" sample --run-dir "$RU
 # ------------------------------------------- adaptive schedule, K not reached
 step "a finished adaptive-schedule run that trained 3 of 4 stages is evaluated with those 3"
 RUN3="$WORK/run-adaptive"
-ok train3 "$BIN" train --config "$CONFIG" --run-dir "$RUN3" "data.path=$DATA" data.train_limit=0 train.iterations=12 \
-  train.batch_size=8 model.ngf=4 train.langevin_steps=2 train.stages=4 train.stage_schedule=adaptive \
-  train.min_stage_iterations=1 train.max_stage_iterations=4 train.plateau_patience=1000 log.checkpoint_every=12 \
-  sample.count=4 sample.steps=5 --no-pictures
+ok train3 "$BIN" train --config "$CONFIG" --run-dir "$RUN3" train.iterations=12 train.stages=4 train.stage_schedule=adaptive \
+  train.min_stage_iterations=1 train.max_stage_iterations=4 train.plateau_patience=1000 log.checkpoint_every=12 "${TINY[@]}"
 ok eval3 "$BIN" eval --run-dir "$RUN3" --samples 0 --test-limit 8 --out "$WORK/eval3.json"
 grep -q '"prior_stages": 3' "$WORK/eval3.json" || { cat "$WORK/eval3.json" "$WORK/eval3.out" >&2; fail "eval used untrained stages"; }
 step "sample and reconstruct use the same 3 stages, or the --stages asked for"
@@ -121,18 +121,16 @@ fails_with recon-stages "--stages must be in [0, 4]" "$BIN" reconstruct --run-di
 # ------------------------------------------------ checkpoints of unfinished runs
 step "an unfinished NCE run's checkpoint leaves out the active stage; an unfinished lebm run's uses its energy"
 RUNA="$WORK/run-unfinished-nce"
-ok trainA "$BIN" train --config "$CONFIG" --run-dir "$RUNA" "data.path=$DATA" data.train_limit=0 train.iterations=8 \
-  train.batch_size=8 model.ngf=4 train.langevin_steps=2 train.stages=2 log.checkpoint_every=6 log.keep_checkpoints=2 \
-  sample.count=4 sample.steps=5 --no-pictures
+ok trainA "$BIN" train --config "$CONFIG" --run-dir "$RUNA" train.iterations=8 train.stages=2 log.checkpoint_every=6 \
+  log.keep_checkpoints=2 "${TINY[@]}"
 ok evalA "$BIN" eval --run-dir "$RUNA" --checkpoint "$RUNA/checkpoints/ckpt-00000006" --samples 0 --test-limit 8 \
   --out "$WORK/evalA.json"
 grep -qF "is from an unfinished run (stage 1 active): using the 1 finished stage(s)" "$WORK/evalA.out" ||
   { cat "$WORK/evalA.out" >&2; fail "no warning that the active stage is left out"; }
 grep -q '"prior_stages": 1' "$WORK/evalA.json" || { cat "$WORK/evalA.json" >&2; fail "unfinished NCE run used its active stage"; }
 RUNL="$WORK/run-unfinished-lebm"
-ok trainL "$BIN" train --config "$CONFIG" --run-dir "$RUNL" "data.path=$DATA" data.train_limit=0 train.iterations=8 \
-  train.batch_size=8 model.ngf=4 train.method=lebm train.langevin_steps=2 train.prior_langevin_steps=3 \
-  log.checkpoint_every=4 log.keep_checkpoints=2 sample.count=4 sample.steps=5 --no-pictures
+ok trainL "$BIN" train --config "$CONFIG" --run-dir "$RUNL" train.iterations=8 train.method=lebm train.prior_langevin_steps=3 \
+  log.checkpoint_every=4 log.keep_checkpoints=2 "${TINY[@]}"
 ok evalL "$BIN" eval --run-dir "$RUNL" --checkpoint "$RUNL/checkpoints/ckpt-00000004" --samples 0 --test-limit 8 \
   --out "$WORK/evalL.json"
 grep -q '"prior_stages": 1' "$WORK/evalL.json" && grep -q '"posterior_stages": 1' "$WORK/evalL.json" ||
