@@ -161,9 +161,9 @@ if lebm and ad1:
 # (eval-stages-0, eval-fd60-k0, eval-fd1000-k0); its reconstructions are
 # non-adaptive's.
 gauss, gauss_runs = {}, []
+got = {"FD, 100 steps of 0.1": "eval-stages-0", "FD, 60 steps of 0.4": "eval-fd60-k0",
+       "FD, 1,000 steps of 0.1": "eval-fd1000-k0"}
 for r in find(root, "non-adaptive-cosine2x"):
-    got = {"FD, 100 steps of 0.1": "eval-stages-0", "FD, 60 steps of 0.4": "eval-fd60-k0",
-           "FD, 1,000 steps of 0.1": "eval-fd1000-k0"}
     vals = {k: fd(load_json(os.path.join(root, r, f + ".json"))) for k, f in got.items()}
     if any(v is None for v in vals.values()): continue
     gauss_runs.append(r)
