@@ -21,6 +21,9 @@ RESULTS.md A.20 adds LEBM at its reference settings with the same decay
 (`lebm-cosine2x`), the Gaussian prior (non-adaptive's generator with 0
 stages), and FD under 60 steps of 0.4 at 80 and 90 % of training.
 
+RESULTS.md A.21 adds adaptive-ce with `importance` noise, A.22 its fair
+pair, non-adaptive with the same noise.
+
 usage: python3 docs/results/cosine2x-7200-2026-12-02.py runs/reproduce-7200 [docs/results]
        python3 docs/results/cosine2x-7200-2026-12-02.py docs/results   (the copies kept in git)
 """
@@ -195,3 +198,21 @@ if imp and ad1:
     last_stages_t([("adaptive-ce, `importance` noise", imp)])
     a14 = {"test MSE": (0.03697, 0.00017, 3)}
     t_rows("adaptive-ce `importance` cosine from 1e-3", imp, {k: {"constant 5e-4 (A.14)": v} for k, v in a14.items()})
+
+# A.22: the fair pair of A.21, non-adaptive with `importance` noise with the
+# same decay (`non-adaptive-importance-cosine2x`), on the same classifier.
+nai, nai_runs = collect(root, find(root, "non-adaptive-importance-cosine2x"))
+if nai and imp:
+    print("FD classifier per run: " + ", ".join(f"{r} {classifier(os.path.join(root, r))}" for r in nai_runs))
+    print()
+    table("non-adaptive, `importance` noise, one classifier", nai_runs, nai)
+    pair_t("Welch t, adaptive-ce minus non-adaptive, both with `importance` noise, one classifier:", imp, nai,
+           [k for k in imp if not k.endswith(diagnostics)])
+    for label, cols in (("adaptive-ce with `langevin` noise", ad1), ("non-adaptive with `langevin` noise", na1),
+                        ("single-stage", ss1), ("LEBM", lebm), ("the Gaussian prior", gauss)):
+        if cols: pair_t(f"Welch t, non-adaptive with `importance` noise minus {label}, one classifier:", nai, cols,
+                        compared(nai, cols))
+    last_stages_t([("non-adaptive, `importance` noise", nai)])
+    a15 = {"FD, 100 steps of 0.1": (38.68, 3.91, 3), "FD, 60 steps of 0.4": (73.53, 7.48, 3),
+           "FD, 1,000 steps of 0.1": (75.26, 6.74, 3), "test MSE": (0.03971, 0.00072, 3)}
+    t_rows("non-adaptive `importance` cosine from 1e-3", nai, {k: {"constant 5e-4 (A.15)": v} for k, v in a15.items()})
