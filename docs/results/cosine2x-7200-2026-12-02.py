@@ -22,7 +22,7 @@ RESULTS.md A.20 adds LEBM at its reference settings with the same decay
 stages), and FD under 60 steps of 0.4 at 80 and 90 % of training.
 
 RESULTS.md A.21 adds adaptive-ce with `importance` noise, A.22 its fair
-pair, non-adaptive with the same noise.
+pair, non-adaptive with the same noise, A.23 the paper's `persistent` noise.
 
 usage: python3 docs/results/cosine2x-7200-2026-12-02.py runs/reproduce-7200 [docs/results]
        python3 docs/results/cosine2x-7200-2026-12-02.py docs/results   (the copies kept in git)
@@ -216,3 +216,19 @@ if nai and imp:
     a15 = {"FD, 100 steps of 0.1": (38.68, 3.91, 3), "FD, 60 steps of 0.4": (73.53, 7.48, 3),
            "FD, 1,000 steps of 0.1": (75.26, 6.74, 3), "test MSE": (0.03971, 0.00072, 3)}
     t_rows("non-adaptive `importance` cosine from 1e-3", nai, {k: {"constant 5e-4 (A.15)": v} for k, v in a15.items()})
+
+# A.23: the paper's own noise, `persistent` (the bank snapshot, samples of
+# q_{k-1}), with the same decay (`noise-persistent-cosine2x`), on the same classifier.
+per, per_runs = collect(root, find(root, "noise-persistent-cosine2x"))
+if per and ad1:
+    table("adaptive-ce, `persistent` noise, one classifier", per_runs, per)
+    for label, cols in (("adaptive-ce with `langevin` noise", ad1), ("adaptive-ce with `importance` noise", imp),
+                        ("non-adaptive", na1), ("single-stage", ss1), ("LEBM", lebm), ("the Gaussian prior", gauss)):
+        if cols: pair_t(f"Welch t, adaptive-ce with `persistent` noise minus {label}, one classifier:", per, cols,
+                        compared(per, cols))
+    pair_t("Welch t, `persistent` minus `langevin` noise (adaptive-ce), stage ablation, NCE loss and noise MMD^2:",
+           per, ad1, [k for k in per if "stage" in k and not k.endswith(("noise_logp", "reference_logp", "importance_ess"))])
+    last_stages_t([("adaptive-ce, `persistent` noise", per)])
+    a12 = {"FD, 100 steps of 0.1": (77.46, 5.72, 3), "FD, 60 steps of 0.4": (118.80, 9.69, 3),
+           "test MSE": (0.03817, 0.00062, 3)}
+    t_rows("adaptive-ce `persistent` cosine from 1e-3", per, {k: {"constant 5e-4 (A.12)": v} for k, v in a12.items()})
