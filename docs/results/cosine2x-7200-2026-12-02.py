@@ -126,6 +126,12 @@ def compared(a_cols, b_cols):
     return [k for k in b_cols if k in a_cols and not k.endswith(diagnostics) and "stage" not in k]
 
 
+def against_each(label, cols, others):
+    """Welch t of cols minus each (name, other cols) with data, on the quantities both have"""
+    for name, other in others:
+        if other: pair_t(f"Welch t, {label} minus {name}, one classifier:", cols, other, compared(cols, other))
+
+
 if ad1 and na1:
     print("FD classifier per run: " + ", ".join(f"{r} {classifier(os.path.join(root, r))}" for r in ad1_runs + na1_runs))
     print()
@@ -174,7 +180,7 @@ for r in find(root, "non-adaptive-cosine2x"):
 if gauss and ad1:
     table("Gaussian prior (non-adaptive's generator, 0 stages), one classifier", gauss_runs, gauss)
     for label, cols in (("adaptive-ce", ad1), ("non-adaptive", na1), ("single-stage", ss1), ("LEBM", lebm)):
-        if cols: pair_t(f"Welch t, {label} minus the Gaussian prior, one classifier:", cols, gauss, compared(cols, gauss))
+        if cols: against_each(label, cols, [("the Gaussian prior", gauss)])
 
 # A.20: is each prior still improving at the end? FD under 60 steps of 0.4
 # at 80 / 90 / 100 % of training, where measured (the NCE runs' with all 4
@@ -191,10 +197,9 @@ print()
 imp, imp_runs = collect(root, find(root, "noise-importance-cosine2x"))
 if imp and ad1:
     table("adaptive-ce, `importance` noise, one classifier", imp_runs, imp)
-    for label, cols in (("adaptive-ce with `langevin` noise", ad1), ("non-adaptive", na1), ("single-stage", ss1),
-                        ("LEBM", lebm), ("the Gaussian prior", gauss)):
-        if cols: pair_t(f"Welch t, adaptive-ce with `importance` noise minus {label}, one classifier:", imp, cols,
-                        compared(imp, cols))
+    against_each("adaptive-ce with `importance` noise", imp,
+                 [("adaptive-ce with `langevin` noise", ad1), ("non-adaptive", na1), ("single-stage", ss1),
+                  ("LEBM", lebm), ("the Gaussian prior", gauss)])
     last_stages_t([("adaptive-ce, `importance` noise", imp)])
     a14 = {"test MSE": (0.03697, 0.00017, 3)}
     t_rows("adaptive-ce `importance` cosine from 1e-3", imp, {k: {"constant 5e-4 (A.14)": v} for k, v in a14.items()})
@@ -208,10 +213,9 @@ if nai and imp:
     table("non-adaptive, `importance` noise, one classifier", nai_runs, nai)
     pair_t("Welch t, adaptive-ce minus non-adaptive, both with `importance` noise, one classifier:", imp, nai,
            [k for k in imp if not k.endswith(diagnostics)])
-    for label, cols in (("adaptive-ce with `langevin` noise", ad1), ("non-adaptive with `langevin` noise", na1),
-                        ("single-stage", ss1), ("LEBM", lebm), ("the Gaussian prior", gauss)):
-        if cols: pair_t(f"Welch t, non-adaptive with `importance` noise minus {label}, one classifier:", nai, cols,
-                        compared(nai, cols))
+    against_each("non-adaptive with `importance` noise", nai,
+                 [("adaptive-ce with `langevin` noise", ad1), ("non-adaptive with `langevin` noise", na1),
+                  ("single-stage", ss1), ("LEBM", lebm), ("the Gaussian prior", gauss)])
     last_stages_t([("non-adaptive, `importance` noise", nai)])
     a15 = {"FD, 100 steps of 0.1": (38.68, 3.91, 3), "FD, 60 steps of 0.4": (73.53, 7.48, 3),
            "FD, 1,000 steps of 0.1": (75.26, 6.74, 3), "test MSE": (0.03971, 0.00072, 3)}
@@ -222,10 +226,9 @@ if nai and imp:
 per, per_runs = collect(root, find(root, "noise-persistent-cosine2x"))
 if per and ad1:
     table("adaptive-ce, `persistent` noise, one classifier", per_runs, per)
-    for label, cols in (("adaptive-ce with `langevin` noise", ad1), ("adaptive-ce with `importance` noise", imp),
-                        ("non-adaptive", na1), ("single-stage", ss1), ("LEBM", lebm), ("the Gaussian prior", gauss)):
-        if cols: pair_t(f"Welch t, adaptive-ce with `persistent` noise minus {label}, one classifier:", per, cols,
-                        compared(per, cols))
+    against_each("adaptive-ce with `persistent` noise", per,
+                 [("adaptive-ce with `langevin` noise", ad1), ("adaptive-ce with `importance` noise", imp),
+                  ("non-adaptive", na1), ("single-stage", ss1), ("LEBM", lebm), ("the Gaussian prior", gauss)])
     pair_t("Welch t, `persistent` minus `langevin` noise (adaptive-ce), stage ablation, NCE loss and noise MMD^2:",
            per, ad1, [k for k in per if "stage" in k and not k.endswith(("noise_logp", "reference_logp", "importance_ess"))])
     last_stages_t([("adaptive-ce, `persistent` noise", per)])
