@@ -66,26 +66,7 @@ if [[ ${STUDY_LOCAL:-0} == 1 ]]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
   DATA=$ROOT/data/fashion-mnist.h5
 else
-  [[ -d $D ]] || { echo "gpu_study: $D missing: run launch/gpu_check.sh (carrying .gpu-deps) first in the same lease"; exit 2; }
-  [[ -x $G/bin/latentebm ]] || { echo "gpu_study: $G missing: run scripts/gpu_study_data.sh here and carry .gpu-data"; exit 2; }
-  stamp "machine: $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | head -1), $(nproc) cores; latentebm from $(tr '\n' ' ' <"$G/bin/COMMIT")"
-  source launch/gpu_env.sh
-  export LD_LIBRARY_PATH=$G/lib:$LD_LIBRARY_PATH
-  BIN=$G/bin/latentebm
-  ldd "$BIN" | grep 'not found' && { echo "gpu_study: libraries missing for latentebm"; exit 2; }
-  stamp "Fashion-MNIST: unpack and prepare"
-  RAW=$ROOT/.gpu-raw
-  mkdir -p "$RAW" data
-  python3 -c 'import gzip, lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), gzip.open(sys.argv[2], "wb", 1))' \
-    "$G/data/train-images-idx3-ubyte.xz" "$RAW/train-images-idx3-ubyte.gz"
-  cp "$G"/data/*.gz "$RAW/"
-  DATA=$ROOT/data/fashion-mnist.h5
-  "$BIN" prepare fashion-mnist --dir "$RAW" --out "$DATA" | tail -2 || { echo "gpu_study: prepare failed"; exit 1; }
-  # The classifier cache's key names the data by content, so the CPU tables'
-  # classifier serves this freshly prepared copy; were the data different,
-  # eval would log "training the feature classifier" and FD would not be
-  # comparable with RESULTS.md's CPU tables.
-  cp "$G/data/fashion-mnist.h5.classifier.h5" "$DATA.classifier.h5"
+  source launch/gpu_data.sh
 fi
 export OMP_NUM_THREADS=1
 MPI1=("$MPIRUN" -np 1 --bind-to none)

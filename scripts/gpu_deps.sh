@@ -51,6 +51,10 @@ if [[ ${1:-} == --prebuilt ]]; then
     [[ -n $f ]] || { echo "gpu_deps: $t was not built" >&2; exit 1; }
     cp "$f" "$DEST/bin/" && strip --strip-debug "$DEST/bin/$t"
   done
+  # The machine then compiles nothing: without the headers and static
+  # libraries the carried tree (with the working tree) stays inside 64 MiB.
+  rm -rf "$R/usr/include"
+  find "$R" -name '*.a' -delete
   git rev-parse --short HEAD >"$DEST/bin/COMMIT"
   git diff --quiet HEAD -- src tests bench CMakeLists.txt || echo "(with uncommitted changes)" >>"$DEST/bin/COMMIT"
   du -sh "$DEST/bin"
