@@ -28,8 +28,11 @@
 #                           log; for an unfinished run the newest checkpoint
 #                           is whole, apart from its shards, which are in
 #   NAME-sS.shards.tar.gz   (unfinished runs only; with them a run resumes)
-# A dry run on a CPU machine (this machine's build and data/fashion-mnist.h5):
-#   CONVERGED_LOCAL=1 ITERS=400 SEEDS=1 BUDGET_S=60 bash launch/gpu_converged.sh
+# A dry run on a CPU machine (this machine's build and data/fashion-mnist.h5;
+# tests/cli/gpu_converged.sh runs it on a tiny dataset):
+#   CONVERGED_LOCAL=1 ITERS=1600 SEEDS=1 BUDGET_S=80 bash launch/gpu_converged.sh
+# RUNS_DIR (default runs/gpu-converged) is emptied first; TRAIN_EXTRA adds
+# `train` arguments; PYTHON (default python3) must import h5py.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -44,7 +47,8 @@ PACK_RESERVE_S=${PACK_RESERVE_S:-40}
 ITERS=${ITERS:-7200}
 SEEDS=${SEEDS:-1 2 3}
 NAMES=${NAMES:-schedule-adaptive-langevin-cosine2x}
-RUNS=$ROOT/runs/gpu-converged
+RUNS=${RUNS_DIR:-$ROOT/runs/gpu-converged}
+read -r -a EXTRA <<<"${TRAIN_EXTRA:-}"   # more `train` arguments (tests/cli/gpu_converged.sh: a tiny model)
 stamp() { echo "== [$((SECONDS - T0)) s] $*"; }
 source bench/runs.sh
 if [[ ${CONVERGED_LOCAL:-0} == 1 ]]; then  # a dry run of this script on a CPU machine
@@ -66,7 +70,7 @@ for name in $NAMES; do
   for seed in $SEEDS; do
     run_args "$name" "$ITERS" || exit 2
     "$MPIRUN" -np 1 --bind-to none "$BIN" train "${RUN_ARGS[@]}" runtime.device=auto runtime.precision=fp32 \
-      train.seed="$seed" --run-dir "$RUNS/$name-s$seed" >"$RUNS/$name-s$seed.log" 2>&1 &
+      train.seed="$seed" ${EXTRA[@]+"${EXTRA[@]}"} --run-dir "$RUNS/$name-s$seed" >"$RUNS/$name-s$seed.log" 2>&1 &
     PID[$name-s$seed]=$!
   done
 done
@@ -124,7 +128,7 @@ for name in $NAMES; do
       fi
       strip+=("$c")
     done
-    ((${#strip[@]})) && python3 launch/strip_checkpoint.py "${strip[@]}"
+    ((${#strip[@]})) && "${PYTHON:-python3}" launch/strip_checkpoint.py "${strip[@]}"
     tar -C "$RUNS" --exclude=tensorboard --exclude='shard-*.h5' -czf "$OUTDIR/$r.tar.gz" "$r" "$r.log"
     if [[ $latest != "$final" ]]; then
       (cd "$RUNS" && tar -czf "$OUTDIR/$r.shards.tar.gz" "$r/checkpoints/$latest"/shard-*.h5)

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# launch/gpu_converged.sh's dry run on the CPU (CONVERGED_LOCAL=1), on a tiny
+# dataset, and what it brings back from the GPU machine:
+#   1. a stripped checkpoint (launch/strip_checkpoint.py) evaluates exactly as
+#      the whole one, and `verify` rejects it;
+#   2. a run that finishes before the deadline comes back as evaluation-only
+#      checkpoints (no shards), which launch/gpu_converged_unpack.sh unpacks
+#      and `eval` reads;
+#   3. a run still going at the deadline gets SIGUSR1, writes a checkpoint at
+#      that iteration and exits 0; it comes back with its shards, the
+#      unpacked checkpoint verifies, and training resumes from it on 2 ranks.
+# usage: bash gpu_converged.sh <path-to-latentebm> <source-dir>
+set -euo pipefail
+source "$(dirname "$0")/../support/cli_lib.sh" "$@"
+# Debian's Python, which python3-h5py installs into (a pyenv or venv python3
+# first on PATH would not see it).
+PY=/usr/bin/python3
+"$PY" -c 'import h5py' 2>/dev/null || fail "$PY cannot import h5py: apt-get install python3-h5py (bash scripts/setup.sh installs it)"
+
+# JSON number at a key path like reconstruction_mse.value
+json_value() { "$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."): d = d[k]
+print(d)' "$1" "$2"; }
+
+step "prepare a tiny dataset"
+DATA="$WORK/data/tiny.h5"
+make_tiny_data "$WORK/idx" "$DATA" 64 20
+TINY="data.path=$DATA train.batch_size=8 model.ngf=4 train.langevin_steps=2 sample.count=4 sample.steps=5 --no-pictures"
+EVAL=(--samples 24 --batch-size 8 --test-limit 20 --classifier-epochs 1 --seed 3)
+
+step "1. a stripped checkpoint evaluates as the whole one"
+RUN="$WORK/run"
+read -r -a tiny <<<"$TINY"
+ok train "${MPIRUN[@]}" "$BIN" train --config "$CONFIG" --run-dir "$RUN" train.iterations=4 log.checkpoint_every=4 "${tiny[@]}"
+# (the first eval trains and caches the FD classifier; a classifier loaded from
+# the cache rounds its features differently from the one just trained, so
+# both compared evals load it)
+ok eval_cache "$BIN" eval --run-dir "$RUN" "${EVAL[@]}" --out "$WORK/cache.json"
+ok eval_whole "$BIN" eval --run-dir "$RUN" "${EVAL[@]}" --out "$WORK/whole.json"
+cp -r "$RUN" "$WORK/stripped"
+ok strip "$PY" "$SRC/launch/strip_checkpoint.py" "$WORK/stripped/checkpoints/ckpt-00000004"
+! compgen -G "$WORK/stripped/checkpoints/ckpt-00000004/shard-*" >/dev/null || fail "strip left the shards"
+small=$(stat -c %s "$WORK/stripped/checkpoints/ckpt-00000004/model.h5")
+big=$(stat -c %s "$RUN/checkpoints/ckpt-00000004/model.h5")
+((small < big)) || fail "stripped model.h5 is not smaller ($small vs $big bytes)"
+ok eval_stripped "$BIN" eval --run-dir "$WORK/stripped" "${EVAL[@]}" --out "$WORK/stripped.json"
+for key in reconstruction_mse.value fd_classifier.value; do
+  a=$(json_value "$WORK/whole.json" $key) b=$(json_value "$WORK/stripped.json" $key)
+  [[ $a == "$b" ]] || fail "$key: $a from the whole checkpoint, $b from the stripped one"
+  echo "   $key $a from both"
+done
+fails_with verify_stripped "checkpoint file '$WORK/stripped/checkpoints/ckpt-00000004/" "$BIN" verify --run-dir "$WORK/stripped"
+
+CONVERGED=(env CONVERGED_LOCAL=1 BIN="$BIN" PYTHON="$PY" SEEDS=1 NAMES=noise-langevin TRAIN_EXTRA="$TINY")
+
+step "2. a run that finishes: evaluation-only checkpoints"
+ok finished "${CONVERGED[@]}" ITERS=20 RUNS_DIR="$WORK/runs1" OUT="$WORK/out1" bash "$SRC/launch/gpu_converged.sh"
+need_file "$WORK/out1/noise-langevin-s1.tar.gz"
+[[ ! -e $WORK/out1/noise-langevin-s1.shards.tar.gz ]] || fail "a finished run brought its shards back"
+ok unpack1 bash "$SRC/launch/gpu_converged_unpack.sh" "$WORK/out1" "$WORK/back1"
+grep -qF "newest checkpoint ckpt-00000020 (evaluation only)" "$WORK/unpack1.out" || { cat "$WORK/unpack1.out" >&2; fail "unpack did not report the finished run"; }
+n=$(ls -d "$WORK"/back1/noise-langevin-s1/checkpoints/ckpt-* | wc -l)
+[[ $n == 10 ]] || fail "expected every tenth's checkpoint back, got $n"
+ok eval_back "$BIN" eval --run-dir "$WORK/back1/noise-langevin-s1" --checkpoint "$WORK/back1/noise-langevin-s1/checkpoints/ckpt-00000010" \
+  "${EVAL[@]}" --samples 0 --out "$WORK/back.json"
+need_file "$WORK/back.json"
+
+step "3. a run still going at the deadline: checkpoint at the signal, shards back, resume"
+ok stopped "${CONVERGED[@]}" ITERS=100000 BUDGET_S=30 PACK_RESERVE_S=20 RUNS_DIR="$WORK/runs2" OUT="$WORK/out2" \
+  bash "$SRC/launch/gpu_converged.sh"
+grep -qF "deadline: SIGUSR1" "$WORK/stopped.out" || { cat "$WORK/stopped.out" >&2; fail "no deadline reached"; }
+grep -qF "stop signal: checkpoint" "$WORK/runs2/noise-langevin-s1.log" || { cat "$WORK/runs2/noise-langevin-s1.log" >&2; fail "the rank did not checkpoint at the signal"; }
+need_file "$WORK/out2/noise-langevin-s1.shards.tar.gz"
+ok unpack2 bash "$SRC/launch/gpu_converged_unpack.sh" "$WORK/out2" "$WORK/back2"
+grep -qF "(resumable)" "$WORK/unpack2.out" || { cat "$WORK/unpack2.out" >&2; fail "unpack did not find the stopped run resumable"; }
+R2="$WORK/back2/noise-langevin-s1"
+ok verify "$BIN" verify --run-dir "$R2"
+stopped_at=$(sed -n 's/.* iteration \([0-9]*\) .*/\1/p' "$WORK/verify.out")
+((stopped_at > 0 && stopped_at < 100000)) || fail "stopped at iteration '$stopped_at'"
+echo "   stopped at iteration $stopped_at"
+# resume on 2 ranks for a few iterations (the saved config is used; the
+# iteration count is the run's own, so stop it again with SIGTERM to its ranks)
+ok resume "${MPIRUN[@]}" "$BIN" train --config "$CONFIG" --run-dir "$R2" log.checkpoint_every=2 "${tiny[@]}" &
+pid=$!
+for _ in $(seq 1 60); do
+  grep -q "resumed from .* at iteration $stopped_at" "$R2/logs/rank-00000.log" 2>/dev/null && break
+  sleep 1
+done
+grep -q "resumed from .* at iteration $stopped_at (stage [0-9]*, written by 1 rank(s))" "$R2/logs/rank-00000.log" ||
+  fail "no resume from iteration $stopped_at in $R2/logs/rank-00000.log"
+# (to the ranks only: mpirun would forward a second signal, and a rank given
+# two exits without a checkpoint)
+pkill -USR1 -f "^$BIN train --config $CONFIG --run-dir $R2" || true
+wait $pid || fail "the resumed run did not stop cleanly"
+echo "   resumed on 2 ranks from iteration $stopped_at"
+echo "PASS"
