@@ -22,12 +22,13 @@ RESULTS.md A.20 adds LEBM at its reference settings with the same decay
 stages), and FD under 60 steps of 0.4 at 80 and 90 % of training.
 
 RESULTS.md A.21 adds adaptive-ce with `importance` noise, A.22 its fair
-pair, non-adaptive with the same noise, A.23 the paper's `persistent` noise.
+pair, non-adaptive with the same noise, A.23 the paper's `persistent` noise,
+A.24 `persistent-langevin` noise and the adaptive stage schedule.
 
 usage: python3 docs/results/cosine2x-7200-2026-12-02.py runs/reproduce-7200 [docs/results]
        python3 docs/results/cosine2x-7200-2026-12-02.py docs/results   (the copies kept in git)
 """
-import os, sys
+import json, os, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
@@ -235,3 +236,44 @@ if per and ad1:
     a12 = {"FD, 100 steps of 0.1": (77.46, 5.72, 3), "FD, 60 steps of 0.4": (118.80, 9.69, 3),
            "test MSE": (0.03817, 0.00062, 3)}
     t_rows("adaptive-ce `persistent` cosine from 1e-3", per, {k: {"constant 5e-4 (A.12)": v} for k, v in a12.items()})
+
+# A.24: the last two settings of issue 12 not yet run at the converged
+# budget, with the same decay and classifier: `persistent-langevin` noise (the
+# bank snapshot moved by M steps of prior Langevin under p_k,
+# `noise-persistent-langevin-cosine2x`) and the adaptive stage schedule with
+# `langevin` noise and the fixed schedule's stage length as its cap
+# (`schedule-adaptive-langevin-cosine2x`; RESULTS.md A.24 says where each
+# was trained).
+def stage_starts(run_dir):
+    """the adaptive schedule's stage starts as metrics.jsonl last logged them"""
+    starts = None
+    with open(os.path.join(run_dir, "metrics.jsonl")) as f:
+        for line in f:
+            if '"stage_starts"' in line:
+                starts = json.loads(line)["stage_starts"]
+    return starts
+
+
+constant_a12 = {  # RESULTS.md A.12, constant rate 5e-4, 3 seeds each
+    "noise-persistent-langevin-cosine2x": {"FD, 100 steps of 0.1": (89.04, 2.44, 3), "FD, 60 steps of 0.4": (47.11, 6.88, 3),
+                                           "test MSE": (0.03800, 0.00046, 3)},
+    "schedule-adaptive-langevin-cosine2x": {"FD, 100 steps of 0.1": (90.45, 0.65, 3), "FD, 60 steps of 0.4": (31.74, 5.42, 3),
+                                            "test MSE": (0.03790, 0.00051, 3)}}
+for run_name, label in (("noise-persistent-langevin-cosine2x", "adaptive-ce, `persistent-langevin` noise"),
+                        ("schedule-adaptive-langevin-cosine2x", "adaptive-ce, `langevin` noise, adaptive schedule")):
+    got, got_runs = collect(root, find(root, run_name))
+    if not (got and ad1): continue
+    print("FD classifier per run: " + ", ".join(f"{r} {classifier(os.path.join(root, r))}" for r in got_runs))
+    if run_name.startswith("schedule"):
+        print("stage starts per run: " + "; ".join(f"{r} {stage_starts(os.path.join(root, r))}" for r in got_runs))
+    print()
+    table(f"{label}, one classifier", got_runs, got)
+    against_each(label, got,
+                 [("adaptive-ce with `langevin` noise, fixed schedule", ad1), ("adaptive-ce with `importance` noise", imp),
+                  ("adaptive-ce with `persistent` noise", per), ("non-adaptive", na1),
+                  ("non-adaptive with `importance` noise", nai), ("single-stage", ss1), ("LEBM", lebm),
+                  ("the Gaussian prior", gauss)])
+    pair_t(f"Welch t, {label} minus adaptive-ce with `langevin` noise and the fixed schedule, stage ablation and NCE loss:",
+           got, ad1, [k for k in got if "stage" in k and not k.endswith(("noise_logp", "reference_logp", "importance_ess"))])
+    last_stages_t([(label, got)])
+    t_rows(f"{label} cosine from 1e-3", got, {k: {"constant 5e-4 (A.12)": v} for k, v in constant_a12[run_name].items()})
