@@ -47,6 +47,13 @@
 #           no stage of it reached the cap (then the two are the same run)
 #   ANOMALY_DIGITS  held-out digits (default "1 4 5 7 9")
 #   ANOMALY_METHODS (default "adaptive-ce lebm gaussian")
+#   AD_RECIPE  the anomaly runs' generator rate: empty (the preset's constant
+#              rate; runs anomaly-D-METHOD-sS) or cosine2x (the converged
+#              recipe of RESULTS.md A.18: decayed to 0 by half a cosine from
+#              twice the preset's rate; runs anomaly-D-METHOD-cosine2x-sS).
+#              Either way each run's test MSE at 80 / 90 / 100 % of training
+#              is written (eval-80.json, eval-90.json, eval-100.json), the
+#              convergence check
 #   OUT     where the runs and tables go (default runs/reproduce); runs are
 #           named by method and seed only, so give each ITERS its own OUT
 #   BIN     the latentebm binary (default build/latentebm)
@@ -69,6 +76,7 @@ METHODS=${METHODS:-adaptive-ce gaussian single-stage non-adaptive lebm lebm-our-
 NOISES=${NOISES:-persistent persistent-langevin importance langevin schedule-adaptive schedule-adaptive-langevin}
 ANOMALY_DIGITS=${ANOMALY_DIGITS:-1 4 5 7 9}
 ANOMALY_METHODS=${ANOMALY_METHODS:-adaptive-ce lebm gaussian}
+AD_RECIPE=${AD_RECIPE:-}
 export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
 MPIRUN=(mpirun --oversubscribe --bind-to none -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -np "$RANKS")
 [[ $(id -u) -eq 0 ]] && MPIRUN+=(--allow-run-as-root)
@@ -201,16 +209,30 @@ if has_part anomaly; then
     [[ -f data/mnist-holdout-$d.h5 ]] ||
       "$BIN" prepare mnist-json --dir "$DIGITS" --holdout-label "$d" --out "data/mnist-holdout-$d.h5" --name "mnist-subset-holdout-$d"
   done
+  case $AD_RECIPE in
+    "") AD_ARGS=() ;;
+    cosine2x) AD_ARGS=(train.g_lr_schedule=cosine train.g_lr="$(awk -v r="$(preset_value g_lr)" 'BEGIN { printf "%g", 2 * r }')") ;;
+    *) echo "reproduce: AD_RECIPE must be empty or cosine2x, not '$AD_RECIPE'" >&2; exit 1 ;;
+  esac
+  (( AD_ITERS % 10 == 0 )) || { echo "reproduce: AD_ITERS must be a multiple of 10 (a checkpoint every tenth)" >&2; exit 1; }
   for seed in $SEEDS; do
     for d in $ANOMALY_DIGITS; do
       for m in $ANOMALY_METHODS; do
-        run=$OUT/anomaly-$d-$m-s$seed
-        [[ -f $run/anomaly.json ]] && continue
-        log "anomaly: digit $d held out, $m, seed $seed"
-        "${MPIRUN[@]}" "$BIN" train --config configs/fashion-mnist-quick.yaml --run-dir "$run" data.path=data/mnist-holdout-$d.h5 \
-          data.train_limit=0 data.test_limit=1000 train.iterations=$AD_ITERS log.checkpoint_every=$AD_ITERS log.log_every=20 \
-          eval.anomaly_every=$((AD_ITERS / 10)) eval.anomaly_window=5 train.method=$m train.seed="$seed" \
-          >"$run.log" 2>&1 || log "FAILED: anomaly $d $m $seed"
+        run=$OUT/anomaly-$d-$m${AD_RECIPE:+-$AD_RECIPE}-s$seed
+        if [[ ! -f $run/anomaly.json ]]; then
+          log "anomaly: digit $d held out, $m${AD_RECIPE:+ ($AD_RECIPE)}, seed $seed"
+          "${MPIRUN[@]}" "$BIN" train --config configs/fashion-mnist-quick.yaml --run-dir "$run" data.path=data/mnist-holdout-$d.h5 \
+            data.train_limit=0 data.test_limit=1000 train.iterations=$AD_ITERS log.checkpoint_every=$((AD_ITERS / 10)) \
+            log.keep_checkpoints=3 log.log_every=20 eval.anomaly_every=$((AD_ITERS / 10)) eval.anomaly_window=5 \
+            train.method=$m train.seed="$seed" "${AD_ARGS[@]}" >"$run.log" 2>&1 || { log "FAILED: anomaly $d $m $seed"; continue; }
+        fi
+        # the convergence check: test MSE (1,000 test images) at 80 / 90 / 100 %
+        for pct in 80 90 100; do
+          ckpt=$run/checkpoints/$(printf 'ckpt-%08d' $((AD_ITERS * pct / 100)))
+          [[ -f $run/eval-$pct.json || ! -d $ckpt ]] && continue
+          "${MPIRUN[@]}" "$BIN" eval --run-dir "$run" --checkpoint "$ckpt" --samples 0 --test-limit 1000 --seed "$seed" \
+            --out "$run/eval-$pct.json" >"$run/eval-$pct.log" 2>&1 || log "FAILED: MSE of anomaly $d $m $seed at $pct %"
+        done
       done
     done
   done
