@@ -53,7 +53,9 @@
 #              twice the preset's rate; runs anomaly-D-METHOD-cosine2x-sS).
 #              Either way each run's test MSE at 80 / 90 / 100 % of training
 #              is written (eval-80.json, eval-90.json, eval-100.json), the
-#              convergence check
+#              convergence check; and each learned prior's share of the
+#              score (score-prior-0.log / score-prior-all.log: AUPRC and AUROC
+#              of the same run with the prior dropped and kept)
 #   OUT     where the runs and tables go (default runs/reproduce); runs are
 #           named by method and seed only, so give each ITERS its own OUT
 #   BIN     the latentebm binary (default build/latentebm)
@@ -232,6 +234,18 @@ if has_part anomaly; then
           [[ -f $run/eval-$pct.json || ! -d $ckpt ]] && continue
           "${MPIRUN[@]}" "$BIN" eval --run-dir "$run" --checkpoint "$ckpt" --samples 0 --test-limit 1000 --seed "$seed" \
             --out "$run/eval-$pct.json" >"$run/eval-$pct.log" 2>&1 || log "FAILED: MSE of anomaly $d $m $seed at $pct %"
+        done
+        # the prior's share of the score: the same generator and test images
+        # scored with posterior and score under N(0, I) (--stages 0) and under
+        # its learned prior ("all"), a paired comparison free of the
+        # generator's spread over seeds; score-prior-K.log ends "auprc A auroc B ..."
+        [[ $m == gaussian ]] && continue
+        for k in 0 all; do
+          [[ -f $run/score-prior-$k.log ]] && grep -q '^auprc ' "$run/score-prior-$k.log" && continue
+          stages=(); [[ $k == 0 ]] && stages=(--stages 0)
+          "${MPIRUN[@]}" "$BIN" score --run-dir "$run" --data data/mnist-holdout-$d.h5 --limit 1000 --anomaly-label "$d" \
+            "${stages[@]}" --seed "$seed" --out "$run/score-prior-$k.csv" >"$run/score-prior-$k.log" 2>&1 ||
+            log "FAILED: scoring anomaly $d $m $seed with prior stages $k"
         done
       done
     done

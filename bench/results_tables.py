@@ -119,6 +119,41 @@ def mse_change(run):
     return None if a is None or b is None else 100.0 * (b - a) / a
 
 
+def score_auprc(path):
+    """AUPRC from a `score --anomaly-label` log (its line "auprc A auroc B ..."), or None."""
+    try:
+        for line in open(path):
+            if line.startswith("auprc "):
+                return float(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def prior_shares(recipe, methods):
+    """Per digit: for each method the mean +- std over seeds of AUPRC with the
+    prior kept minus dropped and the paired t (mean / (std / sqrt(n))), and
+    the verdict of the first method's gain against the second's."""
+    out_rows = []
+    for d in [1, 4, 5, 7, 9]:
+        cells, seen, gains = [], False, []
+        for m in methods:
+            diffs = []
+            for s in seeds:
+                run = f"{out}/anomaly-{d}-{m}{recipe}-s{s}"
+                a, b = score_auprc(f"{run}/score-prior-all.log"), score_auprc(f"{run}/score-prior-0.log")
+                if a is not None and b is not None:
+                    diffs.append(a - b)
+            st = stats(diffs)
+            seen |= st is not None
+            t = (st[0] / (st[1] / st[2] ** 0.5) if st and st[2] > 1 and st[1] > 0 else None)
+            cells += [fmt(st, 4), "n/a" if t is None else f"{t:.1f}"]
+            gains.append(st)
+        if seen:
+            out_rows.append((d, cells, verdict(gains[0], gains[1], lower_is_better=False)))
+    return out_rows
+
+
 def anomaly_table(recipe, title):
     """AUPRC per held-out digit and method (anomaly-D-M<recipe>-sS), the
     verdict of adaptive-ce against each baseline, and each method's test MSE
@@ -145,6 +180,18 @@ def anomaly_table(recipe, title):
     print("\n".join(rows))
     print()
     print("\n".join(verdicts))
+    shares = prior_shares(recipe, methods[:2])
+    if shares:
+        print("\nEach learned prior's share of the score: AUPRC of the same run with its prior kept minus with it "
+              "dropped (posterior and score under N(0, I), `score --stages 0`), mean +- std over seeds and the "
+              "paired t (a difference within one generator, so the generator's spread over seeds cancels):\n")
+        print("| held-out digit | " + " | ".join(f"{m}: AUPRC gain | paired t" for m in methods[:2]) + " |")
+        print("|---|" + "---|---|" * 2)
+        for d, cells, _ in shares:
+            print(f"| {d} | " + " | ".join(cells) + " |")
+        print()
+        for d, _, v in shares:
+            print(f"- digit {d}, {methods[0]}'s prior gain against {methods[1]}'s: {v}.")
     if any(conv.values()):
         print("\nTest MSE change over the last fifth (80 % -> 100 % of training), every digit and seed: "
               + "; ".join(f"{m} {min(c):+.2f} % to {max(c):+.2f} %" for m, c in conv.items() if c) + ".")
