@@ -159,13 +159,13 @@ def anomaly_table(recipe, title):
     verdict of adaptive-ce against each baseline, and each method's test MSE
     change over the last fifth where the runs measured it."""
     methods = ["adaptive-ce", "lebm", "gaussian"]
-    rows, verdicts, conv = [], [], {m: [] for m in methods}
+    rows, verdicts, conv = [], [], {}
     for d in [1, 4, 5, 7, 9]:
         got = {}
         for m in methods:
             runs = [f"{out}/anomaly-{d}-{m}{recipe}-s{s}" for s in seeds]
             got[m] = stats([x["auprc_mean"] if x else None for x in (load(f"{r}/anomaly.json") for r in runs)])
-            conv[m] += [c for c in (mse_change(r) for r in runs) if c is not None]
+            conv.setdefault(d, {})[m] = [c for c in (mse_change(r) for r in runs) if c is not None]
         if any(v is not None for v in got.values()):
             rows.append(f"| {d} | " + " | ".join(fmt(got[m], 3) for m in methods) + " |")
             for m in methods[1:]:
@@ -192,9 +192,11 @@ def anomaly_table(recipe, title):
         print()
         for d, _, v in shares:
             print(f"- digit {d}, {methods[0]}'s prior gain against {methods[1]}'s: {v}.")
-    if any(conv.values()):
-        print("\nTest MSE change over the last fifth (80 % -> 100 % of training), every digit and seed: "
-              + "; ".join(f"{m} {min(c):+.2f} % to {max(c):+.2f} %" for m, c in conv.items() if c) + ".")
+    lines = [f"- digit {d}: " + "; ".join(f"{m} " + " / ".join(f"{c:+.2f} %" for c in cs) for m, cs in by_m.items() if cs)
+             for d, by_m in conv.items() if any(by_m.values())]
+    if lines:
+        print("\nTest MSE change over the last fifth (80 % -> 100 % of training), per seed:\n")
+        print("\n".join(lines))
     print()
 
 
