@@ -90,6 +90,17 @@ in_list() { [[ " $1 " == *" $2 "* ]]; }
 # Every run's settings: bench/runs.sh (shared with launch/gpu_study.sh).
 source bench/runs.sh
 
+# eval_mse RUN SEED ITERS PCT: RUN's test MSE (1,000 test images) at PCT % of
+# its ITERS iterations into RUN/eval-PCT.json, unless that exists or there is
+# no checkpoint there.
+eval_mse() {
+  local run=$1 seed=$2 iters=$3 pct=$4
+  local ckpt=$run/checkpoints/$(printf 'ckpt-%08d' $((iters * pct / 100)))
+  [[ -f $run/eval-$pct.json || ! -d $ckpt ]] && return 0
+  "${MPIRUN[@]}" "$BIN" eval --run-dir "$run" --checkpoint "$ckpt" --samples 0 --test-limit 1000 --seed "$seed" \
+    --out "$run/eval-$pct.json" >"$run/eval-$pct.log" 2>&1
+}
+
 # train NAME SEED: trains $OUT/NAME-sSEED (bench/runs.sh's run NAME) to the
 # end (resuming a stopped run), then evaluates it (eval.json) and its
 # checkpoints at 80 % and 90 % of training (eval-80.json, eval-90.json: MSE only).
@@ -108,13 +119,8 @@ train() {
     "${MPIRUN[@]}" "$BIN" eval --run-dir "$run" --samples 1000 --test-limit 1000 --seed "$seed" --out "$run/eval.json" \
       >"$run/eval.log" 2>&1 || log "FAILED: eval of $name seed $seed"
   fi
-  local pct it
-  for pct in 80 90; do
-    it=$((ITERS * pct / 100))
-    [[ -f $run/eval-$pct.json || ! -d $run/checkpoints/$(printf 'ckpt-%08d' "$it") ]] && continue
-    "${MPIRUN[@]}" "$BIN" eval --run-dir "$run" --checkpoint "$run/checkpoints/$(printf 'ckpt-%08d' "$it")" --samples 0 \
-      --test-limit 1000 --seed "$seed" --out "$run/eval-$pct.json" >"$run/eval-$pct.log" 2>&1 || true
-  done
+  local pct
+  for pct in 80 90; do eval_mse "$run" "$seed" "$ITERS" $pct || true; done
 }
 
 # train_or_link NAME SAME SEED [CHECK]: NAME has SAME's settings (bench/runs.sh), so
@@ -230,10 +236,7 @@ if has_part anomaly; then
         fi
         # the convergence check: test MSE (1,000 test images) at 80 / 90 / 100 %
         for pct in 80 90 100; do
-          ckpt=$run/checkpoints/$(printf 'ckpt-%08d' $((AD_ITERS * pct / 100)))
-          [[ -f $run/eval-$pct.json || ! -d $ckpt ]] && continue
-          "${MPIRUN[@]}" "$BIN" eval --run-dir "$run" --checkpoint "$ckpt" --samples 0 --test-limit 1000 --seed "$seed" \
-            --out "$run/eval-$pct.json" >"$run/eval-$pct.log" 2>&1 || log "FAILED: MSE of anomaly $d $m $seed at $pct %"
+          eval_mse "$run" "$seed" "$AD_ITERS" $pct || log "FAILED: MSE of anomaly $d $m $seed at $pct %"
         done
         # the prior's share of the score: the same generator and test images
         # scored with posterior and score under N(0, I) (--stages 0) and under

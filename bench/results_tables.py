@@ -113,6 +113,14 @@ def stages_table(title, adaptive, non_adaptive):
 
 stages_table("Fashion-MNIST: stages used, adaptive vs non-adaptive (paper Table 3)", "adaptive-ce", "non-adaptive")
 
+ANOMALY_DIGITS = [1, 4, 5, 7, 9]
+
+
+def anomaly_run(d, m, recipe, s):
+    """The run directory of digit d held out, method m, AD_RECIPE suffix recipe, seed s."""
+    return f"{out}/anomaly-{d}-{m}{recipe}-s{s}"
+
+
 def mse_change(run):
     """Test MSE change (%) from 80 % to 100 % of training (eval-80/-100.json), or None."""
     a, b = value(load(f"{run}/eval-80.json"), "reconstruction_mse"), value(load(f"{run}/eval-100.json"), "reconstruction_mse")
@@ -135,21 +143,20 @@ def prior_shares(recipe, methods):
     prior kept minus dropped and the paired t (mean / (std / sqrt(n))), and
     the verdict of the first method's gain against the second's."""
     out_rows = []
-    for d in [1, 4, 5, 7, 9]:
-        cells, seen, gains = [], False, []
+    for d in ANOMALY_DIGITS:
+        cells, gains = [], []
         for m in methods:
             diffs = []
             for s in seeds:
-                run = f"{out}/anomaly-{d}-{m}{recipe}-s{s}"
+                run = anomaly_run(d, m, recipe, s)
                 a, b = score_auprc(f"{run}/score-prior-all.log"), score_auprc(f"{run}/score-prior-0.log")
                 if a is not None and b is not None:
                     diffs.append(a - b)
             st = stats(diffs)
-            seen |= st is not None
             t = (st[0] / (st[1] / st[2] ** 0.5) if st and st[2] > 1 and st[1] > 0 else None)
             cells += [fmt(st, 4), "n/a" if t is None else f"{t:.1f}"]
             gains.append(st)
-        if seen:
+        if any(g is not None for g in gains):
             out_rows.append((d, cells, verdict(gains[0], gains[1], lower_is_better=False)))
     return out_rows
 
@@ -160,10 +167,10 @@ def anomaly_table(recipe, title):
     change over the last fifth where the runs measured it."""
     methods = ["adaptive-ce", "lebm", "gaussian"]
     rows, verdicts, conv = [], [], {}
-    for d in [1, 4, 5, 7, 9]:
+    for d in ANOMALY_DIGITS:
         got = {}
         for m in methods:
-            runs = [f"{out}/anomaly-{d}-{m}{recipe}-s{s}" for s in seeds]
+            runs = [anomaly_run(d, m, recipe, s) for s in seeds]
             got[m] = stats([x["auprc_mean"] if x else None for x in (load(f"{r}/anomaly.json") for r in runs)])
             conv.setdefault(d, {})[m] = [c for c in (mse_change(r) for r in runs) if c is not None]
         if any(v is not None for v in got.values()):
