@@ -35,6 +35,8 @@ def fmt(st, digits=3, count=True):
     if st is None:
         return "n/a"
     m, s, n = st
+    if round(m, digits) == 0:
+        m = 0.0  # a mean that rounds to zero prints as 0, not -0
     return f"{m:.{digits}f} +- {s:.{digits}f}" + (f" (n={n})" if count else "")
 
 

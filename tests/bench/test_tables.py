@@ -50,6 +50,9 @@ class SeedStats(unittest.TestCase):
     def test_fmt(self):
         self.assertEqual(seed_stats.fmt((2.0, 1.0, 3), 2), "2.00 +- 1.00 (n=3)")
         self.assertEqual(seed_stats.fmt(None), "n/a")
+        # A mean that rounds to zero from below is "0.0000", not "-0.0000".
+        self.assertEqual(seed_stats.fmt((-1e-9, 0.01, 3), 4), "0.0000 +- 0.0100 (n=3)")
+        self.assertEqual(seed_stats.fmt((-0.002, 0.01, 3), 2, count=False), "0.00 +- 0.01")
 
 
 def write_json(path, obj):
