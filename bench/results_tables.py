@@ -154,7 +154,8 @@ def prior_shares(recipe, methods):
                     diffs.append(a - b)
             st = stats(diffs)
             t = (st[0] / (st[1] / st[2] ** 0.5) if st and st[2] > 1 and st[1] > 0 else None)
-            cells += [fmt(st, 4), "n/a" if t is None else f"{t:.1f}" if round(t, 1) != 0 else "0.0"]
+            t_text = "n/a" if t is None else "0.0" if round(t, 1) == 0 else f"{t:.1f}"  # never "-0.0"
+            cells += [fmt(st, 4), t_text]
             gains.append(st)
         if any(g is not None for g in gains):
             out_rows.append((d, cells, verdict(gains[0], gains[1], lower_is_better=False)))
