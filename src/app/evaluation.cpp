@@ -146,8 +146,10 @@ int run_score(const ScoreCommandOptions& o) {
   if (comm.is_root()) {
     const auto n = static_cast<int64_t>(result.scores.size());
     std::ostringstream csv;
-    csv << "index,label,score\n" << std::setprecision(10);
-    for (int64_t i = 0; i < n; ++i) csv << i << "," << result.labels[static_cast<size_t>(i)] << "," << result.scores[static_cast<size_t>(i)] << "\n";
+    csv << "index,label,score,reconstruction,prior\n" << std::setprecision(10);
+    for (size_t i = 0; i < static_cast<size_t>(n); ++i)
+      csv << i << "," << result.labels[i] << "," << result.scores[i] << "," << result.reconstruction[i] << ","
+          << result.prior[i] << "\n";
     io::write_file_atomically(o.out, csv.str());
     spdlog::info("wrote {} ({} {} images of {}, prior stages {})", o.out, n, so.split, so.data_path, so.stages);
     if (o.anomaly_label) {
@@ -156,6 +158,11 @@ int run_score(const ScoreCommandOptions& o) {
       const auto m = anomaly_metrics(result.scores, is_anomaly);
       std::cout << std::setprecision(6) << "auprc " << m.auprc << " auroc " << m.auroc << " images " << m.n << " anomalies "
                 << m.n_anomalous << "\n";
+      // Each term ranked alone: which of the two finds the anomalies.
+      const auto r = anomaly_metrics(result.reconstruction, is_anomaly);
+      const auto p = anomaly_metrics(result.prior, is_anomaly);
+      std::cout << "reconstruction term alone: auprc " << r.auprc << " auroc " << r.auroc << "\n"
+                << "prior term alone: auprc " << p.auprc << " auroc " << p.auroc << "\n";
     }
   }
   comm.barrier("score done");

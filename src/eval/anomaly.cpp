@@ -9,34 +9,51 @@
 
 namespace latentebm {
 
-torch::Tensor joint_energy(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
-                           const torch::Tensor& z, double sigma) {
+EnergyTerms joint_energy_terms(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
+                               const torch::Tensor& z, double sigma) {
   torch::NoGradGuard no_grad;
   const auto residual = (x - g->forward(z)).pow(2).flatten(1).sum(1);
-  return residual / (2.0 * sigma * sigma) - prior->log_density(z, stages);
+  return {residual / (2.0 * sigma * sigma), -prior->log_density(z, stages)};
 }
 
-torch::Tensor anomaly_scores(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x, double sigma,
-                             const LangevinOptions& opt) {
+torch::Tensor joint_energy(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
+                           const torch::Tensor& z, double sigma) {
+  const auto t = joint_energy_terms(g, prior, stages, x, z, sigma);
+  return t.reconstruction + t.prior;
+}
+
+EnergyTerms anomaly_score_terms(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
+                                double sigma, const LangevinOptions& opt) {
   auto z = posterior_langevin(g, prior, stages, x, torch::randn({x.size(0), prior->nz}, x.options()), sigma, opt);
-  return joint_energy(g, prior, stages, x, z, sigma).detach();
+  const auto t = joint_energy_terms(g, prior, stages, x, z, sigma);
+  return {t.reconstruction.detach(), t.prior.detach()};
 }
 
-std::vector<double> score_images(Generator& g, MultiStagePrior& prior, int64_t stages, const data::ImageSet& images,
-                                 double sigma, const LangevinOptions& opt, int64_t batch_size, torch::Device device) {
+ImageScores score_image_terms(Generator& g, MultiStagePrior& prior, int64_t stages, const data::ImageSet& images,
+                              double sigma, const LangevinOptions& opt, int64_t batch_size, torch::Device device) {
   if (batch_size < 1) throw std::invalid_argument("score_images: batch size must be >= 1");
-  std::vector<double> out;
-  out.reserve(static_cast<size_t>(images.n));
+  ImageScores out;
   const int64_t bytes = images.image_bytes();
+  const auto append = [](std::vector<double>& v, const torch::Tensor& t) {
+    const auto c = t.to(torch::kCPU, torch::kFloat64).contiguous();
+    v.insert(v.end(), c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+  };
   for (int64_t i = 0; i < images.n; i += batch_size) {
     const int64_t b = std::min(batch_size, images.n - i);
     auto u8 = torch::from_blob(const_cast<uint8_t*>(images.pixels.data() + i * bytes), {b, images.c, images.h, images.w},
                                torch::kUInt8);
     auto x = to_unit_range(u8).to(device);
-    auto s = anomaly_scores(g, prior, stages, x, sigma, opt).to(torch::kCPU, torch::kFloat64).contiguous();
-    out.insert(out.end(), s.data_ptr<double>(), s.data_ptr<double>() + b);
+    const auto t = anomaly_score_terms(g, prior, stages, x, sigma, opt);
+    append(out.score, t.reconstruction + t.prior);
+    append(out.reconstruction, t.reconstruction);
+    append(out.prior, t.prior);
   }
   return out;
+}
+
+std::vector<double> score_images(Generator& g, MultiStagePrior& prior, int64_t stages, const data::ImageSet& images,
+                                 double sigma, const LangevinOptions& opt, int64_t batch_size, torch::Device device) {
+  return score_image_terms(g, prior, stages, images, sigma, opt, batch_size, device).score;
 }
 
 AnomalyMetrics anomaly_metrics(const std::vector<double>& scores, const std::vector<bool>& is_anomaly) {

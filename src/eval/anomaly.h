@@ -27,18 +27,32 @@ namespace latentebm {
 
 class Communicator;
 
-// score(x, z) for given latents (no sampling). x: [B, C, H, W] in [-1, 1],
-// z: [B, nz] -> [B].
+// The score's two terms for given latents (no sampling): the reconstruction
+// term ||x - g(z)||^2 / (2 sigma^2) and the prior's energy -log p~_K(z).
+// x: [B, C, H, W] in [-1, 1], z: [B, nz] -> each [B].
+struct EnergyTerms {
+  torch::Tensor reconstruction, prior;
+};
+EnergyTerms joint_energy_terms(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
+                               const torch::Tensor& z, double sigma);
+// score(x, z) = the sum of the two terms. -> [B].
 torch::Tensor joint_energy(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
                            const torch::Tensor& z, double sigma);
 
 // Posterior Langevin from z0 ~ N(0, I) (LibTorch's default generator), then
-// joint_energy at the final z. x in [-1, 1]. Returns [B] (detached).
-torch::Tensor anomaly_scores(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x, double sigma,
-                             const LangevinOptions& opt);
+// joint_energy_terms at the final z. x in [-1, 1]. Returns [B] each (detached).
+EnergyTerms anomaly_score_terms(Generator& g, MultiStagePrior& prior, int64_t stages, const torch::Tensor& x,
+                                double sigma, const LangevinOptions& opt);
 
-// Scores of every image of a uint8 block (as stored in prepared datasets), in
-// batches of `batch_size`, computed on `device`. One value per image, in order.
+// Per image of a uint8 block (as stored in prepared datasets), in order: the
+// score and its two terms (score = reconstruction + prior), in batches of
+// `batch_size`, computed on `device`.
+struct ImageScores {
+  std::vector<double> score, reconstruction, prior;
+};
+ImageScores score_image_terms(Generator& g, MultiStagePrior& prior, int64_t stages, const data::ImageSet& images,
+                              double sigma, const LangevinOptions& opt, int64_t batch_size, torch::Device device);
+// The scores alone.
 std::vector<double> score_images(Generator& g, MultiStagePrior& prior, int64_t stages, const data::ImageSet& images,
                                  double sigma, const LangevinOptions& opt, int64_t batch_size, torch::Device device);
 

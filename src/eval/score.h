@@ -31,6 +31,7 @@ struct ScoreOptions {
 
 struct DatasetScores {
   std::vector<double> scores;
+  std::vector<double> reconstruction, prior;  // the score's two terms (eval/anomaly.h)
   std::vector<int64_t> labels;  // the file's labels (-1 where it has none)
 };
 

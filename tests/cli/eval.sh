@@ -82,11 +82,17 @@ fails_with bad-proposals "SIR proposals must be >= 1" "$BIN" "${EVAL[@]}" --samp
 step "score on 2 ranks"
 ok score "${MPIRUN_BASE[@]}" -np 2 "$BIN" score --run-dir "$RUN" --data "$DATA" --out "$WORK/scores.csv" --anomaly-label 3 --batch-size 8
 need_file "$WORK/scores.csv"
-[[ "$(head -1 "$WORK/scores.csv")" == "index,label,score" ]] || fail "scores.csv header is '$(head -1 "$WORK/scores.csv")'"
+[[ "$(head -1 "$WORK/scores.csv")" == "index,label,score,reconstruction,prior" ]] ||
+  fail "scores.csv header is '$(head -1 "$WORK/scores.csv")'"
 [[ $(wc -l <"$WORK/scores.csv") -eq 21 ]] || fail "scores.csv should have 20 rows"
-awk -F, 'NR > 1 { if ($1 != NR - 2 || $2 != (NR - 2) % 10 || $3 + 0 != $3) exit 1 }' "$WORK/scores.csv" ||
-  fail "scores.csv rows are not index,label,score in order"
+# rows in index order, labels as written, score = reconstruction + prior (10 significant digits)
+awk -F, 'NR > 1 { d = $3 - ($4 + $5); if (d < 0) d = -d
+                  if ($1 != NR - 2 || $2 != (NR - 2) % 10 || $3 + 0 != $3 || $4 <= 0 || d > 1e-6 * ($4 + 1)) exit 1 }' \
+  "$WORK/scores.csv" || fail "scores.csv rows are not index,label,score,reconstruction,prior in order with score = sum of terms"
 grep -q "^auprc [0-9.e-]* auroc [0-9.e-]* images 20 anomalies 2$" "$WORK/score.out" || { cat "$WORK/score.out" >&2; fail "no AUPRC/AUROC line"; }
+grep -q "^reconstruction term alone: auprc [0-9.e-]* auroc [0-9.e-]*$" "$WORK/score.out" &&
+  grep -q "^prior term alone: auprc [0-9.e-]* auroc [0-9.e-]*$" "$WORK/score.out" ||
+  { cat "$WORK/score.out" >&2; fail "no AUPRC/AUROC lines of the two terms"; }
 fails_with score-no-data "score needs --data" "$BIN" score --run-dir "$RUN" --out "$WORK/x.csv"
 
 # ---------------------------------------------------------------- sample

@@ -154,11 +154,25 @@ TEST(Anomaly, ScoreIsTheJointEnergyWithTheStatedConstantDropped) {
   EXPECT_NEAR(e[1].item<double>(), d * 1.0 / (2 * 0.25) - 0.75, 1e-3);
   // With 0 stages the ratio is not used.
   EXPECT_NEAR(joint_energy(g, prior, 0, x, z, sigma)[1].item<double>(), d * 1.0 / (2 * 0.25), 1e-3);
+  // The two terms: reconstruction ||x - g(z)||^2 / (2 sigma^2), prior energy -c + ||z||^2 / 2.
+  const auto t = joint_energy_terms(g, prior, 1, x, z, sigma);
+  EXPECT_NEAR(t.reconstruction[0].item<double>(), d * 0.0625 / (2 * 0.25), 1e-3);
+  EXPECT_NEAR(t.prior[0].item<double>(), -0.75 + 2.5, 1e-5);
+  EXPECT_NEAR(t.prior[1].item<double>(), -0.75, 1e-5);
   // Batched scoring of uint8 images: bright (far from 0.5) images score higher.
   const auto imgs = constant_images({191, 0, 191, 0, 255}, 1, 28, 28);
   torch::manual_seed(1);
   const auto s = score_images(g, prior, 1, imgs, sigma, {3, 0.1}, 2, torch::kCPU);
   ASSERT_EQ(s.size(), 5u);
+  // The same draws give the same scores, split into terms that add up to them.
+  torch::manual_seed(1);
+  const auto terms = score_image_terms(g, prior, 1, imgs, sigma, {3, 0.1}, 2, torch::kCPU);
+  ASSERT_EQ(terms.reconstruction.size(), 5u);
+  ASSERT_EQ(terms.prior.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_DOUBLE_EQ(terms.score[i], s[i]);
+    EXPECT_NEAR(terms.reconstruction[i] + terms.prior[i], s[i], 1e-6 * (std::abs(s[i]) + 1));  // float32 sums
+  }
   const auto m = anomaly_metrics(s, {false, true, false, true, false});
   EXPECT_EQ(m.n, 5);
   EXPECT_EQ(m.n_anomalous, 2);
