@@ -10,7 +10,7 @@ import platform
 import subprocess
 import sys
 
-from seed_stats import fmt, load, stats, value, verdict
+from seed_stats import fmt, load, num, stats, value, verdict
 
 out, iters, ranks, seeds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
 
@@ -154,8 +154,7 @@ def prior_shares(recipe, methods):
                     diffs.append(a - b)
             st = stats(diffs)
             t = (st[0] / (st[1] / st[2] ** 0.5) if st and st[2] > 1 and st[1] > 0 else None)
-            t_text = "n/a" if t is None else "0.0" if round(t, 1) == 0 else f"{t:.1f}"  # never "-0.0"
-            cells += [fmt(st, 4), t_text]
+            cells += [fmt(st, 4), "n/a" if t is None else num(t, 1)]
             gains.append(st)
         if any(g is not None for g in gains):
             out_rows.append((d, cells, verdict(gains[0], gains[1], lower_is_better=False)))

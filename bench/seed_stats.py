@@ -30,14 +30,17 @@ def stats(xs):
     return m, s, len(xs)
 
 
+def num(x, digits):
+    """x with `digits` decimals; a value that rounds to zero prints as 0, not -0."""
+    return f"{0.0 if round(x, digits) == 0 else x:.{digits}f}"
+
+
 def fmt(st, digits=3, count=True):
     """mean +- std, and "(n=N)" unless count is False."""
     if st is None:
         return "n/a"
     m, s, n = st
-    if round(m, digits) == 0:
-        m = 0.0  # a mean that rounds to zero prints as 0, not -0
-    return f"{m:.{digits}f} +- {s:.{digits}f}" + (f" (n={n})" if count else "")
+    return f"{num(m, digits)} +- {s:.{digits}f}" + (f" (n={n})" if count else "")
 
 
 def welch_t(a, b):
@@ -58,5 +61,5 @@ def verdict(a, b, lower_is_better=True):
         return "fewer than 2 seeds: no verdict"
     better = (a[0] < b[0]) == lower_is_better
     if abs(t) > 2:
-        return f"{'better' if better else 'worse'} by more than the spread over seeds (Welch t = {t:.1f})"
-    return f"within the spread over seeds (Welch t = {t:.1f})"
+        return f"{'better' if better else 'worse'} by more than the spread over seeds (Welch t = {num(t, 1)})"
+    return f"within the spread over seeds (Welch t = {num(t, 1)})"

@@ -43,12 +43,12 @@ fails_with bad-recipe "AD_RECIPE must be empty or cosine2x" "${REPRO[@]}" AD_ITE
 step "the anomaly part: 2 methods x 2 seeds, 20 iterations each"
 ok first "${REPRO[@]}" AD_ITERS=20 bash "$SRC/bench/reproduce.sh"
 ! grep -q FAILED "$WORK/first.out" || { cat "$WORK/first.out" >&2; fail "a step of the anomaly part failed"; }
-[[ -f $WORK/data/mnist-holdout-1.h5 ]] || fail "the hold-out set was not prepared under DATA_DIR"
+need_file "$WORK/data/mnist-holdout-1.h5"  # prepared under DATA_DIR
 for m in adaptive-ce gaussian; do
   for s in 1 2; do
     run="$OUT/anomaly-1-$m-cosine2x-s$s"
     for f in anomaly.json eval-80.json eval-90.json eval-100.json config.yaml; do
-      [[ -f $run/$f ]] || fail "$run has no $f"
+      need_file "$run/$f"
     done
     # the converged recipe: twice the preset's generator rate, decayed by a cosine
     grep -qE '^ *g_lr_schedule: *"?cosine' "$run/config.yaml" || fail "$run did not train with the cosine decay"
@@ -87,7 +87,7 @@ step "lost outputs are redone, and only those"
 rm "$OUT/anomaly-1-adaptive-ce-cosine2x-s2/eval-90.json" "$OUT/anomaly-1-adaptive-ce-cosine2x-s1/score-prior-0.log"
 ok third "${REPRO[@]}" AD_ITERS=20 bash "$SRC/bench/reproduce.sh"
 ! grep -qE 'anomaly: digit|FAILED' "$WORK/third.out" || { cat "$WORK/third.out" >&2; fail "the third pass retrained or failed"; }
-[[ -f $OUT/anomaly-1-adaptive-ce-cosine2x-s2/eval-90.json ]] || fail "the lost eval-90.json was not redone"
+need_file "$OUT/anomaly-1-adaptive-ce-cosine2x-s2/eval-90.json"  # the lost one, redone
 grep -q '^auprc ' "$OUT/anomaly-1-adaptive-ce-cosine2x-s1/score-prior-0.log" || fail "the lost score log was not redone"
 after=$(stamp | grep -v -e 's2/eval-90.json' -e 's1/score-prior-0.log')
 [[ "$after" == "$(grep -v -e 's2/eval-90.json' -e 's1/score-prior-0.log' <<<"$before")" ]] || fail "outputs that were there were redone"
