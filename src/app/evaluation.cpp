@@ -144,18 +144,18 @@ int run_score(const ScoreCommandOptions& o) {
   so.stages = prior_stages(o.stages, r);
   const auto result = score_dataset(comm, r.g, r.prior, so, r.device);
   if (comm.is_root()) {
-    const auto n = static_cast<int64_t>(result.scores.size());
+    const auto n = static_cast<int64_t>(result.score.size());
     std::ostringstream csv;
     csv << "index,label,score,reconstruction,prior\n" << std::setprecision(10);
     for (size_t i = 0; i < static_cast<size_t>(n); ++i)
-      csv << i << "," << result.labels[i] << "," << result.scores[i] << "," << result.reconstruction[i] << ","
+      csv << i << "," << result.labels[i] << "," << result.score[i] << "," << result.reconstruction[i] << ","
           << result.prior[i] << "\n";
     io::write_file_atomically(o.out, csv.str());
     spdlog::info("wrote {} ({} {} images of {}, prior stages {})", o.out, n, so.split, so.data_path, so.stages);
     if (o.anomaly_label) {
       std::vector<bool> is_anomaly;
       for (int64_t l : result.labels) is_anomaly.push_back(l == *o.anomaly_label);
-      const auto m = anomaly_metrics(result.scores, is_anomaly);
+      const auto m = anomaly_metrics(result.score, is_anomaly);
       std::cout << std::setprecision(6) << "auprc " << m.auprc << " auroc " << m.auroc << " images " << m.n << " anomalies "
                 << m.n_anomalous << "\n";
       // Each term ranked alone: which of the two finds the anomalies.

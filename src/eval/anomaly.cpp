@@ -51,6 +51,12 @@ ImageScores score_image_terms(Generator& g, MultiStagePrior& prior, int64_t stag
   return out;
 }
 
+void ImageScores::append(const ImageScores& more) {
+  score.insert(score.end(), more.score.begin(), more.score.end());
+  reconstruction.insert(reconstruction.end(), more.reconstruction.begin(), more.reconstruction.end());
+  prior.insert(prior.end(), more.prior.begin(), more.prior.end());
+}
+
 std::vector<double> score_images(Generator& g, MultiStagePrior& prior, int64_t stages, const data::ImageSet& images,
                                  double sigma, const LangevinOptions& opt, int64_t batch_size, torch::Device device) {
   return score_image_terms(g, prior, stages, images, sigma, opt, batch_size, device).score;

@@ -49,6 +49,7 @@ EnergyTerms anomaly_score_terms(Generator& g, MultiStagePrior& prior, int64_t st
 // `batch_size`, computed on `device`.
 struct ImageScores {
   std::vector<double> score, reconstruction, prior;
+  void append(const ImageScores& more);  // more's images after these
 };
 ImageScores score_image_terms(Generator& g, MultiStagePrior& prior, int64_t stages, const data::ImageSet& images,
                               double sigma, const LangevinOptions& opt, int64_t batch_size, torch::Device device);

@@ -28,7 +28,8 @@ DatasetScores score_dataset(Communicator& comm, Generator& g, MultiStagePrior& p
   const int64_t n = opt.limit ? std::min(*opt.limit, total) : total;
   if (n < 1) throw std::runtime_error("no images to score in the " + opt.split + " split of '" + path + "'");
   const auto mine = batch_range(n, opt.batch_size, comm.rank(), comm.size());
-  std::vector<double> scores, reconstruction, prior_terms, labels;
+  ImageScores local;
+  std::vector<double> labels;
   if (mine.size() > 0) {
     h5::File f(path, h5::Mode::Read);
     data::ImageSet block;
@@ -40,16 +41,13 @@ DatasetScores score_dataset(Communicator& comm, Generator& g, MultiStagePrior& p
       block.n = e - i;
       block.pixels = f.read_u8_rows("/" + opt.split + "/images", i, e);
       torch::manual_seed(batch_seed(opt.seed, kStreamScore, b));
-      const auto s = score_image_terms(g, prior, opt.stages, block, opt.sigma, opt.langevin, opt.batch_size, device);
-      scores.insert(scores.end(), s.score.begin(), s.score.end());
-      reconstruction.insert(reconstruction.end(), s.reconstruction.begin(), s.reconstruction.end());
-      prior_terms.insert(prior_terms.end(), s.prior.begin(), s.prior.end());
+      local.append(score_image_terms(g, prior, opt.stages, block, opt.sigma, opt.langevin, opt.batch_size, device));
     }
   }
   DatasetScores out;
-  out.scores = gather_by_index(comm, n, mine.begin, scores, "anomaly scores");
-  out.reconstruction = gather_by_index(comm, n, mine.begin, reconstruction, "reconstruction terms");
-  out.prior = gather_by_index(comm, n, mine.begin, prior_terms, "prior terms");
+  out.score = gather_by_index(comm, n, mine.begin, local.score, "anomaly scores");
+  out.reconstruction = gather_by_index(comm, n, mine.begin, local.reconstruction, "reconstruction terms");
+  out.prior = gather_by_index(comm, n, mine.begin, local.prior, "prior terms");
   for (double l : gather_by_index(comm, n, mine.begin, labels, "anomaly labels")) out.labels.push_back(static_cast<int64_t>(l));
   return out;
 }

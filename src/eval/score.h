@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/anomaly.h"
 #include "model/generator.h"
 #include "model/prior.h"
 #include "model/sampler.h"
@@ -29,9 +30,8 @@ struct ScoreOptions {
   LangevinOptions langevin;
 };
 
-struct DatasetScores {
-  std::vector<double> scores;
-  std::vector<double> reconstruction, prior;  // the score's two terms (eval/anomaly.h)
+// Per image: the score and its two terms (eval/anomaly.h), and the label.
+struct DatasetScores : ImageScores {
   std::vector<int64_t> labels;  // the file's labels (-1 where it has none)
 };
 
