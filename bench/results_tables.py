@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Markdown tables of bench/reproduce.sh's results, mean +- std over seeds.
-usage: results_tables.py OUT ITERS RANKS "SEEDS"
+usage: results_tables.py OUT ITERS RANKS "SEEDS" [DATASET]
+(DATASET: reproduce.sh's, fashion-mnist or mnist; it names the tables)
 
 For each comparison with the row marked as ours, one sentence says whether the
 difference of the means exceeds the spread over seeds: Welch's t statistic
@@ -13,6 +14,8 @@ import sys
 from seed_stats import fmt, load, num, stats, value, verdict
 
 out, iters, ranks, seeds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
+dataset = sys.argv[5] if len(sys.argv) > 5 else "fashion-mnist"
+DATA = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST subset (all ten digits)"}[dataset]
 
 
 def per_seed(name, fn):
@@ -27,7 +30,7 @@ try:
 except OSError:
     pass
 print(f"Machine: {os.cpu_count()} x {cpu}, {platform.system()} {platform.release()}; {ranks} MPI ranks, 1 thread each; "
-      f"{iters} iterations per Fashion-MNIST run; seeds {' '.join(seeds)}.\n")
+      f"{iters} iterations per {DATA} run; seeds {' '.join(seeds)}.\n")
 
 fd = lambda e, s: value(e, "fd_classifier")
 mse = lambda e, s: value(e, "reconstruction_mse")
@@ -53,13 +56,17 @@ def same_as(name):
 
 
 def table(title, rows, ours):
+    """One row per run name with results (none: no table), and the verdict of
+    ours against each other row."""
+    skipped = [label for name, label in rows if stats(per_seed(name, mse)) is None]
+    rows = [(name, label) for name, label in rows if label not in skipped]
+    if not rows:
+        return
     print(f"### {title}\n")
     print("| run | FD (classifier features, 1000 samples) | FD of 1000 test reconstructions (a prior matching the "
           "aggregate posterior) | test MSE (1000 images) | MSE at 80 % / 90 % of training |")
     print("|---|---|---|---|---|")
     results = {}
-    skipped = [label for name, label in rows if stats(per_seed(name, mse)) is None]
-    rows = [(name, label) for name, label in rows if label not in skipped]
     for name, label in rows:
         f, m = stats(per_seed(name, fd)), stats(per_seed(name, mse))
         c80, c90, _ = convergence(name)
@@ -79,14 +86,14 @@ def table(title, rows, ours):
         print()
 
 
-table("Fashion-MNIST: every method (paper Table 1)",
+table(f"{DATA}: every method (paper Table 1)",
       [("adaptive-ce", "adaptive-ce (main-job settings: langevin noise, fixed schedule)"), ("gaussian", "gaussian"),
        ("single-stage", "single-stage"), ("non-adaptive", "non-adaptive, same noise as adaptive-ce"),
        ("non-adaptive-importance", "non-adaptive, importance noise"),
        ("lebm", "lebm, reference settings"), ("lebm-our-elr", "lebm, our e_lr")],
       "adaptive-ce")
 
-table("Fashion-MNIST: noise source and stage schedule of adaptive-ce",
+table(f"{DATA}: noise source and stage schedule of adaptive-ce",
       [("noise-persistent", "persistent, fixed schedule"),
        ("noise-persistent-langevin", "persistent-langevin, fixed schedule"),
        ("noise-importance", "importance, fixed schedule"),
@@ -111,7 +118,18 @@ def stages_table(title, adaptive, non_adaptive):
     print()
 
 
-stages_table("Fashion-MNIST: stages used, adaptive vs non-adaptive (paper Table 3)", "adaptive-ce", "non-adaptive")
+# the converged recipe (RESULTS.md A.18-A.20): every run's generator rate
+# decayed to 0 by half a cosine from twice the preset's (bench/runs.sh -cosine2x)
+table(f"{DATA}: every method, generator rate decayed by a cosine from twice the preset's (-cosine2x runs)",
+      [("adaptive-ce-cosine2x", "adaptive-ce (main-job settings)"),
+       ("non-adaptive-cosine2x", "non-adaptive, same noise as adaptive-ce"),
+       ("single-stage-cosine2x", "single-stage"), ("lebm-cosine2x", "lebm, reference settings"),
+       ("gaussian-cosine2x", "gaussian")],
+      "adaptive-ce-cosine2x")
+
+stages_table(f"{DATA}: stages used, adaptive vs non-adaptive (paper Table 3)", "adaptive-ce", "non-adaptive")
+stages_table(f"{DATA}: stages used, adaptive vs non-adaptive, generator rate decayed by a cosine from twice the "
+             "preset's (paper Table 3)", "adaptive-ce-cosine2x", "non-adaptive-cosine2x")
 
 ANOMALY_DIGITS = [1, 4, 5, 7, 9]
 

