@@ -16,7 +16,7 @@ namespace latentebm {
 struct DataConfig {
   std::string path = "data/fashion-mnist.h5";  // prepared HDF5 file (latentebm prepare)
   int64_t train_limit = 0;  // >0: use only the first N examples of the training order (a fixed random subset, docs/DATA.md)
-  int64_t test_limit = 0;   // >0: use only the first N test examples
+  int64_t test_limit = 0;   // >0: use only N test examples (a fixed uniform random subset in file order, docs/DATA.md)
 };
 
 struct ModelConfig {

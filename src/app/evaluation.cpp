@@ -148,7 +148,7 @@ int run_score(const ScoreCommandOptions& o) {
     std::ostringstream csv;
     csv << "index,label,score,reconstruction,prior\n" << std::setprecision(10);
     for (size_t i = 0; i < static_cast<size_t>(n); ++i)
-      csv << i << "," << result.labels[i] << "," << result.score[i] << "," << result.reconstruction[i] << ","
+      csv << result.rows[i] << "," << result.labels[i] << "," << result.score[i] << "," << result.reconstruction[i] << ","
           << result.prior[i] << "\n";
     io::write_file_atomically(o.out, csv.str());
     spdlog::info("wrote {} ({} {} images of {}, prior stages {})", o.out, n, so.split, so.data_path, so.stages);

@@ -53,7 +53,8 @@ options:
                         sample.sir_proposals); eval.json names the sampler used
   --batch-size N        images per batch (default 100)
   --seed S              random seed (default 1)
-  --test-limit N        first N test images (default: the run's data.test_limit)
+  --test-limit N        N test images, a fixed uniform random subset (the same in
+                        every run; 0: all) (default: the run's data.test_limit)
   --classifier FILE     feature-classifier cache (default <data>.classifier.h5, or
                         DIR/feature-classifier.h5 when the data folder is read-only)
   --classifier-epochs N epochs of classifier training (default 3)

@@ -11,7 +11,8 @@ namespace {
 const char* const kHelp = R"(usage: latentebm reconstruct --run-dir DIR [options]
 
 Posterior Langevin (training settings, noise-initialised, under the final
-prior) on the first N test images; writes a grid whose rows alternate test
+prior) on N test images (all, or a fixed uniform random N in file order, the
+subset `eval --test-limit N` takes); writes a grid whose rows alternate test
 images and reconstructions, and prints the per-pixel MSE on [-1, 1].
 
 options:

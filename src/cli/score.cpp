@@ -15,13 +15,16 @@ z by posterior Langevin (training settings, noise-initialised) under the
 prior, then score = ||x - g(z)||^2 / (2 sigma^2) - sum_i f_i(z) + ||z||^2 / 2,
 i.e. -log p(x, z) without the constant D/2 log(2 pi sigma^2) + log Z (the same
 for every image). Higher = more anomalous. Writes CSV lines
-index,label,score,reconstruction,prior: the score and its two terms,
+index,label,score,reconstruction,prior (index: the image's row in the split,
+ascending): the score and its two terms,
 ||x - g(z)||^2 / (2 sigma^2) and the prior's energy -log p~(z).
 
 options:
   --checkpoint DIR   a checkpoint directory (default: DIR's latest)
   --split S          train | test (default test)
-  --limit N          first N images of the split (default all)
+  --limit N          N images of the split (default all): a fixed uniform random
+                     subset, in file order (for test the images eval --test-limit N
+                     takes)
   --anomaly-label D  also print AUPRC and AUROC with label D as the anomaly class
                      (a line "auprc A auroc B ..."), and of each term ranked alone
   --stages K         prior stages (default: as in `eval`)

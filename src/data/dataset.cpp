@@ -215,23 +215,15 @@ ShardData::ShardData(const std::string& path, const std::string& split, int rank
   }
   if (limit < 0) throw std::invalid_argument("negative example limit " + std::to_string(limit));
   info_ = inspect_dataset(path);
-  const int64_t n = split == "train" ? info_.n_train : info_.n_test;
-  split_size_ = limit > 0 ? std::min(limit, n) : n;
+  const std::vector<int64_t> rows = split_rows(info_, split, limit);
+  split_size_ = static_cast<int64_t>(rows.size());
   try {
     shard_ = shard_range(split_size_, rank, world);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument("'" + path + "' " + split + " split: " + e.what());
   }
-
-  // The file rows of this rank's examples: training takes the seeded order,
-  // the test split file order.
-  if (split == "train") {
-    const std::vector<int64_t> order = train_order(n);
-    file_rows_.assign(order.begin() + shard_.begin, order.begin() + shard_.end);
-  } else {
-    file_rows_.resize(static_cast<size_t>(shard_.size()));
-    std::iota(file_rows_.begin(), file_rows_.end(), shard_.begin);
-  }
+  // The file rows of this rank's examples.
+  file_rows_.assign(rows.begin() + shard_.begin, rows.begin() + shard_.end);
   // Only those rows are read and held.
   h5::File file(path, h5::Mode::Read);
   local_ = read_file_rows(file, info_, split, file_rows_);
@@ -318,6 +310,29 @@ std::vector<int64_t> train_order(int64_t n) {
   if (n < 0) throw std::invalid_argument("train_order: negative example count " + std::to_string(n));
   uint64_t state = kTrainOrderSeed;
   return seeded_permutation(n, splitmix64(state));
+}
+
+std::vector<int64_t> test_subset(int64_t n, int64_t limit) {
+  if (n < 0) throw std::invalid_argument("test_subset: negative example count " + std::to_string(n));
+  std::vector<int64_t> rows;
+  if (limit <= 0 || limit >= n) {
+    rows.resize(static_cast<size_t>(n));
+    std::iota(rows.begin(), rows.end(), int64_t{0});
+    return rows;
+  }
+  uint64_t state = kTestSubsetSeed;
+  rows = seeded_permutation(n, splitmix64(state));
+  rows.resize(static_cast<size_t>(limit));
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+std::vector<int64_t> split_rows(const DatasetInfo& info, const std::string& split, int64_t limit) {
+  if (split == "test") return test_subset(info.n_test, limit);
+  if (split != "train") throw std::invalid_argument("unknown split '" + split + "' (expected 'train' or 'test')");
+  std::vector<int64_t> rows = train_order(info.n_train);
+  if (limit > 0 && limit < info.n_train) rows.resize(static_cast<size_t>(limit));
+  return rows;
 }
 
 }  // namespace latentebm::data

@@ -22,8 +22,11 @@
 // are uniform random samples of the split whatever order the file was written
 // in (e.g. sorted by class). The permutation depends on N only (not on the
 // rank count, the limit or any run setting), so it is the same on every rank,
-// in every run and on resume with another rank count. The test split keeps
-// file order (example i is file row i).
+// in every run and on resume with another rank count. The whole test split
+// keeps file order (example i is file row i), so scores and pictures of it
+// follow the file; a test limit L < N keeps a uniform random L of its rows,
+// still in file order (test_subset), not the first L: the first rows of a
+// class-sorted file would hold a few classes only.
 //
 // Sharding: example i of a split belongs to exactly one rank; rank r of W owns
 // the contiguous example range shard_range(N, r, W). A rank reads only the
@@ -98,6 +101,20 @@ constexpr uint64_t kTrainOrderSeed = 0x7261696e6f726431ULL;  // "trainord1"
 constexpr const char* kTrainOrderName = "seeded-permutation-1";
 std::vector<int64_t> train_order(int64_t n);
 
+// The file rows a test limit keeps: every row [0, n) when limit <= 0 or
+// limit >= n; otherwise the first `limit` entries of a fixed permutation
+// drawn with kTestSubsetSeed, sorted into file order. A uniform random subset
+// of any file, the same in every run, nested (a smaller limit keeps a subset
+// of a larger one's rows), depending on n and limit only. `score --limit`
+// (either split) takes it too.
+constexpr uint64_t kTestSubsetSeed = 0x7465737473756231ULL;  // "testsub1"
+std::vector<int64_t> test_subset(int64_t n, int64_t limit);
+
+// The file rows of a split's examples in example order, after a limit
+// (<= 0: none): the first `limit` of train_order for "train", test_subset for
+// "test". ShardData and every evaluation over a split index it this way.
+std::vector<int64_t> split_rows(const DatasetInfo& info, const std::string& split, int64_t limit);
+
 // The images and labels of the given file rows of `split` in an open dataset
 // file (any order, no duplicates): row k of the result is file row rows[k].
 // Rows are read in ascending runs of nearby rows, at most 16 MiB of pixels
@@ -107,8 +124,8 @@ ImageSet read_file_rows(const h5::File& file, const DatasetInfo& info, const std
                         const std::vector<int64_t>& rows);
 
 // One rank's shard of one split ("train" or "test"), in example order (see the
-// top of this file). `limit` > 0 restricts the split to its first `limit`
-// examples before sharding.
+// top of this file). `limit` > 0 restricts the split to `limit` examples
+// (split_rows) before sharding.
 class ShardData {
  public:
   ShardData(const std::string& path, const std::string& split, int rank, int world, int64_t limit = 0);

@@ -18,11 +18,12 @@ namespace {
 
 constexpr uint64_t kStreamReconstruct = 1, kStreamSamples = 2;
 
-torch::Tensor read_images(const h5::File& f, const data::DatasetInfo& info, const std::string& split, int64_t begin,
-                          int64_t end) {
-  auto px = f.read_u8_rows("/" + split + "/images", begin, end);
-  auto u8 = torch::from_blob(px.data(), {end - begin, info.c, info.h, info.w}, torch::kUInt8);
-  return to_unit_range(u8);  // a new tensor: px may go
+// The images of the given file rows of a split, on [-1, 1].
+torch::Tensor read_images(const h5::File& f, const data::DatasetInfo& info, const std::string& split,
+                          const std::vector<int64_t>& rows) {
+  data::ImageSet set = data::read_file_rows(f, info, split, rows);
+  auto u8 = torch::from_blob(set.pixels.data(), {set.n, info.c, info.h, info.w}, torch::kUInt8);
+  return to_unit_range(u8);  // a new tensor: set may go
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -57,8 +58,8 @@ MseResult reconstruction_mse(Communicator& comm, Generator& g, MultiStagePrior& 
                              const LangevinOptions& opt, int64_t batch_size, uint64_t seed, torch::Device device,
                              FeatureClassifier* classifier) {
   const auto info = data::inspect_dataset(data_path);
-  const int64_t total = split == "train" ? info.n_train : info.n_test;
-  const int64_t n = limit > 0 ? std::min(limit, total) : total;
+  const std::vector<int64_t> rows = data::split_rows(info, split, limit);
+  const auto n = static_cast<int64_t>(rows.size());
   const auto mine = batch_range(n, batch_size, comm.rank(), comm.size());
   MseResult r;
   if (classifier) {  // two constructions: copies of a GaussianStats would share its tensors
@@ -69,7 +70,7 @@ MseResult reconstruction_mse(Communicator& comm, Generator& g, MultiStagePrior& 
     h5::File f(data_path, h5::Mode::Read);
     for (int64_t i = mine.begin, b = mine.first_batch; i < mine.end; i += batch_size, ++b) {
       const int64_t e = std::min(i + batch_size, mine.end);
-      auto x = read_images(f, info, split, i, e).to(device);
+      auto x = read_images(f, info, split, {rows.begin() + i, rows.begin() + e}).to(device);
       torch::manual_seed(batch_seed(seed, kStreamReconstruct, b));
       const auto recon = reconstruct_images(g, prior, stages, x, sigma, opt);
       r.sum += error_sum(recon, x);
@@ -164,12 +165,16 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
     out["posterior_stages"] = posterior_stages;
     const auto mse = reconstruction_mse(comm, g, prior, posterior_stages, cfg.data.path, "test", limit, cfg.model.sigma, lopt,
                                         opt.batch_size, opt.seed, device, classifier ? &*classifier : nullptr);
+    // Which test images: a limit keeps a seeded uniform subset (data::test_subset).
+    const std::string selection = mse.images < info.n_test ? "uniform random subset (test_subset, seed testsub1)"
+                                                           : "whole split";
     if (mse.images == 0) {
       out["reconstruction_mse"] = {{"skipped", "the dataset has no test images"}};
     } else {
       out["reconstruction_mse"] = {{"value", mse.mean()},
                                    {"images", mse.images},
                                    {"split", "test"},
+                                   {"selection", selection},
                                    {"langevin_steps", lopt.steps},
                                    {"langevin_delta", lopt.delta},
                                    {"sigma", cfg.model.sigma},
@@ -187,6 +192,7 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
           {"value", fd_recon},
           {"images", mse.images},
           {"split", "test"},
+          {"selection", selection},
           {"reference", "training split"},
           {"posterior_stages", posterior_stages},
           {"what", "g(z) of the posterior samples behind reconstruction_mse: the FD of prior samples if the prior "
@@ -195,6 +201,7 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
           {"value", fd_images},
           {"images", mse.images},
           {"split", "test"},
+          {"selection", selection},
           {"reference", "training split"},
           {"what", "the test images themselves: the floor of an FD over this many images"}};
       spdlog::info("FD-classifier of the {} reconstructions {:.4f}, of the test images themselves {:.4f}", mse.images,
@@ -243,17 +250,14 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
       allreduce_stats(comm, fid_stats, "FID sample statistics");
       // Reference: the training split through the same module, sharded like
       // the samples; a limit keeps the first examples of the training order
-      // (data::train_order), a uniform sample even of a class-sorted file.
+      // (data::split_rows), a uniform sample even of a class-sorted file.
       h5::File f(cfg.data.path, h5::Mode::Read);
-      const int64_t n_ref = opt.fid_reference_limit > 0 ? std::min(opt.fid_reference_limit, info.n_train) : info.n_train;
-      const std::vector<int64_t> order = data::train_order(info.n_train);
+      const std::vector<int64_t> order = data::split_rows(info, "train", opt.fid_reference_limit);
       GaussianStats ref(0);
-      const auto part = batch_range(n_ref, opt.batch_size, comm.rank(), comm.size());
+      const auto part = batch_range(static_cast<int64_t>(order.size()), opt.batch_size, comm.rank(), comm.size());
       for (int64_t i = part.begin; i < part.end; i += opt.batch_size) {
         const int64_t e = std::min(i + opt.batch_size, part.end);
-        data::ImageSet set = data::read_file_rows(f, info, "train", {order.begin() + i, order.begin() + e});
-        auto u8 = torch::from_blob(set.pixels.data(), {set.n, info.c, info.h, info.w}, torch::kUInt8);
-        auto feat = fid->features(to_unit_range(u8).to(device));
+        auto feat = fid->features(read_images(f, info, "train", {order.begin() + i, order.begin() + e}).to(device));
         if (ref.dim == 0) ref = GaussianStats(feat.size(1));
         ref.add(feat);
       }

@@ -45,8 +45,8 @@ struct MseResult {
   // real images reach. Empty (dim 0) without a classifier.
   GaussianStats reconstruction_features, image_features;
 };
-// Collective: the reconstruction MSE over the first `limit` images (0 = all)
-// of a split of a prepared dataset, each rank reading only its batches; with
+// Collective: the reconstruction MSE over `limit` images (0 = all; the
+// rows of data::split_rows, a uniform random subset) of a split of a prepared dataset, each rank reading only its batches; with
 // `classifier` (given on every rank or on none) also the feature statistics
 // above. The classifier draws no random numbers, so the MSE is the same either way.
 MseResult reconstruction_mse(Communicator& comm, Generator& g, MultiStagePrior& prior, int64_t stages,
@@ -65,7 +65,7 @@ struct EvalOptions {
   int64_t batch_size = 100;
   uint64_t seed = 1;
   int64_t prior_stages = -1;   // -1: every stage of the model
-  int64_t test_limit = -1;     // -1: the run's data.test_limit; 0: the whole test split
+  int64_t test_limit = -1;     // -1: the run's data.test_limit; 0: the whole test split; N: a uniform N (data::test_subset)
   std::string fid_model;       // TorchScript feature extractor; empty: no FID
   int64_t fid_reference_limit = 0;  // >0: FID reference statistics from the first N examples of data::train_order
   std::string classifier_path;      // feature-classifier cache; empty: default_classifier_path(data)

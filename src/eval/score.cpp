@@ -24,22 +24,21 @@ DatasetScores score_dataset(Communicator& comm, Generator& g, MultiStagePrior& p
     throw std::runtime_error("'" + path + "' holds " + std::to_string(info.c) + "x" + std::to_string(info.h) + "x" +
                              std::to_string(info.w) + " images but the model generates " + std::to_string(g->channels) +
                              "x" + std::to_string(g->image_size) + "x" + std::to_string(g->image_size));
-  const int64_t total = opt.split == "train" ? info.n_train : info.n_test;
-  const int64_t n = opt.limit ? std::min(*opt.limit, total) : total;
+  if (opt.limit && *opt.limit < 1) throw std::runtime_error("--limit must be >= 1");
+  // A limit keeps a fixed uniform subset of either split, in file order.
+  const std::vector<int64_t> rows =
+      data::test_subset(opt.split == "train" ? info.n_train : info.n_test, opt.limit.value_or(0));
+  const auto n = static_cast<int64_t>(rows.size());
   if (n < 1) throw std::runtime_error("no images to score in the " + opt.split + " split of '" + path + "'");
   const auto mine = batch_range(n, opt.batch_size, comm.rank(), comm.size());
   ImageScores local;
   std::vector<double> labels;
   if (mine.size() > 0) {
     h5::File f(path, h5::Mode::Read);
-    data::ImageSet block;
-    block.c = info.c, block.h = info.h, block.w = info.w;
-    const auto lab = f.read_i64_rows("/" + opt.split + "/labels", mine.begin, mine.end);
-    labels.assign(lab.begin(), lab.end());
     for (int64_t i = mine.begin, b = mine.first_batch; i < mine.end; i += opt.batch_size, ++b) {
       const int64_t e = std::min(i + opt.batch_size, mine.end);
-      block.n = e - i;
-      block.pixels = f.read_u8_rows("/" + opt.split + "/images", i, e);
+      const data::ImageSet block = data::read_file_rows(f, info, opt.split, {rows.begin() + i, rows.begin() + e});
+      labels.insert(labels.end(), block.labels.begin(), block.labels.end());
       torch::manual_seed(batch_seed(opt.seed, kStreamScore, b));
       local.append(score_image_terms(g, prior, opt.stages, block, opt.sigma, opt.langevin, opt.batch_size, device));
     }
@@ -49,6 +48,7 @@ DatasetScores score_dataset(Communicator& comm, Generator& g, MultiStagePrior& p
   out.reconstruction = gather_by_index(comm, n, mine.begin, local.reconstruction, "reconstruction terms");
   out.prior = gather_by_index(comm, n, mine.begin, local.prior, "prior terms");
   for (double l : gather_by_index(comm, n, mine.begin, labels, "anomaly labels")) out.labels.push_back(static_cast<int64_t>(l));
+  out.rows = rows;
   return out;
 }
 

@@ -22,7 +22,7 @@ class Communicator;
 struct ScoreOptions {
   std::string data_path;
   std::string split = "test";  // train | test
-  std::optional<int64_t> limit;  // first N images of the split; none: all
+  std::optional<int64_t> limit;  // N images of the split (data::test_subset, in file order); none: all
   int64_t batch_size = 100;
   uint64_t seed = 1;
   int64_t stages = 0;          // prior stages
@@ -33,6 +33,7 @@ struct ScoreOptions {
 // Per image: the score and its two terms (eval/anomaly.h), and the label.
 struct DatasetScores : ImageScores {
   std::vector<int64_t> labels;  // the file's labels (-1 where it has none)
+  std::vector<int64_t> rows;    // the images' rows in the split, ascending
 };
 
 // Collective: scores and labels of images [0, n) of the split, in index

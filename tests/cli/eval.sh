@@ -94,6 +94,14 @@ grep -q "^reconstruction term alone: auprc [0-9.e-]* auroc [0-9.e-]*$" "$WORK/sc
   grep -q "^prior term alone: auprc [0-9.e-]* auroc [0-9.e-]*$" "$WORK/score.out" ||
   { cat "$WORK/score.out" >&2; fail "no AUPRC/AUROC lines of the two terms"; }
 fails_with score-no-data "score needs --data" "$BIN" score --run-dir "$RUN" --out "$WORK/x.csv"
+step "score --limit: a uniform subset of the test split, each row named by its file index"
+ok score-limit "$BIN" score --run-dir "$RUN" --data "$DATA" --out "$WORK/scores8.csv" --limit 8 --batch-size 3
+[[ $(wc -l <"$WORK/scores8.csv") -eq 9 ]] || fail "scores8.csv should have 8 rows"
+# indexes ascending and distinct in [0, 20), each with its file label (index % 10), not simply rows 0-7
+awk -F, 'NR > 1 { if ($1 < 0 || $1 >= 20 || (NR > 2 && $1 <= prev) || $2 != $1 % 10) exit 1; prev = $1; last = $1 }
+         END { if (last == 7) exit 1 }' "$WORK/scores8.csv" ||
+  fail "scores8.csv rows are not 8 distinct test rows in ascending file order with their labels"
+fails_with score-limit0 "--limit must be >= 1" "$BIN" score --run-dir "$RUN" --data "$DATA" --out "$WORK/x.csv" --limit 0
 
 # ---------------------------------------------------------------- sample
 step "sample --format npz"

@@ -2,7 +2,8 @@
 // and every rank's shard must see each class in proportion even when the file
 // is sorted by class (as `prepare mnist-json` writes it), and the order must
 // not depend on the rank count, so resume on another rank count and the
-// memory matrix (indexed by example) keep meaning the same images.
+// memory matrix (indexed by example) keep meaning the same images. A test
+// limit (data::test_subset) must keep each class in proportion too.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -149,13 +150,71 @@ TEST_F(TrainOrderTest, ExampleIndexMeansTheSameImageOnEveryRankCount) {
   }
 }
 
-TEST_F(TrainOrderTest, TestSplitKeepsFileOrder) {
-  const ShardData d(path_, "test", 1, 2, 100);
-  EXPECT_EQ(d.shard().begin, 50);
-  for (int64_t i = d.shard().begin; i < d.shard().end; ++i) {
-    EXPECT_EQ(d.file_row(i), i);
-    EXPECT_EQ(encoded_row(d.image(i)), i);
+TEST_F(TrainOrderTest, WholeTestSplitKeepsFileOrder) {
+  for (int64_t limit : {int64_t{0}, kN, kN + 5}) {
+    const ShardData d(path_, "test", 1, 2, limit);
+    EXPECT_EQ(d.split_size(), kN);
+    EXPECT_EQ(d.shard().begin, kN / 2);
+    for (int64_t i = d.shard().begin; i < d.shard().end; ++i) {
+      ASSERT_EQ(d.file_row(i), i);
+      ASSERT_EQ(encoded_row(d.image(i)), i);
+    }
   }
+}
+
+TEST(TestSubset, IsAFixedNestedSubsetInFileOrder) {
+  std::vector<int64_t> all(1000);
+  std::iota(all.begin(), all.end(), 0);
+  EXPECT_EQ(test_subset(1000, 0), all);
+  EXPECT_EQ(test_subset(1000, 1000), all);
+  EXPECT_EQ(test_subset(1000, 5000), all);
+  EXPECT_TRUE(test_subset(0, 10).empty());
+  EXPECT_THROW(test_subset(-1, 10), std::invalid_argument);
+  const std::vector<int64_t> small = test_subset(1000, 100), big = test_subset(1000, 400);
+  ASSERT_EQ(small.size(), 100u);
+  ASSERT_EQ(big.size(), 400u);
+  EXPECT_TRUE(std::is_sorted(big.begin(), big.end()));
+  EXPECT_TRUE(std::adjacent_find(big.begin(), big.end()) == big.end()) << "a row twice";
+  EXPECT_GE(big.front(), 0);
+  EXPECT_LT(big.back(), 1000);
+  EXPECT_TRUE(std::includes(big.begin(), big.end(), small.begin(), small.end())) << "a smaller limit keeps a subset";
+  EXPECT_EQ(small, test_subset(1000, 100));
+  EXPECT_NE(small, std::vector<int64_t>(all.begin(), all.begin() + 100)) << "not the first rows";
+  // Pinned: a change here changes which test images every limited
+  // evaluation uses, so numbers stop being comparable with earlier runs'.
+  EXPECT_EQ(test_subset(10, 4), (std::vector<int64_t>{0, 1, 4, 8}));
+}
+
+TEST_F(TrainOrderTest, TestLimitKeepsEveryClassInProportion) {
+  // The file's first 1,000 test rows hold classes 0-3 only; a limit keeps a
+  // uniform subset instead, in file order, on every rank count.
+  for (int64_t limit : {100, 500, 1000, 2000}) {
+    const ShardData one(path_, "test", 0, 1, limit);
+    ASSERT_EQ(one.split_size(), limit);
+    expect_proportional(class_counts(one), limit, "test limit " + std::to_string(limit));
+    const std::vector<int64_t> rows = test_subset(kN, limit);
+    for (int64_t i = 0; i < limit; ++i) {
+      ASSERT_EQ(one.file_row(i), rows[size_t(i)]);
+      ASSERT_EQ(encoded_row(one.image(i)), rows[size_t(i)]) << "pixels of example " << i;
+      ASSERT_EQ(one.label(i), rows[size_t(i)] / kPerClass);
+    }
+    for (int world : {2, 3}) {
+      for (int rank = 0; rank < world; ++rank) {
+        const ShardData d(path_, "test", rank, world, limit);
+        for (int64_t i = d.shard().begin; i < d.shard().end; ++i) ASSERT_EQ(d.file_row(i), rows[size_t(i)]);
+      }
+    }
+  }
+}
+
+TEST_F(TrainOrderTest, SplitRowsIsWhatShardDataReads) {
+  const DatasetInfo info = inspect_dataset(path_);
+  const std::vector<int64_t> order = train_order(kN);
+  EXPECT_EQ(split_rows(info, "train", 0), order);
+  EXPECT_EQ(split_rows(info, "train", 70), std::vector<int64_t>(order.begin(), order.begin() + 70));
+  EXPECT_EQ(split_rows(info, "train", kN + 1), order);
+  EXPECT_EQ(split_rows(info, "test", 70), test_subset(kN, 70));
+  EXPECT_THROW(split_rows(info, "valid", 0), std::invalid_argument);
 }
 
 TEST_F(TrainOrderTest, FingerprintNamesTheOrder) {

@@ -75,10 +75,13 @@ TEST(ReconstructionMse, ConstantGeneratorHasTheHandComputedError) {
     EXPECT_EQ(r.images, 3);
     EXPECT_NEAR(r.mean(), expected, 1e-6) << "batch " << batch;
   }
-  // limit = 2: only the first two test images.
+  // limit = 2: the two test images data::test_subset keeps.
+  const double per_image[3] = {0.25, 2.25, (0.5 - x3) * (0.5 - x3)};
+  const auto rows = data::test_subset(3, 2);
+  ASSERT_EQ(rows.size(), 2u);
   const auto r2 = reconstruction_mse(*comm, g, prior, 2, path, "test", 2, 0.3, {3, 0.1}, 2, 7, torch::kCPU);
   EXPECT_EQ(r2.images, 2);
-  EXPECT_NEAR(r2.mean(), (0.25 + 2.25) / 2.0, 1e-6);
+  EXPECT_NEAR(r2.mean(), (per_image[rows[0]] + per_image[rows[1]]) / 2.0, 1e-6);
 }
 
 TEST(ReconstructionMse, FeatureStatisticsAreThoseOfTheReconstructionsAndOfTheImages) {
