@@ -34,12 +34,14 @@ sources:
                   (default 64). Split by --partition FILE (default
                   list_eval_partition.txt beside the images, if present;
                   validation images go to --valid test|train|drop, default
-                  test), else (or with --partition none) the last
-                  --test-fraction of the sorted names
+                  test), else (or with --partition none) a fixed uniform
+                  random --test-fraction of the sorted names
   folder          every .jpg/.jpeg/.png under --dir (recursive, sorted by
                   relative path), centred square crop, resized to --size
-                  (required), e.g. CelebA-HQ; the last --test-fraction of
-                  the sorted list is the test split; labels -1
+                  (required), e.g. CelebA-HQ; a fixed uniform random
+                  --test-fraction of the sorted list (the same on every
+                  machine; not its tail, which for class subfolders would be
+                  the last classes) is the test split; labels -1
 
 options:
   --out FILE             output HDF5 file (written to FILE.tmp, then renamed)

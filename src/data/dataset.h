@@ -106,7 +106,7 @@ std::vector<int64_t> train_order(int64_t n);
 // drawn with kTestSubsetSeed, sorted into file order. A uniform random subset
 // of any file, the same in every run, nested (a smaller limit keeps a subset
 // of a larger one's rows), depending on n and limit only. `score --limit`
-// (either split) takes it too.
+// (either split) and the image-folder source's test split take it too.
 constexpr uint64_t kTestSubsetSeed = 0x7465737473756231ULL;  // "testsub1"
 std::vector<int64_t> test_subset(int64_t n, int64_t limit);
 

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "data/dataset.h"
 #include "data/dataset_writer.h"
 #include "data/images.h"
 
@@ -134,7 +135,7 @@ ConvertSummary convert_images(const ImageLists& lists, const std::string& out, c
   return summary;
 }
 
-ImageLists split_tail(std::vector<std::string> sorted, double test_fraction) {
+ImageLists split_random(std::vector<std::string> sorted, double test_fraction) {
   if (!(test_fraction >= 0.0 && test_fraction < 1.0)) {
     throw std::invalid_argument("test fraction must be in [0, 1), got " + std::to_string(test_fraction));
   }
@@ -142,9 +143,17 @@ ImageLists split_tail(std::vector<std::string> sorted, double test_fraction) {
   // The small epsilon keeps e.g. 0.1 * 30 from landing just below 3.
   const auto n_test = std::min<int64_t>(n, static_cast<int64_t>(std::floor(test_fraction * n + 1e-9)));
   ImageLists lists;
-  lists.test.assign(sorted.end() - n_test, sorted.end());
-  sorted.resize(static_cast<size_t>(n - n_test));
-  lists.train = std::move(sorted);
+  size_t next = 0;  // test_subset's rows ascend: one pass splits the list
+  const std::vector<int64_t> test_rows = n_test > 0 ? test_subset(n, n_test) : std::vector<int64_t>{};
+  for (int64_t i = 0; i < n; ++i) {
+    auto& file = sorted[static_cast<size_t>(i)];
+    if (next < test_rows.size() && test_rows[next] == i) {
+      lists.test.push_back(std::move(file));
+      ++next;
+    } else {
+      lists.train.push_back(std::move(file));
+    }
+  }
   return lists;
 }
 
@@ -153,7 +162,7 @@ ImageLists list_folder(const std::string& dir, double test_fraction) {
   if (files.empty()) {
     throw std::runtime_error("image folder '" + dir + "' holds no .jpg, .jpeg or .png files (searched recursively)");
   }
-  return split_tail(std::move(files), test_fraction);
+  return split_random(std::move(files), test_fraction);
 }
 
 ImageLists list_celeba(const std::string& dir, const std::string& partition_file, double test_fraction,
@@ -180,7 +189,7 @@ ImageLists list_celeba(const std::string& dir, const std::string& partition_file
   if (partition.empty()) {
     std::vector<std::string> files = list_image_files(images.string(), /*recursive=*/false);
     if (files.empty()) throw std::runtime_error("CelebA folder '" + images.string() + "' holds no .jpg files");
-    return split_tail(std::move(files), test_fraction);
+    return split_random(std::move(files), test_fraction);
   }
 
   std::ifstream in(partition);

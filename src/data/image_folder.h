@@ -42,11 +42,14 @@ struct ConvertSummary {
 ConvertSummary convert_images(const ImageLists& lists, const std::string& out, const std::string& name,
                               const std::string& source, const ImageConvertOptions& options);
 
-// The last floor(test_fraction x N) files of `sorted` form the test split.
-ImageLists split_tail(std::vector<std::string> sorted, double test_fraction);
+// A fixed uniform random floor(test_fraction x N) of the files of `sorted`
+// (data::test_subset's rows) form the test split, the rest the training
+// split, each in sorted order. Not the last files: a folder of class
+// subfolders would test on its last classes only.
+ImageLists split_random(std::vector<std::string> sorted, double test_fraction);
 
 // Every JPEG/PNG under `dir` (recursive, sorted by relative path bytes),
-// split by split_tail.
+// split by split_random.
 ImageLists list_folder(const std::string& dir, double test_fraction);
 
 // CelebA aligned images. `dir` is the img_align_celeba folder or a folder
@@ -55,7 +58,7 @@ ImageLists list_folder(const std::string& dir, double test_fraction);
 // by it, validation going to `valid_to` ("test", "train" or "drop"); without
 // one (partition_file "none", or empty and no list_eval_partition.txt in
 // `dir` or beside the images) the image files sorted by name are split by
-// split_tail.
+// split_random.
 ImageLists list_celeba(const std::string& dir, const std::string& partition_file, double test_fraction,
                        const std::string& valid_to);
 

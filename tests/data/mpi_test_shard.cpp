@@ -289,8 +289,22 @@ TEST_F(StreamedShardMpiTest, ConvertedImageFolderShardsByIndex) {
     EXPECT_EQ(s.skipped.size(), 1u);
   }
   MPI_Barrier(MPI_COMM_WORLD);
-  // 51 files: the last floor(0.2 * 51) = 10 (img40..img49) test, 41 train
-  // of which img25b is skipped: 40 train images img00..img39.
+  // 51 files in sorted order: img00..img25, img25b, img26..img49. The test
+  // split is the floor(0.2 * 51) = 10 of them test_subset(51, 10) picks, the
+  // rest train less the unreadable img25b: the image index of each file row.
+  std::vector<int> by_position;  // -1: img25b
+  for (int i = 0; i < kImages; ++i) {
+    by_position.push_back(i);
+    if (i == 25) by_position.push_back(-1);
+  }
+  const std::vector<int64_t> test_rows = test_subset(51, 10);
+  std::vector<int64_t> train_index, test_index;
+  for (int64_t p = 0; p < 51; ++p) {
+    if (by_position[size_t(p)] < 0) continue;
+    (std::binary_search(test_rows.begin(), test_rows.end(), p) ? test_index : train_index).push_back(by_position[size_t(p)]);
+  }
+  ASSERT_EQ(train_index.size(), 40u);  // img25b fell in the training part and was skipped there
+  ASSERT_EQ(test_index.size(), 10u);
   const int rank = world_rank(), world = world_size();
   const ShardData train(out, "train", rank, world);
   ASSERT_EQ(train.split_size(), 40);
@@ -299,17 +313,17 @@ TEST_F(StreamedShardMpiTest, ConvertedImageFolderShardsByIndex) {
   std::vector<int64_t> held;
   for (int64_t j = 0; j < train.images().n; ++j) {
     const uint8_t* img = train.images().pixels.data() + j * (3 * kSide * kSide);
-    EXPECT_EQ(img[0], order[size_t(sh.begin + j)]);  // red channel, pixel (0, 0): the file row
+    // red channel, pixel (0, 0): the image index of file row order[example]
+    EXPECT_EQ(img[0], train_index[size_t(order[size_t(sh.begin + j)])]);
     EXPECT_EQ(train.label(sh.begin + j), -1);
     held.push_back(img[0]);
   }
   std::vector<int64_t> all = allgather(held);
   std::sort(all.begin(), all.end());
-  std::vector<int64_t> every(40);
-  std::iota(every.begin(), every.end(), 0);
-  EXPECT_EQ(all, every);
+  EXPECT_EQ(all, train_index);
   const ShardData test(out, "test", rank, world);
-  EXPECT_EQ(test.split_size(), 10);
+  ASSERT_EQ(test.split_size(), 10);
+  for (int64_t i = test.shard().begin; i < test.shard().end; ++i) EXPECT_EQ(test.image(i)[0], test_index[size_t(i)]);
 }
 
 TEST(ShardMpi, RunsOnTwoRanks) {

@@ -208,12 +208,37 @@ TEST_F(ImagesTest, FolderListingIsRecursiveSortedByBytesAndFiltersExtensions) {
   EXPECT_EQ(rel, (std::vector<std::string>{"A.jpg", "a.jpeg", "a/c.PNG", "b.png", "z/y/x.png"}));
   EXPECT_EQ(list_image_files(dir_.string(), false).size(), 3u);
 
-  const ImageLists lists = split_tail(files, 0.4);  // floor(0.4 * 5) = 2 test images: the last two
-  ASSERT_EQ(lists.test.size(), 2u);
-  EXPECT_EQ(lists.test[0], files[3]);
-  EXPECT_EQ(lists.test[1], files[4]);
-  EXPECT_EQ(split_tail(files, 0.0).test.size(), 0u);
-  EXPECT_THROW(split_tail(files, 1.0), std::invalid_argument);
+  // floor(0.4 * 5) = 2 test images: test_subset(5, 2) = rows 0 and 3; the
+  // rest train, each split in sorted order.
+  const ImageLists lists = split_random(files, 0.4);
+  EXPECT_EQ(lists.test, (std::vector<std::string>{files[0], files[3]}));
+  EXPECT_EQ(lists.train, (std::vector<std::string>{files[1], files[2], files[4]}));
+  EXPECT_EQ(split_random(files, 0.0).test.size(), 0u);
+  EXPECT_EQ(split_random(files, 0.0).train, files);
+  EXPECT_THROW(split_random(files, 1.0), std::invalid_argument);
+}
+
+TEST(ImageSplit, ClassSubfoldersAllReachTheTestSplit) {
+  // 4 class folders of 25 images, sorted by path: the last 20 files would be
+  // class d only; the test split holds a uniform 20, so every class, and
+  // train and test together are the listing, each in its order.
+  std::vector<std::string> files;
+  for (const char* cls : {"a", "b", "c", "d"})
+    for (int i = 10; i < 35; ++i) files.push_back(std::string(cls) + "/" + std::to_string(i) + ".png");
+  const ImageLists lists = split_random(files, 0.2);
+  ASSERT_EQ(lists.test.size(), 20u);
+  ASSERT_EQ(lists.train.size(), 80u);
+  for (const char* cls : {"a/", "b/", "c/", "d/"}) {
+    const auto n = std::count_if(lists.test.begin(), lists.test.end(), [&](const std::string& f) { return f.rfind(cls, 0) == 0; });
+    EXPECT_GE(n, 1) << "class " << cls << " in the test split";
+  }
+  std::vector<std::string> both = lists.train;
+  both.insert(both.end(), lists.test.begin(), lists.test.end());
+  EXPECT_TRUE(std::is_sorted(lists.train.begin(), lists.train.end()));
+  EXPECT_TRUE(std::is_sorted(lists.test.begin(), lists.test.end()));
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(both, files);
+  for (size_t k = 0; k < lists.test.size(); ++k) EXPECT_EQ(lists.test[k], files[size_t(test_subset(100, 20)[k])]);
 }
 
 TEST_F(ImagesTest, FolderConversionPixelsOrderAndSplit) {
@@ -235,10 +260,13 @@ TEST_F(ImagesTest, FolderConversionPixelsOrderAndSplit) {
   const Prepared p = load(make_path("out.h5"));
   EXPECT_EQ(p.train_shape, (std::vector<int64_t>{5, 3, 12, 12}));
   EXPECT_EQ(p.test_shape, (std::vector<int64_t>{2, 3, 12, 12}));
-  for (size_t i = 0; i < 7; ++i) {
-    const Bytes& all = i < 5 ? p.train : p.test;
-    EXPECT_EQ(image_at(all, i < 5 ? i : i - 5, 432), chw_window(pics[i], 12, 3, 0, 0, 12)) << names[i];
-  }
+  // floor(0.3 * 7) = 2 test images, test_subset(7, 2) = files 2 and 6; each
+  // split keeps the listing's order.
+  const size_t train_of[5] = {0, 1, 3, 4, 5}, test_of[2] = {2, 6};
+  for (size_t j = 0; j < 5; ++j)
+    EXPECT_EQ(image_at(p.train, j, 432), chw_window(pics[train_of[j]], 12, 3, 0, 0, 12)) << names[train_of[j]];
+  for (size_t j = 0; j < 2; ++j)
+    EXPECT_EQ(image_at(p.test, j, 432), chw_window(pics[test_of[j]], 12, 3, 0, 0, 12)) << names[test_of[j]];
   EXPECT_EQ(p.train_labels, std::vector<int64_t>(5, -1));
   EXPECT_EQ(p.test_labels, std::vector<int64_t>(2, -1));
 
@@ -353,11 +381,12 @@ TEST_F(ImagesTest, CelebaPartitionCropAndResize) {
   // Validation images can go to train or nowhere.
   EXPECT_EQ(list_celeba(make_path("celeba"), "", 0.1, "train").train.size(), 3u);
   EXPECT_EQ(list_celeba(make_path("celeba"), "", 0.1, "drop").test.size(), 1u);
-  // Without a partition file: sorted names, the last fraction tests.
-  const ImageLists tail = list_celeba(make_path("celeba"), "none", 0.25, "test");
-  ASSERT_EQ(tail.train.size(), 3u);
-  ASSERT_EQ(tail.test.size(), 1u);
-  EXPECT_THAT(tail.test[0], HasSubstr("000004.jpg"));
+  // Without a partition file: sorted names, a uniform fraction tests
+  // (test_subset(4, 1) = the first name).
+  const ImageLists random = list_celeba(make_path("celeba"), "none", 0.25, "test");
+  ASSERT_EQ(random.train.size(), 3u);
+  ASSERT_EQ(random.test.size(), 1u);
+  EXPECT_THAT(random.test[0], HasSubstr("000001.jpg"));
 }
 
 TEST_F(ImagesTest, CelebaBrokenPartitionFiles) {
@@ -387,7 +416,7 @@ TEST_F(ImagesTest, PrepareFolderCommand) {
   const std::string base = std::string(bin) + " prepare folder --dir " + make_path("in") + " --size 6 --test-fraction 0.2 ";
   ASSERT_EQ(std::system((base + "--num-workers 2 --out " + make_path("f.h5") + " > /dev/null 2>&1").c_str()), 0);
   const Prepared p = load(make_path("f.h5"));
-  EXPECT_EQ(p.train_shape, (std::vector<int64_t>{4, 3, 6, 6}));  // 0 1 2 [2b] 3 | 4
+  EXPECT_EQ(p.train_shape, (std::vector<int64_t>{4, 3, 6, 6}));  // 0 1 [2b] 3 4 | 2 (test_subset(6, 1) = 2)
   EXPECT_EQ(p.test_shape, (std::vector<int64_t>{1, 3, 6, 6}));
   EXPECT_NE(std::system((base + "--on-bad-file fail --out " + make_path("g.h5") + " > /dev/null 2>&1").c_str()), 0);
   EXPECT_FALSE(fs::exists(make_path("g.h5")));
