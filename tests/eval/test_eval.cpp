@@ -21,11 +21,13 @@
 #include "eval/metrics.h"
 #include "io/h5.h"
 #include "model/inference.h"
+#include "support/constant_generator.h"
 #include "support/scratch_dir.h"
 
 namespace fs = std::filesystem;
 using namespace latentebm;
 using latentebm::testing::ScratchDir;
+using latentebm::testing::constant_generator;
 
 namespace {
 
@@ -41,19 +43,6 @@ data::ImageSet constant_images(const std::vector<uint8_t>& values, int64_t c, in
   return s;
 }
 
-// A 28x28 generator with every weight 0 and the last bias atanh(level): g(z) =
-// tanh(atanh(level)) = level for every z, so Langevin cannot change g(z).
-Generator constant_generator(double level, int64_t nz = 4) {
-  Generator g("mnist28", nz, 2, 1);
-  torch::NoGradGuard no_grad;
-  torch::Tensor last_bias;
-  for (auto& p : g->named_parameters(true)) {
-    p.value().zero_();
-    if (p.key().size() > 5 && p.key().substr(p.key().size() - 5) == ".bias") last_bias = p.value();
-  }
-  last_bias.fill_(std::atanh(level));
-  return g;
-}
 
 }  // namespace
 
