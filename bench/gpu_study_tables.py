@@ -6,13 +6,12 @@ RUNS holds NAME-sSEED run directories with eval.json (FD under the run's
 sampler, test MSE), eval-60.json (FD under 60 steps of delta 0.4),
 eval-P.json (test MSE at P % of training) and eval-stages-K.json (the
 ablation). Verdicts as in results_tables.py: |Welch t| > 2 exceeds the spread."""
-import json
 import os
 import re
 import subprocess
 import sys
 
-from seed_stats import fmt, load, stats, value, verdict
+from seed_stats import fmt, load, stage_end_losses, stats, value, verdict
 
 runs, iters = sys.argv[1], int(sys.argv[2])
 ORDER = ["adaptive-ce-langevin", "non-adaptive-langevin", "lebm", "lebm-our-elr"]
@@ -50,17 +49,8 @@ def stage_nce(name):
     """Per stage, the mean of its last 5 logged NCE losses, averaged over seeds."""
     per_stage = {}
     for s in seeds[name]:
-        try:
-            rows = [json.loads(l) for l in open(f"{runs}/{name}-s{s}/metrics.jsonl") if l.strip()]
-        except OSError:
-            continue
-        by_stage = {}
-        for r in rows:
-            if "nce_loss" in r and "stage" in r and r["nce_loss"] is not None:
-                by_stage.setdefault(int(r["stage"]), []).append(float(r["nce_loss"]))
-        for k, xs in by_stage.items():
-            tail = xs[-5:]
-            per_stage.setdefault(k, []).append(sum(tail) / len(tail))
+        for k, loss in (stage_end_losses(f"{runs}/{name}-s{s}") or {}).items():
+            per_stage.setdefault(k, []).append(loss)
     return {k: stats(v) for k, v in sorted(per_stage.items())}
 
 

@@ -1,5 +1,6 @@
-"""Mean +- std over seeds and Welch's t, shared by the table scripts
-(results_tables.py, fd_sampler_tables.py, gpu_study_tables.py)."""
+"""Mean +- std over seeds and Welch's t, and a run's per-stage NCE losses,
+shared by the table scripts (results_tables.py, fd_sampler_tables.py,
+gpu_study_tables.py, docs/results/*.py)."""
 import json
 import math
 
@@ -11,6 +12,23 @@ def load(path):
             return json.load(f)
     except (OSError, ValueError):
         return None
+
+
+def stage_end_losses(run_dir, last=5):
+    """{stage: mean of its last `last` logged NCE losses} from RUN_DIR/metrics.jsonl,
+    or None when the file is missing or unreadable."""
+    by_stage = {}
+    try:
+        with open(f"{run_dir}/metrics.jsonl") as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                r = json.loads(line)
+                if "nce_loss" in r and "stage" in r and r["nce_loss"] is not None:
+                    by_stage.setdefault(int(r["stage"]), []).append(float(r["nce_loss"]))
+    except (OSError, ValueError):
+        return None
+    return {k: sum(v[-last:]) / len(v[-last:]) for k, v in sorted(by_stage.items())}
 
 
 def value(e, key):

@@ -12,12 +12,11 @@ The Gaussian prior is non-adaptive's generator with 0 stages (A.20's rule).
 usage: python3 docs/results/mnist-1600-2026-12-05.py runs/mnist-1600
        python3 docs/results/mnist-1600-2026-12-05.py docs/results/mnist-1600   (the copies kept in git)
 """
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
-from seed_stats import fmt, load, num, stats, value, welch_t  # noqa: E402
+from seed_stats import fmt, load, num, stage_end_losses, stats, value, welch_t  # noqa: E402
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/mnist-1600"
 SEEDS = (1, 2, 3)
@@ -45,15 +44,8 @@ def stage_losses(name, s):
     """Mean NCE loss over each stage's last 5 logged iterations (finished runs only)."""
     if load(f"{root}/{name}-s{s}/eval.json") is None:
         return None
-    by_stage = {}
-    try:
-        for line in open(f"{root}/{name}-s{s}/metrics.jsonl"):
-            m = json.loads(line)
-            if "nce_loss" in m and "stage" in m:
-                by_stage.setdefault(m["stage"], []).append(m["nce_loss"])
-    except OSError:
-        return None
-    return [sum(v[-5:]) / len(v[-5:]) for _, v in sorted(by_stage.items())]
+    ends = stage_end_losses(f"{root}/{name}-s{s}")
+    return None if ends is None else list(ends.values())
 
 
 ROWS = [("adaptive-ce", ACE, "all"), ("non-adaptive", NA, "all"), ("single-stage", "single-stage-cosine2x", "all"),

@@ -14,7 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
-from seed_stats import fmt, load, num, stats, value, welch_t  # noqa: E402
+from seed_stats import fmt, load, num, stage_end_losses, stats, value, welch_t  # noqa: E402
 
 s06, a26, a27, st03 = sys.argv[1:5]
 SEEDS = (1, 2, 3)
@@ -70,18 +70,7 @@ for m in METHODS:
         for r in rows))
 
 print("\nEach stage's NCE loss at the end of its stage (mean of its last 5 logged iterations), mean over seeds, sigma 0.6:\n")
-import json
 for m in ("adaptive-ce", "non-adaptive"):
-    per = []
-    for s_ in SEEDS:
-        by = {}
-        try:
-            for line in open(f"{s06}/{m}-s{s_}/metrics.jsonl"):
-                r = json.loads(line)
-                if "nce_loss" in r and "stage" in r:
-                    by.setdefault(r["stage"], []).append(r["nce_loss"])
-        except OSError:
-            continue
-        per.append([sum(v[-5:]) / len(v[-5:]) for _, v in sorted(by.items())])
+    per = [list(e.values()) for e in (stage_end_losses(f"{s06}/{m}-s{s_}") for s_ in SEEDS) if e]
     if per:
         print(f"- {m}: " + " / ".join(num(sum(c) / len(c), 2) for c in zip(*per)))
