@@ -48,16 +48,28 @@ int main(int argc, char** argv) {
         throw std::runtime_error("unknown option --" + k);
     if (!a.count("run-dir")) throw std::runtime_error("usage: bench_posterior_steering --run-dir DIR [--images N] "
                                                       "[--batch B] [--seed S] [--stages K] [--out FILE.json]");
-    const int64_t images = a.count("images") ? std::stoll(a["images"]) : 1000;
-    const int64_t batch = a.count("batch") ? std::stoll(a["batch"]) : 100;
-    const uint64_t seed = a.count("seed") ? std::stoull(a["seed"]) : 1;
+    // --key's integer value (def when absent), or an error naming it.
+    const auto int_opt = [&](const std::string& k, int64_t def) -> int64_t {
+      if (!a.count(k)) return def;
+      size_t used = 0;
+      int64_t v = 0;
+      try {
+        v = std::stoll(a[k], &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != a[k].size()) throw std::runtime_error("--" + k + " expects an integer, got '" + a[k] + "'");
+      return v;
+    };
+    const int64_t images = int_opt("images", 1000), batch = int_opt("batch", 100);
+    const auto seed = static_cast<uint64_t>(int_opt("seed", 1));
     if (images < 1 || batch < 1) throw std::runtime_error("--images and --batch must be >= 1");
     torch::set_num_threads(1);
 
     app::ModelSource src;
     src.run_dir = a["run-dir"];
     auto r = app::load_run(src);
-    const auto stages = app::prior_stages(a.count("stages") ? std::optional<int64_t>(std::stoll(a["stages"])) : std::nullopt, r);
+    const auto stages = app::prior_stages(a.count("stages") ? std::optional<int64_t>(int_opt("stages", 0)) : std::nullopt, r);
     const LangevinOptions opt{r.cfg.train.langevin_steps, r.cfg.train.langevin_delta};
     const double sigma = r.cfg.model.sigma;
     const auto info = data::inspect_dataset(r.cfg.data.path);

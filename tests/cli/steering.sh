@@ -47,4 +47,5 @@ step "usage errors"
 fails_with no-run "usage: bench_posterior_steering" "$STEER" --images 3 --seed 1
 fails_with unknown "unknown option --samples" "$STEER" --run-dir "$WORK/ace" --samples 3
 fails_with bad-images "--images and --batch must be >= 1" "$STEER" --run-dir "$WORK/ace" --images 0
+fails_with bad-number "--batch expects an integer, got '5x'" "$STEER" --run-dir "$WORK/ace" --batch 5x
 echo "PASS"
