@@ -8,7 +8,7 @@ import os
 import re
 import sys
 
-from seed_stats import fmt, load, stats, value, welch_t
+from seed_stats import fmt, load, num, stats, value, welch_t
 
 runs, out = sys.argv[1], sys.argv[2]
 SEEDS = ("1", "2", "3")
@@ -54,7 +54,7 @@ def table(title, rows, pairs):
             t = welch_t(got[a][i], got[b][i])
             if t is not None:
                 word = ("lower" if t < 0 else "higher") + " by more than the spread" if abs(t) > 2 else "within the spread"
-                print(f"- {a} vs {b}, {s}: {word} (Welch t = {t:.1f})")
+                print(f"- {a} vs {b}, {s}: {word} (Welch t = {num(t, 1)})")
     print()
 
 

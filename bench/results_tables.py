@@ -11,7 +11,7 @@ import platform
 import subprocess
 import sys
 
-from seed_stats import fmt, load, num, stats, value, verdict
+from seed_stats import fmt, load, num, paired_t, stats, value, verdict
 
 out, iters, ranks, seeds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
 dataset = sys.argv[5] if len(sys.argv) > 5 else "fashion-mnist"
@@ -170,8 +170,7 @@ def prior_shares(recipe, methods):
                 a, b = score_auprc(f"{run}/score-prior-all.log"), score_auprc(f"{run}/score-prior-0.log")
                 if a is not None and b is not None:
                     diffs.append(a - b)
-            st = stats(diffs)
-            t = (st[0] / (st[1] / st[2] ** 0.5) if st and st[2] > 1 and st[1] > 0 else None)
+            st, t = stats(diffs), paired_t(diffs)
             cells += [fmt(st, 4), "n/a" if t is None else num(t, 1)]
             gains.append(st)
         if any(g is not None for g in gains):

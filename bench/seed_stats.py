@@ -1,8 +1,22 @@
 """Mean +- std over seeds and Welch's t, and a run's per-stage NCE losses,
 shared by the table scripts (results_tables.py, fd_sampler_tables.py,
-gpu_study_tables.py, docs/results/*.py)."""
+gpu_study_tables.py, docs/results/*.py). The statistics and the number
+formatting are studies/lib/stats.py's (the one module the studies and the
+claims table use); this file keeps the tables' names for them and the
+"beyond the spread" sentences of the older tables."""
 import json
-import math
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "studies", "lib"))
+import stats as _stats  # noqa: E402
+
+# (mean, sample std, n) of the finite values of a list, or None when there are none
+stats = _stats.summary
+# x with `digits` decimals, never "-0"
+num = _stats.num
+# "mean +- std (n=N)" of a stats() result ("n/a" for None); count=False drops "(n=N)"
+fmt = _stats.fmt_summary
 
 
 def load(path):
@@ -38,36 +52,20 @@ def value(e, key):
     return float(e[key]["value"])
 
 
-def stats(xs):
-    """(mean, sample std, n) of the finite values, or None when there are none."""
-    xs = [x for x in xs if x is not None and math.isfinite(x)]
-    if not xs:
-        return None
-    m = sum(xs) / len(xs)
-    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
-    return m, s, len(xs)
-
-
-def num(x, digits):
-    """x with `digits` decimals; a value that rounds to zero prints as 0, not -0."""
-    return f"{0.0 if round(x, digits) == 0 else x:.{digits}f}"
-
-
-def fmt(st, digits=3, count=True):
-    """mean +- std, and "(n=N)" unless count is False."""
-    if st is None:
-        return "n/a"
-    m, s, n = st
-    return f"{num(m, digits)} +- {s:.{digits}f}" + (f" (n={n})" if count else "")
-
-
 def welch_t(a, b):
     """Welch's t of stats a against stats b; None without 2 seeds on each side."""
     if a is None or b is None or a[2] < 2 or b[2] < 2:
         return None
-    (ma, sa, na), (mb, sb, nb) = a, b
-    se = math.sqrt(sa * sa / na + sb * sb / nb)
-    return (ma - mb) / se if se > 0 else (math.inf if ma != mb else 0.0)
+    return _stats.welch_summary(a, b).t
+
+
+def paired_t(diffs):
+    """The paired t over seeds of per-seed differences (mean / (std / sqrt n));
+    None without 2 finite differences or without any spread."""
+    d = _stats.finite(diffs)
+    if len(d) < 2 or _stats.sd(d) == 0:
+        return None
+    return _stats.one_sample_t(d).t
 
 
 def verdict(a, b, lower_is_better=True):

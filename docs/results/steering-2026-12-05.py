@@ -9,12 +9,11 @@ N(0, I) minus under p_K.
 
 usage: python3 docs/results/steering-2026-12-05.py runs/steering
 """
-import math
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
-from seed_stats import fmt, load, num, stats  # noqa: E402
+from seed_stats import fmt, load, num, paired_t, stats  # noqa: E402
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/steering"
 SEEDS = (1, 2, 3)
@@ -43,5 +42,5 @@ for label, name in ROWS:
     for what, key in (("N(0, I) - p_K", "mse_base"), ("other noise - p_K", "mse_prior_other_noise")):
         d = [j[key] - j["mse_prior"] for j in js]
         st = stats(d)
-        t = st[0] / (st[1] / math.sqrt(st[2])) if st and st[2] > 1 and st[1] > 0 else float("nan")
-        print(f"- {label}, {what}: {fmt(st, 5, False)} (t = {num(t, 1)})")
+        t = paired_t(d)
+        print(f"- {label}, {what}: {fmt(st, 5, False)} (t = {'nan' if t is None else num(t, 1)})")

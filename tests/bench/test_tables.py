@@ -36,6 +36,16 @@ class SeedStats(unittest.TestCase):
         # Unequal spreads and counts: se = sqrt(4/4 + 1/2).
         self.assertAlmostEqual(seed_stats.welch_t((3.0, 2.0, 4), (1.0, 1.0, 2)), 2.0 / math.sqrt(1.5))
         self.assertIsNone(seed_stats.welch_t((1.0, 0.0, 1), (2.0, 1.0, 3)))
+        # No spread on either side: the sign of the difference (the old code gave +inf whichever was lower).
+        self.assertEqual(seed_stats.welch_t((1.0, 0.0, 3), (3.0, 0.0, 3)), -math.inf)
+        self.assertEqual(seed_stats.welch_t((3.0, 0.0, 3), (3.0, 0.0, 3)), 0.0)
+
+    def test_paired_t(self):
+        # differences 0.01, 0.02, 0.03: 0.02 / (0.01 / sqrt 3)
+        self.assertAlmostEqual(seed_stats.paired_t([0.01, 0.02, 0.03]), 0.02 / (0.01 / math.sqrt(3.0)))
+        self.assertAlmostEqual(seed_stats.paired_t([None, 1.0, 3.0]), 2.0 / (math.sqrt(2.0) / math.sqrt(2.0)))
+        self.assertIsNone(seed_stats.paired_t([0.5, 0.5, 0.5]))
+        self.assertIsNone(seed_stats.paired_t([0.5]))
 
     def test_verdict_sentences(self):
         a, b = (11.0, 1.0, 3), (21.0, 1.0, 3)
