@@ -2,14 +2,15 @@
 shared by the table scripts (results_tables.py, fd_sampler_tables.py,
 gpu_study_tables.py, docs/results/*.py). The statistics and the number
 formatting are studies/lib/stats.py's (the one module the studies and the
-claims table use); this file keeps the tables' names for them and the
-"beyond the spread" sentences of the older tables."""
-import json
+claims table use), the run readers studies/lib/summary.py's; this file
+keeps the tables' names for them and the "beyond the spread" sentences of
+the older tables."""
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "studies", "lib"))
 import stats as _stats  # noqa: E402
+from summary import load, stage_end_losses, value  # noqa: E402,F401  (the run readers, for the scripts)
 
 # (mean, sample std, n) of the finite values of a list, or None when there are none
 stats = _stats.summary
@@ -17,39 +18,6 @@ stats = _stats.summary
 num = _stats.num
 # "mean +- std (n=N)" of a stats() result ("n/a" for None); count=False drops "(n=N)"
 fmt = _stats.fmt_summary
-
-
-def load(path):
-    """A JSON file, or None when it is missing or unreadable."""
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def stage_end_losses(run_dir, last=5):
-    """{stage: mean of its last `last` logged NCE losses} from RUN_DIR/metrics.jsonl,
-    or None when the file is missing or unreadable."""
-    by_stage = {}
-    try:
-        with open(f"{run_dir}/metrics.jsonl") as f:
-            for line in f:
-                if not line.strip():
-                    continue
-                r = json.loads(line)
-                if "nce_loss" in r and "stage" in r and r["nce_loss"] is not None:
-                    by_stage.setdefault(int(r["stage"]), []).append(float(r["nce_loss"]))
-    except (OSError, ValueError):
-        return None
-    return {k: sum(v[-last:]) / len(v[-last:]) for k, v in sorted(by_stage.items())}
-
-
-def value(e, key):
-    """e[key]["value"] of an eval.json-like dict, or None."""
-    if e is None or key not in e or "value" not in e[key]:
-        return None
-    return float(e[key]["value"])
 
 
 def welch_t(a, b):
