@@ -150,6 +150,14 @@ class Permutations(unittest.TestCase):
             self.assertAlmostEqual(got.p, p, delta=1e-15)
             self.assertEqual((got.exact, got.resamples), (True, count))
 
+    def test_equal_means_tie_despite_rounding(self):
+        # Equal means, in decimals that binary floats round: every split that ties counts, p = 1
+        # exactly (scipy.stats.permutation_test as above gives 0.8 and 0.9142857142857143 here: its
+        # vectorized means round the observed difference to +-5e-17 and the ties differently).
+        self.assertEqual(stats.permutation([0.1, 0.7, 0.3], [0.3, 0.1, 0.7]).p, 1.0)
+        self.assertEqual(stats.permutation([0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]).p, 1.0)
+        self.assertEqual(stats.permutation([0.1, 0.7, 0.3], [0.3, 0.1, 0.7], paired=True).p, 1.0)
+
     def test_paired_exact_against_scipy(self):
         # the same call with permutation_type="samples" (each pair's two values swapped: a sign flip)
         for (x, y), est, p, count in [(P1, 0.16666666666666652, 0.75, 8), (P2, 0.030000000000000027, 0.0625, 32),
