@@ -169,8 +169,14 @@ Shard shard_range(int64_t n, int rank, int world) {
 namespace {
 
 // Largest hyperslab read while loading a shard, and the largest gap of unwanted
-// rows read through rather than starting a new read.
-constexpr int64_t kReadBlockBytes = 16 << 20, kReadGapBytes = 256 << 10;
+// rows read through rather than starting a new read. The gap is small: a
+// rank's examples are a uniform random 1/W of the file's rows, so with a
+// large gap every rank of a large job would read through nearly the whole
+// file (and the job W times the dataset). 4 KiB gaps are read through (a
+// few small images), anything larger costs a separate read of just the rows
+// wanted (h5.cpp opens datasets without a chunk cache, so a read of a few
+// rows fetches those rows, not their whole chunk).
+constexpr int64_t kReadBlockBytes = 16 << 20, kReadGapBytes = 4 << 10;
 
 }  // namespace
 

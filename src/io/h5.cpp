@@ -5,6 +5,8 @@
 // of its error stack.
 #include "io/h5.h"
 
+#include "io/io_stats.h"
+
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -179,6 +181,7 @@ File::File(const std::string& path, Mode mode) : path_(path) {
       throw std::runtime_error("cannot open '" + path + "': no such file (check the path / re-run prepare)");
     }
     const unsigned flags = mode == Mode::Read ? H5F_ACC_RDONLY : H5F_ACC_RDWR;
+    io::count_open();
     id = H5Fopen(path.c_str(), flags, fapl.get());
     if (id < 0) {
       throw std::runtime_error("cannot open '" + path +
@@ -274,7 +277,14 @@ Handle open_dataset(const File& file, hid_t fid, const std::string& name) {
     throw std::runtime_error("HDF5 file '" + file.path() + "': no dataset '" + full +
                              "' (was the file written by this version of latentebm?)");
   }
-  Handle ds(H5Dopen2(fid, full.c_str(), H5P_DEFAULT), H5Dclose);
+  // No chunk cache: a read of a few rows of a chunk then fetches those rows
+  // only, not the whole chunk (about 1 MiB for prepared images). A rank's
+  // training examples are scattered over the file, so with a cache every
+  // example cost a chunk and start-up read the dataset many times over.
+  Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  if (!dapl.ok() || H5Pset_chunk_cache(dapl.get(), 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0)
+    fail(file.path(), "cannot set the chunk cache of '" + full + "'");
+  Handle ds(H5Dopen2(fid, full.c_str(), dapl.get()), H5Dclose);
   if (!ds.ok()) fail(file.path(), "'" + full + "' is not a dataset");
   return ds;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "io/h5.h"
+#include "io/io_stats.h"
 #include "support/bytes.h"
 #include "support/errors.h"
 #include "support/scratch_dir.h"
@@ -349,6 +350,31 @@ TEST_F(DatasetTest, ShardDataHoldsExactlyItsRows) {
   EXPECT_EQ(test_shard.shard().end, 5);
   EXPECT_EQ(test_shard.label(4), test.labels[4]);
   EXPECT_EQ(*test_shard.image(3), test.pixels[3 * 18]);
+}
+
+// One rank of 16: its examples are a uniform random 1/16 of the file's rows.
+// It reads about those rows, not the file: HDF5's chunk cache would fetch the
+// whole 1 MiB chunk of every scattered row, and reading through gaps of up
+// to 256 KiB (the old rule) would read nearly every chunk; either way each
+// rank of a large job read about the whole dataset.
+TEST_F(DatasetTest, ScatteredRowsReadOnlyThoseRows) {
+  const std::string p = path("wide.h5");
+  const int64_t n = 8192;  // 8192 x 784 bytes = 6.4 MB in chunks of about 1 MiB
+  write_dataset(p, "wide", "", make_set(n, 1, 28, 28, 0), make_set(16, 1, 28, 28, 3));
+  const auto before = latentebm::io::io_counters();
+  if (before.bytes_read < 0) GTEST_SKIP() << "no /proc/self/io on this system";
+  const ShardData shard(p, "train", 5, 16);
+  const auto used = latentebm::io::io_counters() - before;
+  const int64_t mine = shard.images().n * 784;  // 512 images, 401 KB
+  EXPECT_EQ(used.opens, 2);                     // inspect + read, nothing else
+  EXPECT_GE(used.bytes_read, mine);
+  // Rows closer than 4 KiB (5 images) are read through, and HDF5 reads its
+  // metadata: well under twice the rows wanted, a fraction of the file.
+  EXPECT_LT(used.bytes_read, 2 * mine) << "read " << used.bytes_read << " bytes for " << mine << " bytes of rows";
+  for (int64_t i = shard.shard().begin; i < shard.shard().end; i += 97) {
+    const int64_t row = shard.file_row(i);
+    EXPECT_EQ(shard.image(i)[0], static_cast<uint8_t>((row * 7) % 256)) << "example " << i;
+  }
 }
 
 TEST_F(DatasetTest, ShardDataLimitRestrictsTheSplitFirst) {
