@@ -50,7 +50,12 @@ std::vector<Field> fields(Config& c) {
       {"train.stages", &c.train.stages},
       {"train.iterations", &c.train.iterations},
       {"train.epochs", &c.train.epochs},
+      {"train.min_iterations", &c.train.min_iterations},
       {"train.batch_size", &c.train.batch_size},
+      {"train.batch_per_rank", &c.train.batch_per_rank},
+      {"train.lr_scaling", enum_ref(&c.train.lr_scaling)},
+      {"train.lr_reference_batch", &c.train.lr_reference_batch},
+      {"train.lr_warmup_iterations", &c.train.lr_warmup_iterations},
       {"train.langevin_steps", &c.train.langevin_steps},
       {"train.langevin_delta", &c.train.langevin_delta},
       {"train.g_lr", &c.train.g_lr},
@@ -96,6 +101,7 @@ std::vector<Field> fields(Config& c) {
       {"runtime.collective_timeout_s", &c.runtime.collective_timeout_s},
       {"runtime.precision", enum_ref(&c.runtime.precision)},
       {"runtime.cuda_graph", enum_ref(&c.runtime.cuda_graph)},
+      {"runtime.share_gpus", enum_ref(&c.runtime.share_gpus)},
   };
 }
 
@@ -291,6 +297,13 @@ void validate(const Config& c) {
   need(c.train.iterations >= 0, "train.iterations must be >= 0 (0 = use train.epochs)");
   need(c.train.iterations > 0 || c.train.epochs > 0, "train.epochs must be > 0 when train.iterations is 0");
   need(c.train.batch_size >= 1, "train.batch_size must be >= 1");
+  need(c.train.batch_per_rank >= 0, "train.batch_per_rank must be >= 0 (0 = split train.batch_size over the ranks)");
+  need(c.train.min_iterations >= 0, "train.min_iterations must be >= 0 (0 = no floor)");
+  need(c.train.lr_scaling == LrScaling::kNone || c.train.lr_reference_batch >= 1,
+       "train.lr_scaling = " + std::string(enum_name(c.train.lr_scaling)) +
+           " needs train.lr_reference_batch: the global batch train.g_lr and train.e_lr were tuned at");
+  need(c.train.lr_reference_batch >= 0, "train.lr_reference_batch must be >= 0");
+  need(c.train.lr_warmup_iterations >= 0, "train.lr_warmup_iterations must be >= 0");
   need(c.train.langevin_steps >= 0, "train.langevin_steps must be >= 0");
   need(c.train.langevin_delta > 0 && std::isfinite(c.train.langevin_delta), "train.langevin_delta must be > 0");
   need(c.train.g_lr > 0, "train.g_lr must be > 0");
@@ -337,15 +350,37 @@ void validate(const Config& c) {
   }
 }
 
+std::optional<std::string> resolve_batch(Config& c, int world) {
+  if (c.train.batch_per_rank <= 0) return std::nullopt;
+  const int64_t global = c.train.batch_per_rank * world;
+  if (global == c.train.batch_size) return std::nullopt;
+  const std::string note = "train.batch_per_rank = " + std::to_string(c.train.batch_per_rank) + " on " + std::to_string(world) +
+                           " rank(s): train.batch_size (the global batch) " + std::to_string(c.train.batch_size) + " -> " +
+                           std::to_string(global);
+  c.train.batch_size = global;
+  return note;
+}
+
+int64_t local_batch(const Config& c, int world, int rank) {
+  const int64_t B = c.train.batch_size;
+  return B / world + (rank < B % world ? 1 : 0);
+}
+
 namespace {
-int64_t iterations_per_epoch(const Config& c, int64_t n_train) {
-  return std::max<int64_t>(1, n_train / c.train.batch_size);
+// Iterations per epoch: whole batches while the data hold at least one
+// (the remainder of an epoch is dropped), else the fraction of the data a
+// batch sees, so that T counts images seen.
+double iterations_per_epoch(const Config& c, int64_t n_train) {
+  if (n_train >= c.train.batch_size) return static_cast<double>(n_train / c.train.batch_size);
+  return static_cast<double>(n_train) / static_cast<double>(c.train.batch_size);
 }
 }  // namespace
 
 int64_t total_iterations(const Config& c, int64_t n_train) {
-  if (c.train.iterations > 0) return c.train.iterations;
-  return std::max<int64_t>(1, static_cast<int64_t>(std::llround(c.train.epochs * iterations_per_epoch(c, n_train))));
+  const int64_t T = c.train.iterations > 0
+                        ? c.train.iterations
+                        : std::max<int64_t>(1, static_cast<int64_t>(std::llround(c.train.epochs * iterations_per_epoch(c, n_train))));
+  return std::max(T, c.train.min_iterations);
 }
 
 int64_t stage_length(const Config& c, int64_t n_train) {
@@ -353,16 +388,42 @@ int64_t stage_length(const Config& c, int64_t n_train) {
   return c.train.stages <= 1 ? T : T / c.train.stages;
 }
 
+std::vector<std::string> describe_schedule(const Config& c, int64_t n_train, int world) {
+  std::vector<std::string> lines;
+  const int64_t B = c.train.batch_size, T = total_iterations(c, n_train), S = stage_length(c, n_train);
+  const std::string per_rank = B % world == 0 ? std::to_string(B / world)
+                                              : std::to_string(B / world) + "-" + std::to_string(B / world + 1);
+  std::string why = c.train.iterations > 0 ? "train.iterations"
+                                           : fmt::format("{:g} epochs of {} examples", c.train.epochs, n_train);
+  if (c.train.min_iterations > 0 && T == c.train.min_iterations) why += ", raised to train.min_iterations";
+  lines.push_back(fmt::format("schedule: global batch {} ({} per rank x {} rank(s)) | T = {} iterations ({}; {:.1f} epochs "
+                              "seen) | {} stage(s) of {}",
+                              B, per_rank, world, T, why, static_cast<double>(T) * static_cast<double>(B) / static_cast<double>(n_train),
+                              std::max<int64_t>(1, c.train.stages), S));
+  if (c.train.lr_scaling != LrScaling::kNone) {
+    const double ratio = static_cast<double>(B) / static_cast<double>(c.train.lr_reference_batch);
+    const double scale = c.train.lr_scaling == LrScaling::kSqrt ? std::sqrt(ratio) : ratio;
+    lines.push_back(fmt::format("learning rates: {} scaling, global batch {} / reference {} -> x{:.4g} (g_lr {:g}, e_lr {:g}), "
+                                "reached over {} warm-up iterations",
+                                enum_name(c.train.lr_scaling), B, c.train.lr_reference_batch, scale, c.train.g_lr * scale,
+                                c.train.e_lr * scale, c.train.lr_warmup_iterations));
+  }
+  if (c.log.checkpoint_every > S)
+    lines.push_back(fmt::format("warning: log.checkpoint_every = {} is longer than a stage ({} iterations): a failure can "
+                                "lose a whole stage; set log.checkpoint_every to {} or less",
+                                c.log.checkpoint_every, S, std::max<int64_t>(1, S / 2)));
+  return lines;
+}
+
 void validate_against(const Config& c, int world, int64_t n_train, int64_t channels, int64_t height, int64_t width) {
   std::vector<std::string> errs;
-  if (c.train.batch_size % world != 0)
-    errs.push_back("train.batch_size = " + std::to_string(c.train.batch_size) + " is not divisible by the " +
-                   std::to_string(world) + " ranks; pick a multiple of the rank count");
-  const int64_t local_batch = c.train.batch_size / std::max(1, world);
-  const int64_t smallest_shard = n_train / world;
-  if (smallest_shard < local_batch)
-    errs.push_back("each rank's shard holds " + std::to_string(smallest_shard) + " training examples, fewer than its batch of " +
-                   std::to_string(local_batch) + "; use fewer ranks, a smaller batch or more data");
+  // Any rank count splits the global batch (the first B mod W ranks take one
+  // more), and a shard smaller than its batch wraps around its examples; but
+  // every rank needs at least one example per batch.
+  if (c.train.batch_size < world)
+    errs.push_back("train.batch_size = " + std::to_string(c.train.batch_size) + " is smaller than the " + std::to_string(world) +
+                   " ranks: every rank needs at least one example per step; set train.batch_per_rank (e.g. train.batch_per_rank=" +
+                   std::to_string(std::max<int64_t>(1, c.train.batch_size)) + ") or use fewer ranks");
   const int64_t T = total_iterations(c, n_train);
   if (c.train.stages > T)
     errs.push_back("train.stages = " + std::to_string(c.train.stages) + " needs at least that many iterations, but the schedule has " +

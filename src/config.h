@@ -5,6 +5,7 @@
 // config is validated once, before any rank starts work. The resolved config
 // is written to <run_dir>/config.yaml.
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,9 +35,28 @@ struct TrainConfig {
   // applies it.
   Method method = Method::kAdaptiveCe;
   int64_t stages = 4;                  // K
-  int64_t iterations = 0;              // T; 0 = epochs * iterations per epoch
+  // The schedule, T iterations: train.iterations when > 0, else epochs of
+  // the training data (images seen: epochs * N / B iterations, whole batches
+  // per epoch while N >= B), and never fewer than min_iterations: a large
+  // job's global batch must not shrink the run to a handful of steps.
+  int64_t iterations = 0;              // T; 0 = from epochs
   double epochs = 100;                 // used when iterations == 0
-  int64_t batch_size = 100;            // global batch, split evenly over ranks
+  int64_t min_iterations = 0;          // floor on T (0 = none)
+  // The batch. batch_size is the global batch B, split over the ranks (the
+  // first B mod W ranks take one more). batch_per_rank > 0 wins: every rank
+  // takes that many and B = batch_per_rank * W; the resolved config.yaml
+  // shows B in batch_size. A resume on another rank count keeps whichever
+  // the config says: the per-rank batch (batch_per_rank > 0) or the global
+  // one (batch_per_rank = 0), and says so.
+  int64_t batch_size = 100;
+  int64_t batch_per_rank = 0;
+  // Learning rates for large global batches (train/schedule.h): g_lr and
+  // e_lr are multiplied by (B / lr_reference_batch)^p, p = 1/2 (sqrt, the
+  // rule for Adam) or 1 (linear), ramped up linearly from the unscaled rates
+  // over lr_warmup_iterations. none: the rates as given.
+  LrScaling lr_scaling = LrScaling::kNone;
+  int64_t lr_reference_batch = 0;      // the global batch g_lr and e_lr were tuned at (required unless none)
+  int64_t lr_warmup_iterations = 0;
   int64_t langevin_steps = 30;         // L, posterior Langevin
   double langevin_delta = 0.1;         // step: z += delta^2/2 grad + delta w
   double g_lr = 1e-4;                  // generator Adam learning rate
@@ -137,6 +157,9 @@ struct RuntimeConfig {
   // on | off: on a CUDA device, replay the Langevin chains from captured CUDA
   // graphs (model/cuda_graph_langevin.h); CPU runs are always eager.
   Switch cuda_graph = Switch::kOn;
+  // off: refuse to start when a node runs more ranks than it has GPUs (they
+  // would share GPUs, silently slower); on: allow it (tests, one GPU).
+  Switch share_gpus = Switch::kOff;
 };
 
 // Where each key's value came from, so that resolve_method() knows which
@@ -185,8 +208,18 @@ void validate(const Config& cfg);
 // Checks that need the run's world size and the prepared dataset.
 void validate_against(const Config& cfg, int world, int64_t n_train, int64_t channels, int64_t height, int64_t width);
 
-// Derived schedule: T and the stage length T/K.
+// train.batch_per_rank > 0: sets train.batch_size to batch_per_rank * world
+// (the global batch) and returns a note for the log; otherwise nothing.
+// Called at start-up, once the rank count is known, before validation.
+std::optional<std::string> resolve_batch(Config& cfg, int world);
+// This rank's share of the global batch train.batch_size (resolved).
+int64_t local_batch(const Config& cfg, int world, int rank);
+
+// Derived schedule: T and the stage length T/K (train.batch_size resolved).
 int64_t total_iterations(const Config& cfg, int64_t n_train);
 int64_t stage_length(const Config& cfg, int64_t n_train);
+// The schedule in words for the start-up log, and warnings about it (a
+// checkpoint interval longer than a stage).
+std::vector<std::string> describe_schedule(const Config& cfg, int64_t n_train, int world);
 
 }  // namespace latentebm

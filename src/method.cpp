@@ -29,6 +29,11 @@ template <> const std::vector<std::pair<LrSchedule, const char*>>& enum_table<Lr
                                                                     {LrSchedule::kCosine, "cosine"}};
   return t;
 }
+template <> const std::vector<std::pair<LrScaling, const char*>>& enum_table<LrScaling>() {
+  static const std::vector<std::pair<LrScaling, const char*>> t = {
+      {LrScaling::kNone, "none"}, {LrScaling::kSqrt, "sqrt"}, {LrScaling::kLinear, "linear"}};
+  return t;
+}
 template <> const std::vector<std::pair<DivergencePolicy, const char*>>& enum_table<DivergencePolicy>() {
   static const std::vector<std::pair<DivergencePolicy, const char*>> t = {
       {DivergencePolicy::kRollback, "rollback"}, {DivergencePolicy::kSkip, "skip"}, {DivergencePolicy::kStop, "stop"}};

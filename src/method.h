@@ -44,6 +44,11 @@ enum class LrSchedule {
   kCosine,    // from train.g_lr at iteration 0 to 0 at T, half a cosine
 };
 
+// How the learning rates follow the global batch (train.lr_scaling;
+// train/schedule.h): none, or scaled by (B / train.lr_reference_batch)^(1/2)
+// or ^1, reached over train.lr_warmup_iterations.
+enum class LrScaling { kNone, kSqrt, kLinear };
+
 enum class DivergencePolicy { kRollback, kSkip, kStop };
 enum class SampleMethod { kLangevin, kSir };
 

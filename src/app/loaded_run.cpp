@@ -51,7 +51,10 @@ int64_t prior_stages(const std::optional<int64_t>& requested, const LoadedRun& r
   // A finished run has trained stages 0..stage: all K under the fixed
   // schedule, possibly fewer under train.stage_schedule=adaptive when a stage
   // never plateaued (its later ratio networks never trained and stay out).
-  if (meta.iteration >= total_iterations(r.cfg, n)) {
+  // T as the run resolved it (recorded since format 3; a per-rank batch
+  // makes it depend on the rank count), else from the config.
+  const int64_t T = meta.total_iterations > 0 ? meta.total_iterations : total_iterations(r.cfg, n);
+  if (meta.iteration >= T) {
     const int64_t trained = stages_through(meta.stage, r.cfg.train.stages);
     if (trained < r.cfg.train.stages)
       spdlog::info("the adaptive schedule trained {} of {} stages: using those", trained, r.cfg.train.stages);

@@ -102,7 +102,9 @@ int run_training(const TrainOptions& opt) {
   mpi.comm().barrier("run directory ready");
   // GPUs: pick this rank's device from its node-local rank before any CUDA
   // work, then move gradient all-reduces onto NCCL.
-  const auto device = resolve_device(cfg.runtime.device, node_local_rank());
+  const bool cpu = cfg.runtime.device == DeviceChoice::kCpu;  // the node-local queries are MPI collectives
+  const auto device = resolve_device(cfg.runtime.device, cpu ? 0 : node_local_rank(), cpu ? 1 : node_local_size(),
+                                     cfg.runtime.share_gpus == Switch::kOn);
   if (device.is_cuda() && mpi.comm().size() > 1) {
     if (nccl_available())
       mpi.replace(make_nccl_communicator(mpi.release(), device.index()));

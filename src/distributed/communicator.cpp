@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -47,18 +49,25 @@ void Communicator::allreduce_sum_device(float*, size_t, void*, const char* what)
                          " communicator cannot reduce device memory (stage it through the host)");
 }
 
-int node_local_rank() {
+namespace {
+// (node-local rank, ranks on this node), from MPI_COMM_TYPE_SHARED.
+std::pair<int, int> node_local() {
   int initialized = 0;
   MPI_Initialized(&initialized);
-  if (!initialized) return 0;
+  if (!initialized) return {0, 1};
   MPI_Comm local;
   if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local) != MPI_SUCCESS)
     throw std::runtime_error("MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) failed: cannot find the node-local rank");
-  int r = 0;
+  int r = 0, n = 1;
   MPI_Comm_rank(local, &r);
+  MPI_Comm_size(local, &n);
   MPI_Comm_free(&local);
-  return r;
+  return {r, n};
 }
+}  // namespace
+
+int node_local_rank() { return node_local().first; }
+int node_local_size() { return node_local().second; }
 
 namespace {
 
@@ -114,6 +123,12 @@ class SingleCommunicator final : public Communicator {
   void allreduce_sum(double*, size_t, const char*) override {}
   void allreduce_min(int64_t*, size_t, const char*) override {}
   void allreduce_max(int64_t*, size_t, const char*) override {}
+  void gather(const void* send, size_t bytes, void* recv, const std::vector<size_t>& recv_bytes, int root,
+              const char* what) override {
+    if (root != 0 || recv_bytes.size() != 1 || recv_bytes[0] != bytes)
+      throw std::logic_error(std::string("gather '") + what + "': sizes do not match a world of one");
+    if (bytes > 0) std::memcpy(recv, send, bytes);
+  }
 };
 
 class MpiCommunicator final : public Communicator {
@@ -158,6 +173,29 @@ class MpiCommunicator final : public Communicator {
   }
   void allreduce_max(int64_t* data, size_t count, const char* what) override {
     reduce(data, count, MPI_INT64_T, MPI_MAX, what);
+  }
+  void gather(const void* send, size_t bytes, void* recv, const std::vector<size_t>& recv_bytes, int root,
+              const char* what) override {
+    // MPI counts and displacements are int: refuse rather than truncate
+    // (a memory matrix of 2 GiB is 5 million examples at nz = 100).
+    const size_t kMax = static_cast<size_t>(std::numeric_limits<int>::max());
+    std::vector<int> counts, displs;
+    if (rank_ == root) {
+      if (recv_bytes.size() != static_cast<size_t>(size_))
+        throw std::logic_error(std::string("gather '") + what + "': one receive size per rank expected");
+      size_t off = 0;
+      for (size_t b : recv_bytes) {
+        if (b > kMax || off > kMax) throw std::runtime_error(std::string("gather '") + what + "': more than 2 GiB");
+        counts.push_back(static_cast<int>(b));
+        displs.push_back(static_cast<int>(off));
+        off += b;
+      }
+    }
+    if (bytes > kMax) throw std::runtime_error(std::string("gather '") + what + "': more than 2 GiB from one rank");
+    Watched w("gather", what);
+    check(MPI_Gatherv(send, static_cast<int>(bytes), MPI_BYTE, recv, counts.data(), displs.data(), MPI_BYTE, root,
+                      MPI_COMM_WORLD),
+          "gather", what);
   }
 
  private:

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace latentebm {
 
@@ -26,6 +27,13 @@ class Communicator {
   virtual void allreduce_sum(double* data, size_t count, const char* what) = 0;
   virtual void allreduce_min(int64_t* data, size_t count, const char* what) = 0;
   virtual void allreduce_max(int64_t* data, size_t count, const char* what) = 0;
+  // Rank r sends `bytes` bytes; `root` receives every rank's bytes one after
+  // the other in rank order into `recv` (sizes in `recv_bytes`, one per rank;
+  // read on root only). One writer for state every rank holds a part of (the
+  // memory matrix in a checkpoint), so the file count does not grow with the
+  // ranks.
+  virtual void gather(const void* send, size_t bytes, void* recv, const std::vector<size_t>& recv_bytes, int root,
+                      const char* what) = 0;
 
   // Device-memory all-reduce (NCCL). `stream` is a cudaStream_t; the sum is
   // enqueued on it, then, with the collective watchdog on, waited for (timed).
@@ -66,6 +74,9 @@ bool nccl_available();
 // This process's rank among the ranks on its node (MPI_COMM_TYPE_SHARED);
 // 0 when MPI is not initialised. Used to pick the GPU before any CUDA work.
 int node_local_rank();
+// How many ranks of this job run on this node (1 when MPI is not
+// initialised). With node_local_rank it decides the GPU of each rank.
+int node_local_size();
 
 // Initialise MPI (thread level FUNNELED) and install a terminate handler that
 // calls MPI_Abort, so an uncaught error on any rank takes the whole job down

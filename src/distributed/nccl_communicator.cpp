@@ -57,6 +57,10 @@ class NcclCommunicator final : public Communicator {
   void allreduce_sum(double* d, size_t n, const char* what) override { control_->allreduce_sum(d, n, what); }
   void allreduce_min(int64_t* d, size_t n, const char* what) override { control_->allreduce_min(d, n, what); }
   void allreduce_max(int64_t* d, size_t n, const char* what) override { control_->allreduce_max(d, n, what); }
+  void gather(const void* send, size_t bytes, void* recv, const std::vector<size_t>& recv_bytes, int root,
+              const char* what) override {
+    control_->gather(send, bytes, recv, recv_bytes, root, what);
+  }
 
   bool supports_device_buffers() const override { return true; }
   void allreduce_sum_device(float* data, size_t count, void* stream, const char* what) override {

@@ -16,6 +16,8 @@
 #include "distributed/communicator.h"
 #include "io/atomic_file.h"
 #include "io/h5.h"
+#include "io/io_stats.h"
+#include "distributed/tensor_comm.h"
 #include "train/faults.h"
 
 namespace fs = std::filesystem;
@@ -24,7 +26,8 @@ namespace latentebm {
 namespace {
 
 constexpr const char* kFormat = "latentebm-checkpoint";
-constexpr int64_t kVersion = 2;
+constexpr int64_t kVersion = 3;           // written
+constexpr int64_t kOldestReadable = 2;    // read: 2 held one memory shard file per rank
 
 std::string ckpt_name(int64_t iteration) {
   char buf[32];
@@ -45,6 +48,7 @@ struct FileSum {
 };
 
 FileSum checksum_file(const fs::path& p) {
+  io::count_open();
   std::ifstream in(p, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read '" + p.string() + "'");
   data::Crc32 crc;
@@ -69,23 +73,36 @@ std::string hex32(uint32_t v) {
 
 void write_file_durably(const fs::path& p, const std::string& text) { io::write_file_durably(p.string(), text); }
 
-nlohmann::json read_manifest(const std::string& ckpt_dir) {
+std::string read_manifest_text(const std::string& ckpt_dir) {
   const fs::path p = fs::path(ckpt_dir) / "manifest.json";
-  std::ifstream in(p);
+  io::count_open();
+  std::ifstream in(p, std::ios::binary);
   if (!in)
     throw std::runtime_error("checkpoint '" + ckpt_dir + "' has no manifest.json: it is incomplete or was written by a "
                              "latentebm older than checkpoint format 2; resume from another checkpoint (--checkpoint)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+nlohmann::json parse_manifest(const std::string& text, const std::string& where) {
   nlohmann::json m;
   try {
-    in >> m;
+    m = nlohmann::json::parse(text);
   } catch (const std::exception& e) {
-    throw std::runtime_error("'" + p.string() + "' is corrupt (" + e.what() + "); resume from another checkpoint (--checkpoint)");
+    throw std::runtime_error("'" + where + "' is corrupt (" + e.what() + "); resume from another checkpoint (--checkpoint)");
   }
-  if (m.value("format", "") != kFormat) throw std::runtime_error("'" + p.string() + "' is not a latentebm checkpoint manifest");
-  if (m.value("version", int64_t(0)) != kVersion)
-    throw std::runtime_error("'" + p.string() + "' has checkpoint format version " + std::to_string(m.value("version", int64_t(0))) +
-                             "; this build reads version " + std::to_string(kVersion));
+  if (!m.is_object() || m.value("format", "") != kFormat)
+    throw std::runtime_error("'" + where + "' is not a latentebm checkpoint manifest");
+  const int64_t version = m.value("version", int64_t(0));
+  if (version < kOldestReadable || version > kVersion)
+    throw std::runtime_error("'" + where + "' has checkpoint format version " + std::to_string(version) +
+                             "; this build reads versions " + std::to_string(kOldestReadable) + " to " + std::to_string(kVersion));
   return m;
+}
+
+nlohmann::json read_manifest(const std::string& ckpt_dir) {
+  return parse_manifest(read_manifest_text(ckpt_dir), (fs::path(ckpt_dir) / "manifest.json").string());
 }
 
 
@@ -145,6 +162,74 @@ void write_tensor(h5::File& f, const std::string& name, const torch::Tensor& t) 
   f.write_f32(name, c.data_ptr<float>(), shape);
 }
 
+namespace {
+
+// This rank's memory rows as bytes: memory, snapshot (float32 [rows, nz]),
+// written_at (int64 [rows]).
+std::vector<char> pack_rows(const MemoryBank& bank) {
+  const auto m = bank.rows().to(torch::kCPU).contiguous(), s = bank.snapshot_rows().to(torch::kCPU).contiguous();
+  const size_t fbytes = static_cast<size_t>(m.numel()) * sizeof(float);
+  const auto& w = bank.written_at();
+  std::vector<char> out(2 * fbytes + w.size() * sizeof(int64_t));
+  std::memcpy(out.data(), m.data_ptr<float>(), fbytes);
+  std::memcpy(out.data() + fbytes, s.data_ptr<float>(), fbytes);
+  std::memcpy(out.data() + 2 * fbytes, w.data(), w.size() * sizeof(int64_t));
+  return out;
+}
+size_t packed_bytes(int64_t rows, int64_t nz) {
+  return static_cast<size_t>(rows) * (2 * static_cast<size_t>(nz) * sizeof(float) + sizeof(int64_t));
+}
+
+// Rank 0: every rank's packed rows (rank order = example order) into one file.
+void write_memory_file(const fs::path& path, const std::vector<char>& all, const std::vector<data::Shard>& shards,
+                       int64_t n_total, int64_t nz, const CheckpointMeta& meta, uint64_t seed) {
+  std::vector<float> memory(static_cast<size_t>(n_total * nz)), snapshot(memory.size());
+  std::vector<int64_t> written(static_cast<size_t>(n_total));
+  size_t off = 0;
+  for (const auto& sh : shards) {
+    const size_t fbytes = static_cast<size_t>(sh.size() * nz) * sizeof(float);
+    const size_t at = static_cast<size_t>(sh.begin * nz);
+    std::memcpy(memory.data() + at, all.data() + off, fbytes);
+    std::memcpy(snapshot.data() + at, all.data() + off + fbytes, fbytes);
+    std::memcpy(written.data() + sh.begin, all.data() + off + 2 * fbytes, static_cast<size_t>(sh.size()) * sizeof(int64_t));
+    off += packed_bytes(sh.size(), nz);
+  }
+  h5::File f(path.string(), h5::Mode::Truncate);
+  f.write_f32("/memory", memory.data(), {n_total, nz});
+  f.write_f32("/snapshot", snapshot.data(), {n_total, nz});
+  f.write_i64("/written_at", written.data(), {n_total});
+  f.set_attr("/memory", "begin", int64_t{0});
+  f.set_attr("/memory", "end", n_total);
+  f.set_attr("/memory", "n_total", n_total);
+  f.set_attr("/", "world_size", static_cast<int64_t>(shards.size()));
+  f.set_attr("/", "iteration", meta.iteration);
+  f.set_attr("/", "rng_seed", static_cast<int64_t>(seed));
+  f.set_attr("/", "rng_scheme", std::string("torch default generator reseeded per iteration from (seed, rank, iteration)"));
+  f.flush();
+}
+
+void write_model_file(const fs::path& path, const CheckpointMeta& meta, int world, TrainingState& s) {
+  h5::File f(path.string(), h5::Mode::Truncate);
+  f.set_attr("/", "format", std::string(kFormat));
+  f.set_attr("/", "version", kVersion);
+  f.set_attr("/", "iteration", meta.iteration);
+  f.set_attr("/", "stage", meta.stage);
+  f.set_attr("/", "world_size", static_cast<int64_t>(world));
+  f.set_attr("/", "num_stages", s.prior->num_stages());
+  f.set_attr("/", "nz", s.prior->nz);
+  f.set_attr("/", "config", meta.config_yaml);
+  write_module(f, "/generator", *s.generator);
+  if (s.prior->num_stages() > 0) write_module(f, "/prior", *s.prior);
+  write_adam(f, "/optimizer/generator", *s.generator, s.g_opt);
+  if (s.prior->num_stages() > 0) {
+    write_adam(f, "/optimizer/ratio", *s.prior->ratio(meta.stage), s.e_opt);
+    f.set_attr("/optimizer/ratio", "stage", meta.stage);
+  }
+  f.flush();
+}
+
+}  // namespace
+
 std::string save_checkpoint(Communicator& comm, const std::string& run_dir, const CheckpointMeta& meta,
                             TrainingState& s, uint64_t seed, int64_t keep) {
   const fs::path root = fs::path(run_dir) / "checkpoints";
@@ -165,74 +250,36 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
                              (error.empty() ? std::string("see rank 0's log") : error));
   fault_point("checkpoint.begin", comm.rank());
 
-  // Every rank: its shard (rank 0 also the replicated model state), closed,
-  // fsynced and checksummed. sums[2r], sums[2r+1] = size, CRC of rank r's shard.
-  std::vector<int64_t> sums(2 * static_cast<size_t>(comm.size()), 0);
-  try {
-    const fs::path shard_path = tmp_dir / shard_name(comm.rank());
-    {
-      h5::File shard(shard_path.string(), h5::Mode::Truncate);
-      s.bank.save(shard);
-      shard.set_attr("/", "rank", static_cast<int64_t>(comm.rank()));
-      shard.set_attr("/", "world_size", static_cast<int64_t>(comm.size()));
-      shard.set_attr("/", "iteration", meta.iteration);
-      shard.set_attr("/", "rng_seed", static_cast<int64_t>(seed));
-      shard.set_attr("/", "rng_scheme", std::string("torch default generator reseeded per iteration from (seed, rank, iteration)"));
-      shard.flush();
-    }
-    fsync_path(shard_path);
-    fault_point("checkpoint.shard-written", comm.rank());
-    const FileSum sum = checksum_file(shard_path);
-    sums[2 * static_cast<size_t>(comm.rank())] = sum.bytes;
-    sums[2 * static_cast<size_t>(comm.rank()) + 1] = sum.crc;
-    if (comm.is_root()) {
-      const fs::path model_path = tmp_dir / "model.h5";
-      {
-        h5::File f(model_path.string(), h5::Mode::Truncate);
-        f.set_attr("/", "format", std::string(kFormat));
-        f.set_attr("/", "version", kVersion);
-        f.set_attr("/", "iteration", meta.iteration);
-        f.set_attr("/", "stage", meta.stage);
-        f.set_attr("/", "world_size", static_cast<int64_t>(comm.size()));
-        f.set_attr("/", "num_stages", s.prior->num_stages());
-        f.set_attr("/", "nz", s.prior->nz);
-        f.set_attr("/", "config", meta.config_yaml);
-        write_module(f, "/generator", *s.generator);
-        if (s.prior->num_stages() > 0) write_module(f, "/prior", *s.prior);
-        write_adam(f, "/optimizer/generator", *s.generator, s.g_opt);
-        if (s.prior->num_stages() > 0) {
-          write_adam(f, "/optimizer/ratio", *s.prior->ratio(meta.stage), s.e_opt);
-          f.set_attr("/optimizer/ratio", "stage", meta.stage);
-        }
-        f.flush();
-      }
-      fsync_path(model_path);
-      fault_point("checkpoint.model-written", comm.rank());
-    }
-  } catch (const std::exception& e) {
-    error = e.what();
+  // One writer: every rank's memory rows go to rank 0 (each rank's share is
+  // its shard, known to all from the example count and the rank count).
+  const int64_t n_total = s.bank.n_total(), nz = s.bank.nz();
+  std::vector<data::Shard> shards;
+  std::vector<size_t> bytes;
+  for (int r = 0; r < comm.size(); ++r) {
+    shards.push_back(data::shard_range(n_total, r, comm.size()));
+    bytes.push_back(packed_bytes(shards.back().size(), nz));
   }
-  // Agreement: every shard is on disk, and rank 0 learns each shard's size
-  // and CRC-32. Slots of other ranks are 0, so a max-reduce gathers them; the
-  // last slot is a "some rank failed" flag.
-  sums.push_back(error.empty() ? 0 : 1);
-  comm.allreduce_max(sums.data(), sums.size(), "checkpoint: every shard written (sizes, checksums)");
-  if (sums.back() != 0) {
-    if (!error.empty())
-      throw std::runtime_error("rank " + std::to_string(comm.rank()) + " could not write its checkpoint shard: " + error +
-                               " (the previous checkpoint is intact)");
-    throw std::runtime_error("another rank could not write its checkpoint shard (see its log); the previous checkpoint is intact");
-  }
+  const std::vector<char> mine = pack_rows(s.bank);
+  std::vector<char> all(comm.is_root() ? packed_bytes(n_total, nz) : 0);
+  comm.gather(mine.data(), mine.size(), all.data(), bytes, 0, "checkpoint: memory rows to rank 0");
+  fault_point("checkpoint.memory-sent", comm.rank());
 
   if (comm.is_root()) {
     try {
+      const fs::path memory_path = tmp_dir / "memory.h5", model_path = tmp_dir / "model.h5";
+      write_memory_file(memory_path, all, shards, n_total, nz, meta, seed);
+      fsync_path(memory_path);
+      fault_point("checkpoint.memory-written", comm.rank());
+      write_model_file(model_path, meta, comm.size(), s);
+      fsync_path(model_path);
+      fault_point("checkpoint.model-written", comm.rank());
       nlohmann::json files = nlohmann::json::array();
-      const FileSum model = checksum_file(tmp_dir / "model.h5");
-      files.push_back({{"name", "model.h5"}, {"bytes", model.bytes}, {"crc32", hex32(model.crc)}});
-      for (int r = 0; r < comm.size(); ++r)
-        files.push_back({{"name", shard_name(r)},
-                         {"bytes", sums[2 * static_cast<size_t>(r)]},
-                         {"crc32", hex32(static_cast<uint32_t>(sums[2 * static_cast<size_t>(r) + 1]))}});
+      for (const char* name : {"model.h5", "memory.h5"}) {
+        const FileSum sum = checksum_file(tmp_dir / name);
+        files.push_back({{"name", name}, {"bytes", sum.bytes}, {"crc32", hex32(sum.crc)}});
+      }
+      nlohmann::json ranges = nlohmann::json::array();
+      for (const auto& sh : shards) ranges.push_back({sh.begin, sh.end});
       Config cfg = parse_config(meta.config_yaml, "checkpoint config");
       const std::string structure = structural_config(cfg);
       data::Crc32 structure_crc;
@@ -242,11 +289,14 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
                           {"iteration", meta.iteration},
                           {"stage", meta.stage},
                           {"world_size", comm.size()},
+                          {"total_iterations", meta.total_iterations},
+                          {"global_batch", meta.global_batch},
                           {"structure", structure},
                           {"config_fingerprint", structure_crc.hex()},
                           {"dataset_fingerprint", meta.dataset_fingerprint},
                           {"config", meta.config_yaml},
                           {"schedule", nlohmann::json::parse(meta.schedule_json)},
+                          {"memory", {{"file", "memory.h5"}, {"rows", n_total}, {"nz", nz}, {"writer_row_ranges", ranges}}},
                           {"files", files}};
       write_file_durably(tmp_dir / "manifest.json", m.dump(2) + "\n");
       fault_point("checkpoint.manifest-written", comm.rank());
@@ -261,13 +311,14 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
       fs::rename(latest_tmp, root / "latest");
       fsync_path(root);
       // Keep the newest `keep` complete checkpoints.
-      std::vector<fs::path> all;
+      std::vector<fs::path> complete;
       for (const auto& e : fs::directory_iterator(root)) {
         const auto name = e.path().filename().string();
-        if (e.is_directory() && name.rfind("ckpt-", 0) == 0 && name.find(".tmp") == std::string::npos) all.push_back(e.path());
+        if (e.is_directory() && name.rfind("ckpt-", 0) == 0 && name.find(".tmp") == std::string::npos)
+          complete.push_back(e.path());
       }
-      std::sort(all.begin(), all.end());
-      for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i) fs::remove_all(all[i]);
+      std::sort(complete.begin(), complete.end());
+      for (size_t i = 0; i + static_cast<size_t>(keep) < complete.size(); ++i) fs::remove_all(complete[i]);
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -297,8 +348,11 @@ std::vector<std::string> clean_interrupted_saves(const std::string& run_dir) {
 
 std::optional<std::string> latest_checkpoint(const std::string& run_dir) {
   const fs::path root = fs::path(run_dir) / "checkpoints";
+  std::error_code ec;
+  if (!fs::exists(root / "latest", ec)) return std::nullopt;
+  io::count_open();
   std::ifstream in(root / "latest");
-  if (!in) return std::nullopt;
+  if (!in) throw std::runtime_error("cannot read '" + (root / "latest").string() + "'; check its permissions");
   std::string name;
   std::getline(in, name);
   if (name.empty() || !fs::is_directory(root / name))
@@ -307,8 +361,8 @@ std::optional<std::string> latest_checkpoint(const std::string& run_dir) {
   return (root / name).string();
 }
 
-CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir) {
-  const nlohmann::json m = read_manifest(ckpt_dir);
+CheckpointMeta parse_checkpoint_meta(const std::string& manifest_text, const std::string& where) {
+  const nlohmann::json m = parse_manifest(manifest_text, where);
   CheckpointMeta meta;
   meta.iteration = m.at("iteration").get<int64_t>();
   meta.stage = m.at("stage").get<int64_t>();
@@ -316,7 +370,42 @@ CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir) {
   meta.config_yaml = m.at("config").get<std::string>();
   meta.dataset_fingerprint = m.value("dataset_fingerprint", "");
   meta.schedule_json = m.contains("schedule") ? m.at("schedule").dump() : "{}";
+  meta.total_iterations = m.value("total_iterations", int64_t{0});
+  meta.global_batch = m.value("global_batch", int64_t{0});
   return meta;
+}
+
+CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir) {
+  return parse_checkpoint_meta(read_manifest_text(ckpt_dir), (fs::path(ckpt_dir) / "manifest.json").string());
+}
+
+std::optional<CheckpointRef> shared_checkpoint(Communicator& comm, const std::string& run_dir,
+                                               const std::optional<std::string>& explicit_dir) {
+  // Rank 0 reads `latest` and the manifest; the others take its answer:
+  // "found" flag, directory, manifest text (empty directory: no checkpoint).
+  std::string error, dir, text;
+  if (comm.is_root()) {
+    try {
+      const auto found = explicit_dir ? explicit_dir : latest_checkpoint(run_dir);
+      if (found) {
+        dir = *found;
+        text = read_manifest_text(dir);
+        parse_checkpoint_meta(text, (fs::path(dir) / "manifest.json").string());  // fails here, on rank 0, if corrupt
+      }
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  error = comm.broadcast_string(error, 0, "checkpoint: rank 0's error, if any");
+  if (!error.empty()) throw std::runtime_error(error);
+  dir = comm.broadcast_string(dir, 0, "checkpoint: directory rank 0 resolved");
+  if (dir.empty()) return std::nullopt;
+  text = comm.broadcast_string(text, 0, "checkpoint: manifest rank 0 read");
+  CheckpointRef ref;
+  ref.dir = dir;
+  ref.manifest = text;
+  ref.meta = parse_checkpoint_meta(text, (fs::path(dir) / "manifest.json").string());
+  return ref;
 }
 
 void verify_checkpoint(const std::string& ckpt_dir) {
@@ -351,7 +440,6 @@ std::string structural_config(const Config& c) {
      << "train.stages: " << c.train.stages << "\n"
      << "train.iterations: " << c.train.iterations << "\n"
      << "train.epochs: " << c.train.epochs << "\n"
-     << "train.batch_size: " << c.train.batch_size << "\n"
      << "train.prior_samples: " << enum_name(c.train.prior_samples) << "\n"
      << "train.seed: " << c.train.seed << "\n"
      << "data.train_limit: " << c.data.train_limit << "\n";
@@ -370,7 +458,12 @@ std::string structural_config(const Config& c) {
 }
 
 void check_resume_compatible(const std::string& ckpt_dir, const Config& cfg, const std::string& dataset_fingerprint) {
-  const nlohmann::json m = read_manifest(ckpt_dir);
+  check_resume_compatible(CheckpointRef{ckpt_dir, read_manifest_text(ckpt_dir), {}}, cfg, dataset_fingerprint);
+}
+
+void check_resume_compatible(const CheckpointRef& ckpt, const Config& cfg, const std::string& dataset_fingerprint) {
+  const std::string& ckpt_dir = ckpt.dir;
+  const nlohmann::json m = parse_manifest(ckpt.manifest, (fs::path(ckpt_dir) / "manifest.json").string());
   std::vector<std::string> problems;
   auto lines = [](const std::string& text) {
     std::vector<std::string> out;
@@ -398,28 +491,100 @@ void check_resume_compatible(const std::string& ckpt_dir, const Config& cfg, con
   throw std::runtime_error(msg);
 }
 
-void load_model_parameters(const std::string& ckpt_dir, Generator& g, MultiStagePrior& prior) {
-  h5::File f((fs::path(ckpt_dir) / "model.h5").string(), h5::Mode::Read);
+namespace {
+void read_model_parameters(const h5::File& f, const std::string& ckpt_dir, Generator& g, MultiStagePrior& prior) {
   read_module(f, "/generator", *g);
   if (prior->num_stages() != f.attr_i64("/", "num_stages"))
     throw std::runtime_error("checkpoint '" + ckpt_dir + "' holds " + std::to_string(f.attr_i64("/", "num_stages")) +
                              " ratio networks, the config asks for " + std::to_string(prior->num_stages()));
   if (prior->num_stages() > 0) read_module(f, "/prior", *prior);
 }
+}  // namespace
 
-void load_checkpoint(const std::string& ckpt_dir, TrainingState& s) {
-  const CheckpointMeta meta = read_checkpoint_meta(ckpt_dir);
-  load_model_parameters(ckpt_dir, s.generator, s.prior);
+void load_model_parameters(const std::string& ckpt_dir, Generator& g, MultiStagePrior& prior) {
   h5::File f((fs::path(ckpt_dir) / "model.h5").string(), h5::Mode::Read);
-  read_adam(f, "/optimizer/generator", *s.generator, s.g_opt);
-  if (s.prior->num_stages() > 0) read_adam(f, "/optimizer/ratio", *s.prior->ratio(meta.stage), s.e_opt);
-  std::vector<std::string> shards;
-  for (int64_t r = 0; r < meta.world_size; ++r) {
-    const auto p = fs::path(ckpt_dir) / shard_name(static_cast<int>(r));
-    if (!fs::exists(p)) throw std::runtime_error("checkpoint '" + ckpt_dir + "' is missing " + p.filename().string());
-    shards.push_back(p.string());
+  read_model_parameters(f, ckpt_dir, g, prior);
+}
+
+namespace {
+
+// The files that hold rows [begin, end) of the memory matrix: memory.h5
+// (format 3), or the version-2 shards whose ranges overlap (shard r of W held
+// shard_range(n, r, W)), so a rank never opens a shard it has no row in.
+std::vector<std::string> memory_files(const CheckpointRef& ckpt, const nlohmann::json& m, const data::Shard& mine,
+                                      int64_t n_total) {
+  if (m.value("version", int64_t(0)) >= 3) {
+    const auto& mem = m.at("memory");
+    if (mem.at("rows").get<int64_t>() != n_total)
+      throw std::runtime_error("checkpoint '" + ckpt.dir + "' holds a memory matrix of " +
+                               std::to_string(mem.at("rows").get<int64_t>()) + " rows, this run has " + std::to_string(n_total) +
+                               " training examples (was data.path or data.train_limit changed?)");
+    return {(fs::path(ckpt.dir) / mem.at("file").get<std::string>()).string()};
   }
-  s.bank.load(shards);
+  std::vector<std::string> out;
+  const int world = static_cast<int>(ckpt.meta.world_size);
+  for (int r = 0; r < world; ++r) {
+    const auto sh = data::shard_range(n_total, r, world);
+    if (sh.end <= mine.begin || sh.begin >= mine.end) continue;
+    const auto p = fs::path(ckpt.dir) / shard_name(r);
+    if (!fs::exists(p)) throw std::runtime_error("checkpoint '" + ckpt.dir + "' is missing " + p.filename().string());
+    out.push_back(p.string());
+  }
+  return out;
+}
+
+std::vector<torch::Tensor> adam_state(Adam& opt) {
+  std::vector<torch::Tensor> out;
+  for (auto& t : opt.exp_avg()) out.push_back(t);
+  for (auto& t : opt.exp_avg_sq()) out.push_back(t);
+  return out;
+}
+
+}  // namespace
+
+void load_checkpoint(Communicator& comm, const CheckpointRef& ckpt, TrainingState& s) {
+  const nlohmann::json m = parse_manifest(ckpt.manifest, (fs::path(ckpt.dir) / "manifest.json").string());
+  // Replicated state: rank 0 reads model.h5, everyone takes its bytes.
+  std::string error;
+  std::vector<int64_t> steps{0, 0};
+  if (comm.is_root()) {
+    try {
+      h5::File f((fs::path(ckpt.dir) / "model.h5").string(), h5::Mode::Read);
+      read_model_parameters(f, ckpt.dir, s.generator, s.prior);
+      read_adam(f, "/optimizer/generator", *s.generator, s.g_opt);
+      if (s.prior->num_stages() > 0) read_adam(f, "/optimizer/ratio", *s.prior->ratio(ckpt.meta.stage), s.e_opt);
+      steps = {s.g_opt.steps(), s.e_opt.steps()};
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  error = comm.broadcast_string(error, 0, "checkpoint: rank 0's model.h5 read");
+  if (!error.empty()) throw std::runtime_error(error);
+  std::vector<torch::Tensor> replicated;
+  for (auto& p : parameter_list(*s.generator)) replicated.push_back(p);
+  for (auto& p : parameter_list(*s.prior)) replicated.push_back(p);
+  for (auto& t : adam_state(s.g_opt)) replicated.push_back(t);
+  if (s.prior->num_stages() > 0)
+    for (auto& t : adam_state(s.e_opt)) replicated.push_back(t);
+  {
+    torch::NoGradGuard no_grad;
+    broadcast_tensors(comm, replicated, 0, "checkpoint: model and optimizer state from rank 0");
+  }
+  comm.broadcast(steps.data(), steps.size() * sizeof(int64_t), 0, "checkpoint: optimizer step counts");
+  s.g_opt.set_steps(steps[0]);
+  if (s.prior->num_stages() > 0) s.e_opt.set_steps(steps[1]);
+  // This rank's memory rows, from the one file (or the old shards) holding them.
+  try {
+    s.bank.load(memory_files(ckpt, m, s.bank.shard(), s.bank.n_total()));
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  int64_t first_bad = error.empty() ? comm.size() : comm.rank();
+  comm.allreduce_min(&first_bad, 1, "checkpoint: memory rows read");
+  if (first_bad < comm.size()) {
+    error = comm.broadcast_string(error, static_cast<int>(first_bad), "checkpoint: memory read error");
+    throw std::runtime_error("rank " + std::to_string(first_bad) + ": " + error);
+  }
 }
 
 }  // namespace latentebm

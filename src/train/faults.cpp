@@ -37,7 +37,8 @@ constexpr KnownPoint kFaultPoints[] = {
     {"train.before-allreduce", false},       // before the gradient all-reduce
     {"train.stage-broadcast", true},         // frozen ratio network broadcast, before its checksum
     {"checkpoint.begin", false},             // temp folder created (checkpoint.cpp)
-    {"checkpoint.shard-written", false},     // this rank's shard on disk
+    {"checkpoint.memory-sent", false},       // this rank's memory rows gathered to rank 0
+    {"checkpoint.memory-written", false},    // rank 0: memory.h5 on disk
     {"checkpoint.model-written", false},     // rank 0: model.h5 on disk
     {"checkpoint.manifest-written", false},  // rank 0: manifest.json on disk
     {"checkpoint.renamed", false},           // rank 0: temp folder renamed to ckpt-X

@@ -1,5 +1,6 @@
 #include "train/memory_bank.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "io/h5.h"
@@ -31,10 +32,29 @@ void MemoryBank::write(const std::vector<int64_t>& global_indices, const torch::
       throw std::logic_error("memory bank: example " + std::to_string(global_indices[i]) + " is not in this rank's shard");
     local[i] = global_indices[i] - shard_.begin;
   }
+  // index_copy_ leaves the winner of a repeated index unspecified (on CUDA):
+  // keep only each row's last occurrence.
+  std::vector<int64_t> keep;  // positions in the batch
+  std::vector<char> seen(static_cast<size_t>(shard_.size()), 0);
+  for (size_t i = local.size(); i-- > 0;)
+    if (!seen[static_cast<size_t>(local[i])]) {
+      seen[static_cast<size_t>(local[i])] = 1;
+      keep.push_back(static_cast<int64_t>(i));
+    }
   for (int64_t r : local) written_at_[static_cast<size_t>(r)] = iteration;
-  auto idx = to_device(torch::tensor(local, torch::TensorOptions().dtype(torch::kLong)), rows_.device());
   torch::NoGradGuard no_grad;
-  rows_.index_copy_(0, idx, z.detach().to(rows_.dtype()));
+  if (keep.size() == local.size()) {
+    auto idx = to_device(torch::tensor(local, torch::TensorOptions().dtype(torch::kLong)), rows_.device());
+    rows_.index_copy_(0, idx, z.detach().to(rows_.dtype()));
+    return;
+  }
+  std::reverse(keep.begin(), keep.end());
+  std::vector<int64_t> rows;
+  for (int64_t i : keep) rows.push_back(local[static_cast<size_t>(i)]);
+  const auto opts = torch::TensorOptions().dtype(torch::kLong);
+  auto idx = to_device(torch::tensor(rows, opts), rows_.device());
+  auto pick = to_device(torch::tensor(keep, opts), z.device());
+  rows_.index_copy_(0, idx, z.detach().index_select(0, pick).to(rows_.dtype()));
 }
 
 int64_t MemoryBank::rows_written_since(int64_t since) const {

@@ -10,6 +10,9 @@
 // written to M but never serve as its noise samples. Rows are initialised
 // with N(0, I) draws (exact p_0 samples) so a row never visited still holds a
 // sample of the previous prior rather than garbage.
+//
+// A checkpoint gathers every rank's rows into one file (checkpoint.h); load()
+// takes this rank's rows from whichever files hold them.
 #include <torch/torch.h>
 
 #include <string>
@@ -31,6 +34,8 @@ class MemoryBank {
 
   // Store z (rows aligned with global_indices, all inside this shard),
   // written at training iteration `iteration` (kept per row for diagnostics).
+  // An index listed twice (a shard smaller than the batch wraps around) keeps
+  // its last sample.
   void write(const std::vector<int64_t>& global_indices, const torch::Tensor& z, int64_t iteration = -1);
   // Rows of this shard last written at an iteration >= `since`.
   int64_t rows_written_since(int64_t since) const;
@@ -41,6 +46,7 @@ class MemoryBank {
 
   const torch::Tensor& rows() const { return rows_; }
   const torch::Tensor& snapshot_rows() const { return snapshot_; }
+  const std::vector<int64_t>& written_at() const { return written_at_; }
 
   // Write this rank's rows to /memory, /snapshot and /written_at of an open shard file.
   void save(h5::File& file) const;

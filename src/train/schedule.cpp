@@ -14,6 +14,14 @@ double generator_lr(LrSchedule schedule, double base, int64_t t, int64_t T) {
   return base * 0.5 * (1.0 + std::cos(pi * frac));
 }
 
+double lr_scale(LrScaling scaling, int64_t global_batch, int64_t reference_batch, int64_t warmup, int64_t t) {
+  if (scaling == LrScaling::kNone || reference_batch <= 0) return 1.0;
+  const double ratio = static_cast<double>(global_batch) / static_cast<double>(reference_batch);
+  const double s = scaling == LrScaling::kSqrt ? std::sqrt(ratio) : ratio;
+  if (warmup <= 0 || t >= warmup) return s;
+  return 1.0 + (s - 1.0) * static_cast<double>(std::max<int64_t>(0, t)) / static_cast<double>(warmup);
+}
+
 bool PlateauRule::observe(double loss) {
   State& s = state_;
   ++s.iterations;

@@ -1,6 +1,7 @@
 #pragma once
 // The schedules of training: when stage k+1 begins (PlateauRule), and the
-// generator's learning rate at each iteration (generator_lr).
+// generator's learning rate at each iteration (generator_lr), and how both
+// learning rates follow the global batch (lr_scale).
 //
 // Stage schedule:
 // fixed     a new stage every S = T/K iterations (the paper).
@@ -35,6 +36,17 @@ namespace latentebm {
 //   cosine    base * (1 + cos(pi t / T)) / 2: base at t = 0, base / 2 at T/2,
 //             0 at T. A function of t alone, so a resumed run continues it.
 double generator_lr(LrSchedule schedule, double base, int64_t t, int64_t T);
+
+// The factor both learning rates are multiplied by at iteration t for a
+// global batch B (train.lr_scaling), tuned at reference batch R:
+//   none    1
+//   sqrt    s = sqrt(B / R): Adam's noise scale stays that of batch R
+//           (Malladi et al. 2022, "On the SDEs and scaling rules for adaptive
+//           gradient algorithms"); the default of the GPU presets
+//   linear  s = B / R (Goyal et al. 2017; for SGD)
+// ramped linearly from 1 at t = 0 to s at t = warmup (Goyal et al.'s gradual
+// warm-up), s from then on. A function of t alone, so a resume continues it.
+double lr_scale(LrScaling scaling, int64_t global_batch, int64_t reference_batch, int64_t warmup, int64_t t);
 
 class PlateauRule {
  public:

@@ -12,6 +12,7 @@
 #include "model/precision.h"
 #include "model/sampler.h"
 #include "io/h5.h"
+#include "io/io_stats.h"
 #include "log.h"
 #include "train/checkpoint.h"
 #include "train/faults.h"
@@ -24,12 +25,24 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 }  // namespace
 
-torch::Device resolve_device(DeviceChoice choice, int local_rank) {
+int gpu_for_rank(int local_rank, int local_size, int gpus, bool share) {
+  if (gpus < 1) throw std::invalid_argument("gpu_for_rank: no GPUs");
+  if (local_size > gpus && !share)
+    throw std::runtime_error(std::to_string(local_size) + " ranks run on this node but it has " + std::to_string(gpus) +
+                             " GPU(s): ranks would share GPUs and run slower without saying so. Start one rank per GPU "
+                             "(e.g. mpirun --map-by ppr:" + std::to_string(gpus) + ":node, or Slurm --ntasks-per-node=" +
+                             std::to_string(gpus) + "), or set runtime.share_gpus=on to allow it");
+  return local_rank % gpus;
+}
+
+torch::Device resolve_device(DeviceChoice choice, int local_rank, int local_size, bool share_gpus) {
   if (choice == DeviceChoice::kCpu) return torch::kCPU;
   if (choice == DeviceChoice::kCuda && !torch::cuda::is_available())
     throw std::runtime_error("runtime.device = cuda but this LibTorch sees no CUDA device (use runtime.device=cpu or auto)");
-  if (choice == DeviceChoice::kCuda || torch::cuda::is_available())
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % static_cast<int>(torch::cuda::device_count())));
+  if (choice == DeviceChoice::kCuda || torch::cuda::is_available()) {
+    const int gpus = static_cast<int>(torch::cuda::device_count());
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(gpu_for_rank(local_rank, local_size, gpus, share_gpus)));
+  }
   return torch::kCPU;
 }
 
@@ -75,21 +88,32 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
       run_dir_(run_dir),
       metrics_(run_dir_.metrics()),
       start_time_(Clock::now()) {
+  const io::IoCounters io_start = io::io_counters();
   // The node-local rank is an MPI collective: only ask when a GPU is wanted,
   // and only of a communicator spanning the MPI job.
+  const bool local = cfg.runtime.device == DeviceChoice::kCpu || comm.backend() == "single";
   device_ = device ? *device
-                   : resolve_device(cfg.runtime.device,
-                                    cfg.runtime.device == DeviceChoice::kCpu || comm.backend() == "single" ? 0 : node_local_rank());
+                   : resolve_device(cfg.runtime.device, local ? 0 : node_local_rank(), local ? 1 : node_local_size(),
+                                    cfg.runtime.share_gpus == Switch::kOn);
+  resolve_batch(cfg_, comm.size());  // train.batch_per_rank: the global batch for this rank count
   data_ = std::make_unique<data::ShardData>(cfg.data.path, "train", comm.rank(), comm.size(), cfg.data.train_limit);
   const auto& info = data_->info();
   const int64_t n = data_->split_size();
   dataset_fingerprint_ = data::dataset_fingerprint(info, cfg.data.train_limit);
-  validate_against(cfg, comm.size(), n, info.c, info.h, info.w);
-  K_ = cfg.train.stages;
-  T_ = latentebm::total_iterations(cfg, n);
-  S_ = latentebm::stage_length(cfg, n);
-  local_batch_ = cfg.train.batch_size / comm.size();
+  validate_against(cfg_, comm.size(), n, info.c, info.h, info.w);
+  K_ = cfg_.train.stages;
+  global_batch_ = cfg_.train.batch_size;
+  local_batch_ = latentebm::local_batch(cfg_, comm.size(), comm.rank());
+  // Whole batches of this rank's shard per pass over it; a shard smaller than
+  // its batch wraps around (load_batch).
   iters_per_epoch_ = std::max<int64_t>(1, (n / comm.size()) / local_batch_);
+
+  // Rank 0 alone reads `latest` (or the named checkpoint) and its manifest.
+  const auto resume = resume_from ? shared_checkpoint(comm_, run_dir, resume_from) : std::nullopt;
+  // T as the run first resolved it: a resume on another rank count (another
+  // global batch) keeps the schedule.
+  T_ = resume && resume->meta.total_iterations > 0 ? resume->meta.total_iterations : latentebm::total_iterations(cfg_, n);
+  S_ = K_ <= 1 ? T_ : T_ / K_;
 
   torch::manual_seed(cfg.train.seed);
   g_ = Generator(cfg.model.generator, cfg.model.nz, cfg.model.ngf, info.c);
@@ -104,15 +128,15 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
                           cfg.train.min_stage_iterations, cfg.train.max_stage_iterations});
 
   stage_ = 0;
-  if (resume_from) {
-    const auto meta = read_checkpoint_meta(*resume_from);
+  if (resume) {
+    const auto& meta = resume->meta;
     stage_ = meta.stage;
     if (K_ > 0) e_opt_ = Adam(parameter_list(*prior_->ratio(stage_)), cfg.train.e_lr, cfg.train.beta1, cfg.train.beta2);
     TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
-    load_checkpoint(*resume_from, state);
+    load_checkpoint(comm_, *resume, state);
     iteration_ = meta.iteration;
     restore_schedule(meta.schedule_json);
-    spdlog::info("resumed from {} at iteration {} (stage {}, written by {} rank(s))", *resume_from, iteration_, stage_,
+    spdlog::info("resumed from {} at iteration {} (stage {}, written by {} rank(s))", resume->dir, iteration_, stage_,
                  meta.world_size);
     if (comm_.is_root()) mark_restart(metrics_, iteration_, "resume");
   } else {
@@ -123,10 +147,47 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
     broadcast_tensors(comm_, all, 0, "initial parameters");
     if (comm_.is_root()) mark_restart(metrics_, 0, "fresh");  // rows of an earlier attempt that left no checkpoint
   }
+  check_loaded(resume ? resume->dir : std::string(), resume ? resume->manifest : std::string());
+  report_io(resume ? "resume" : "start-up", io::io_counters() - io_start);
+}
+
+void Trainer::check_loaded(const std::string& ckpt_dir, const std::string& manifest) {
+  // Every rank must hold the same checkpoint's bytes: the same manifest (rank
+  // 0's, broadcast) and bit-identical parameters.
+  data::Crc32 crc;
+  crc.update(manifest.data(), manifest.size());
+  if (!comm_.all_equal(static_cast<int64_t>(crc.value()), "loaded checkpoint: manifest checksum"))
+    throw std::runtime_error("the ranks loaded different checkpoints (manifest checksums differ) from '" + ckpt_dir +
+                             "': a node sees another version of the run directory (a stale shared-file-system cache?); "
+                             "make every node see the same files and run the same command again");
   auto all = parameter_list(*g_);
   for (auto& p : parameter_list(*prior_)) all.push_back(p);
   if (!identical_on_all_ranks(comm_, all, "initial parameters checksum"))
-    throw std::runtime_error("ranks hold different parameters after start-up; a checkpoint shard may be corrupt");
+    throw std::runtime_error(ckpt_dir.empty() ? "ranks hold different parameters after start-up (the broadcast from rank 0 "
+                                                "failed); run the same command again"
+                                              : "ranks hold different parameters after loading checkpoint '" + ckpt_dir +
+                                                    "': the ranks did not load the same checkpoint bytes; verify it "
+                                                    "(latentebm verify) and run the same command again");
+}
+
+void Trainer::report_io(const char* when, const io::IoCounters& used) {
+  // Per-rank I/O of start-up / resume / rollback: the largest, rank 0's and
+  // the job's total, in the log and as a metrics.jsonl row.
+  std::vector<int64_t> mx{used.opens, used.bytes_read}, sum = mx;
+  comm_.allreduce_max(mx.data(), mx.size(), "I/O report: per-rank maximum");
+  std::vector<double> total{static_cast<double>(used.opens), static_cast<double>(used.bytes_read)};
+  comm_.allreduce_sum(total.data(), total.size(), "I/O report: job total");
+  spdlog::debug("{} I/O on rank {}: {} file opens, {} bytes read", when, comm_.rank(), used.opens, used.bytes_read);
+  if (!comm_.is_root()) return;
+  spdlog::info("{} I/O: at most {} file opens and {:.2f} MB read per rank (rank 0: {} opens, {:.2f} MB; job: {:.2f} MB over "
+               "{} rank(s))",
+               when, mx[0], static_cast<double>(mx[1]) / 1e6, used.opens, static_cast<double>(used.bytes_read) / 1e6,
+               total[1] / 1e6, comm_.size());
+  nlohmann::json row = {{"iteration", iteration_},      {"io", when},
+                        {"ranks", comm_.size()},        {"opens_max", mx[0]},
+                        {"opens_rank0", used.opens},    {"bytes_read_max", mx[1]},
+                        {"bytes_read_rank0", used.bytes_read}, {"bytes_read_total", static_cast<int64_t>(total[1])}};
+  metrics_.append(row);
 }
 
 int64_t Trainer::stage_for(int64_t t) const { return K_ == 0 ? 0 : std::min(t / S_, K_ - 1); }
@@ -199,8 +260,9 @@ void Trainer::seed_iteration(int64_t t) { torch::manual_seed(iteration_seed(cfg_
 // the end) it reads the terms first.
 void Trainer::train(int64_t max_iterations) {
   end_ = max_iterations > 0 ? std::min(T_, iteration_ + max_iterations) : T_;
-  spdlog::info("training iterations {}..{} of T = {} | K = {} stages of {} iterations | {} rank(s) x batch {} | {} | device {}",
-               iteration_, end_, T_, K_, S_, comm_.size(), local_batch_, cfg_.model.generator, device_.str());
+  spdlog::info("training iterations {}..{} of T = {} | K = {} stages of {} iterations | {} rank(s), global batch {} "
+               "(this rank {}) | {} | device {}",
+               iteration_, end_, T_, K_, S_, comm_.size(), global_batch_, local_batch_, cfg_.model.generator, device_.str());
   window_ = StepStats{};
   in_window_ = 0;
   window_start_ = Clock::now();
@@ -343,13 +405,29 @@ void Trainer::enter_stage(int64_t k) {
 }
 
 Batch Trainer::load_batch(int64_t t) {
-  const int64_t epoch = t / iters_per_epoch_, pos = t % iters_per_epoch_;
-  if (epoch != cached_epoch_) {
-    epoch_order_ = data::epoch_order(data_->split_size(), data_->shard(), cfg_.train.seed, epoch);
-    cached_epoch_ = epoch;
-  }
   Batch b;
-  b.indices.assign(epoch_order_.begin() + pos * local_batch_, epoch_order_.begin() + (pos + 1) * local_batch_);
+  const int64_t shard_size = data_->shard().size();
+  if (local_batch_ <= shard_size) {
+    // Whole batches of each epoch's order; the remainder of an epoch is dropped.
+    const int64_t epoch = t / iters_per_epoch_, pos = t % iters_per_epoch_;
+    if (epoch != cached_epoch_) {
+      epoch_order_ = data::epoch_order(data_->split_size(), data_->shard(), cfg_.train.seed, epoch);
+      cached_epoch_ = epoch;
+    }
+    b.indices.assign(epoch_order_.begin() + pos * local_batch_, epoch_order_.begin() + (pos + 1) * local_batch_);
+  } else {
+    // The shard is smaller than the batch (many ranks, little data): the
+    // batch runs on through the epochs' orders, one after the other, so every
+    // example is used equally often (an example may appear twice in a batch).
+    for (int64_t k = t * local_batch_; k < (t + 1) * local_batch_; ++k) {
+      const int64_t epoch = k / shard_size;
+      if (epoch != cached_epoch_) {
+        epoch_order_ = data::epoch_order(data_->split_size(), data_->shard(), cfg_.train.seed, epoch);
+        cached_epoch_ = epoch;
+      }
+      b.indices.push_back(epoch_order_[static_cast<size_t>(k % shard_size)]);
+    }
+  }
   const auto& info = data_->info();
   const int64_t bytes = info.c * info.h * info.w;
   auto u8 = torch::empty({local_batch_, info.c, info.h, info.w}, torch::kUInt8);
@@ -382,7 +460,7 @@ torch::Tensor Trainer::local_terms(const Batch& batch, const torch::Tensor& z_po
   RatioNet* active = K_ > 0 ? &prior_->ratio(stage_) : nullptr;
   g_opt_.zero_grad();
   if (active) e_opt_.zero_grad();
-  auto local = accumulate_gradients(g_, active, batch.x, z_post, z_noise, cfg_.model.sigma, cfg_.train.batch_size,
+  auto local = accumulate_gradients(g_, active, batch.x, z_post, z_noise, cfg_.model.sigma, global_batch_,
                                     traits_.objective);
   auto grad_norm = langevin_grad_norm.defined() ? langevin_grad_norm.reshape({1}) : torch::zeros({1}, local.options());
   // Guard flags, summed over ranks: non-finite (or beyond the limit)
@@ -452,9 +530,14 @@ void Trainer::launch_step(int64_t t, Batch batch, torch::Tensor z_post, torch::T
                       .logical_and(local[kBadNoise] == 0)
                       .logical_and(local[kPriorLoss].abs() <= cfg_.train.divergence_loss_limit);
   l.terms.start(torch::cat({local, finite.to(local.dtype()).reshape({1}), ok.to(local.dtype()).reshape({1})}));
-  g_opt_.set_lr(generator_lr(cfg_.train.g_lr_schedule, cfg_.train.g_lr, t, T_));
+  const double scale = lr_scale(cfg_.train.lr_scaling, global_batch_, cfg_.train.lr_reference_batch,
+                                cfg_.train.lr_warmup_iterations, t);
+  g_opt_.set_lr(scale * generator_lr(cfg_.train.g_lr_schedule, cfg_.train.g_lr, t, T_));
   g_opt_.step_if(ok);
-  if (l.stepped_ratio) e_opt_.step_if(ok);
+  if (l.stepped_ratio) {
+    e_opt_.set_lr(scale * cfg_.train.e_lr);
+    e_opt_.step_if(ok);
+  }
   l.batch = std::move(batch);
   l.z_post = std::move(z_post);
   l.z_noise = std::move(z_noise);
@@ -542,6 +625,8 @@ std::string Trainer::save() {
   meta.config_yaml = to_yaml(cfg_);
   meta.dataset_fingerprint = dataset_fingerprint_;
   meta.schedule_json = schedule_json();
+  meta.total_iterations = T_;
+  meta.global_batch = global_batch_;
   TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
   auto dir = save_checkpoint(comm_, run_dir_.root(), meta, state, cfg_.train.seed, cfg_.log.keep_checkpoints);
   spdlog::debug("checkpoint written: {}", dir);
@@ -561,7 +646,7 @@ void Trainer::handle_divergence(int64_t t, const StepStats& s, const Batch& batc
     return;
   }
   if (policy == DivergencePolicy::kRollback && rollbacks_ < cfg_.train.max_rollbacks) {
-    if (auto ckpt = latest_checkpoint(run_dir_.root())) {
+    if (auto ckpt = shared_checkpoint(comm_, run_dir_.root())) {  // rank 0's `latest`, for every rank
       rollback(*ckpt, s.energy_runaway);
       return;
     }
@@ -583,8 +668,10 @@ void Trainer::handle_divergence(int64_t t, const StepStats& s, const Batch& batc
                                example + "`) and run the same command to resume from the last checkpoint");
 }
 
-void Trainer::rollback(const std::string& ckpt_dir, bool energy_runaway) {
-  const auto meta = read_checkpoint_meta(ckpt_dir);
+void Trainer::rollback(const CheckpointRef& ckpt, bool energy_runaway) {
+  const io::IoCounters io_start = io::io_counters();
+  const auto& meta = ckpt.meta;
+  const std::string& ckpt_dir = ckpt.dir;
   stage_ = meta.stage;
   const double factor = cfg_.train.rollback_delta_factor;
   double& knob = energy_runaway ? cfg_.train.e_lr : cfg_.train.langevin_delta;
@@ -592,7 +679,8 @@ void Trainer::rollback(const std::string& ckpt_dir, bool energy_runaway) {
   knob *= factor;  // before the ratio network's optimizer is rebuilt with e_lr
   if (K_ > 0) e_opt_ = Adam(parameter_list(*prior_->ratio(stage_)), cfg_.train.e_lr, cfg_.train.beta1, cfg_.train.beta2);
   TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
-  load_checkpoint(ckpt_dir, state);
+  load_checkpoint(comm_, ckpt, state);
+  check_loaded(ckpt_dir, ckpt.manifest);
   const int64_t from = iteration_;
   iteration_ = meta.iteration;
   restore_schedule(meta.schedule_json);
@@ -605,6 +693,7 @@ void Trainer::rollback(const std::string& ckpt_dir, bool energy_runaway) {
   window_start_ = Clock::now();
   ++rollbacks_;
   if (comm_.is_root()) mark_restart(metrics_, iteration_, "rollback");
+  report_io("rollback", io::io_counters() - io_start);
   spdlog::warn("divergence guard: rolled back from iteration {} to checkpoint {} (iteration {}); {} {} -> {} "
                "(rollback {} of at most {})",
                from, ckpt_dir, iteration_, energy_runaway ? "e_lr" : "langevin_delta", old_value, knob, rollbacks_,

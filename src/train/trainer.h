@@ -15,12 +15,14 @@
 #include "config.h"
 #include "data/dataset.h"
 #include "distributed/communicator.h"
+#include "io/io_stats.h"
 #include "io/metrics_log.h"
 #include "io/run_dir.h"
 #include "model/generator.h"
 #include "model/noise.h"
 #include "model/prior.h"
 #include "train/adam.h"
+#include "train/checkpoint.h"
 #include "train/memory_bank.h"
 #include "train/schedule.h"
 #include "train/transfer.h"
@@ -129,6 +131,7 @@ class Trainer {
   const RunDir& run_dir() const { return run_dir_; }
   Communicator& comm() { return comm_; }
   int64_t local_batch() const { return local_batch_; }
+  int64_t global_batch() const { return global_batch_; }
   // Prior stages of the model as it stands (the active ratio included): what
   // evaluation during training scores with.
   int64_t evaluation_stages() const { return model_stages(); }
@@ -198,7 +201,12 @@ class Trainer {
                          const torch::Tensor& z_noise);
   // Reloads the checkpoint and shrinks, by train.rollback_delta_factor, what
   // drove the divergence: train.e_lr for a runaway energy, else langevin_delta.
-  void rollback(const std::string& ckpt_dir, bool energy_runaway);
+  void rollback(const CheckpointRef& ckpt, bool energy_runaway);
+  // After a start-up or a load: every rank holds the same checkpoint (rank
+  // 0's manifest) and bit-identical parameters; throws naming a mismatch.
+  void check_loaded(const std::string& ckpt_dir, const std::string& manifest);
+  // The files opened and bytes read since `start`, per rank, into the log and metrics.jsonl.
+  void report_io(const char* when, const io::IoCounters& used);
   void write_debug_dump(int64_t t, const Batch& batch, const torch::Tensor& z_post, const torch::Tensor& z_noise);
 
   // Replicated state (generator, prior) identical on every rank? Throws if not.
@@ -213,7 +221,7 @@ class Trainer {
   std::unique_ptr<data::ShardData> data_;
   std::vector<IterationCallback> iteration_callbacks_;
   std::string progress_note_;
-  int64_t T_ = 0, S_ = 0, K_ = 0, local_batch_ = 0, iters_per_epoch_ = 0;
+  int64_t T_ = 0, S_ = 0, K_ = 0, global_batch_ = 0, local_batch_ = 0, iters_per_epoch_ = 0;
   int64_t iteration_ = 0, stage_ = 0;
   bool stopped_ = false;
   int64_t rollbacks_ = 0, skipped_ = 0, consecutive_skips_ = 0;
@@ -241,9 +249,13 @@ class Trainer {
   std::chrono::steady_clock::time_point start_time_;
 };
 
+// The GPU of the node-local rank `local_rank` of `local_size` on a node with
+// `gpus` GPUs: local_rank modulo gpus. Throws when the node has more ranks
+// than GPUs, unless `share` (runtime.share_gpus) allows it.
+int gpu_for_rank(int local_rank, int local_size, int gpus, bool share);
 // Pick the device named by runtime.device ("auto" = CUDA when available);
-// on GPUs, device index = node-local rank modulo the GPUs on the node.
-torch::Device resolve_device(DeviceChoice choice, int local_rank = 0);
+// on GPUs, gpu_for_rank decides the index.
+torch::Device resolve_device(DeviceChoice choice, int local_rank = 0, int local_size = 1, bool share_gpus = false);
 
 // The seed LibTorch's generator gets at iteration t on `rank`.
 uint64_t iteration_seed(uint64_t seed, int rank, int64_t t);

@@ -79,7 +79,7 @@ leftover_of() {
     *) echo ckpt-00000008.tmp ;;
   esac
 }
-for spec in checkpoint.begin:1 checkpoint.shard-written:1 checkpoint.shard-written:0 checkpoint.model-written:0 \
+for spec in checkpoint.begin:1 checkpoint.memory-sent:1 checkpoint.memory-sent:0 checkpoint.memory-written:0 checkpoint.model-written:0 \
   checkpoint.manifest-written:0 checkpoint.renamed:0 checkpoint.latest-written:0; do
   point=${spec%:*} rank=${spec#*:}
   step "SIGKILL on rank $rank at $point of the second save (iteration 8)"
@@ -239,16 +239,16 @@ echo "   second-signal: exit $rc, $((($(now_us) - t0) / 1000)) ms after the seco
 step "a finished 2-rank run, then damaged copies of it"
 GOOD="$WORK/good"
 ok good "${MPIRUN[@]}" "$BIN" "${TRAIN[@]}" --run-dir "$GOOD" --no-pictures
-SHARD=checkpoints/ckpt-00000012/shard-00001.h5
+SHARD=checkpoints/ckpt-00000012/memory.h5
 cp -r "$GOOD" "$WORK/flipped"
 size=$(stat -c %s "$WORK/flipped/$SHARD")
 byte=$(dd if="$WORK/flipped/$SHARD" bs=1 skip=$((size / 2)) count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
 printf "\\x$(printf %02x $(((byte + 1) % 256)))" | dd of="$WORK/flipped/$SHARD" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
-fails_with flipped "shard-00001.h5' fails its checksum" "${MPIRUN[@]}" "$BIN" "${TRAIN[@]}" --run-dir "$WORK/flipped"
+fails_with flipped "memory.h5' fails its checksum" "${MPIRUN[@]}" "$BIN" "${TRAIN[@]}" --run-dir "$WORK/flipped"
 fails_with flipped-verify "fails its checksum" "$BIN" verify --run-dir "$WORK/flipped"
 cp -r "$GOOD" "$WORK/truncated"
 truncate -s $((size - 100)) "$WORK/truncated/$SHARD"
-fails_with truncated "shard-00001.h5' has $((size - 100)) bytes, the manifest says $size (truncated or overwritten)" \
+fails_with truncated "memory.h5' has $((size - 100)) bytes, the manifest says $size (truncated or overwritten)" \
   "${MPIRUN[@]}" "$BIN" "${TRAIN[@]}" --run-dir "$WORK/truncated"
 MODEL=checkpoints/ckpt-00000012/model.h5  # alone, on an undamaged copy
 cp -r "$GOOD" "$WORK/truncated-model"

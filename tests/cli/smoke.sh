@@ -96,7 +96,8 @@ if grep -v '^{.*}$' "$RUN/metrics.jsonl" >/dev/null; then fail "metrics.jsonl ha
 
 # Checkpoints: latest names a complete one; keep_checkpoints = 2 of the preset.
 [[ "$(cat "$RUN/checkpoints/latest")" == "ckpt-00000008" ]] || fail "latest is '$(cat "$RUN/checkpoints/latest")'"
-for f in model.h5 shard-00000.h5 shard-00001.h5; do need_file "$RUN/checkpoints/ckpt-00000008/$f"; done
+for f in manifest.json model.h5 memory.h5; do need_file "$RUN/checkpoints/ckpt-00000008/$f"; done
+[[ $(ls "$RUN/checkpoints/ckpt-00000008" | wc -l) -eq 3 ]] || fail "a checkpoint holds more than manifest.json, model.h5, memory.h5"
 [[ -d "$RUN/checkpoints/ckpt-00000004" ]] || fail "the previous checkpoint was not kept"
 if ls -d "$RUN"/checkpoints/*.tmp >/dev/null 2>&1; then fail "a temporary checkpoint directory was left behind"; fi
 
@@ -127,8 +128,8 @@ fails_with bad-value "train.langevin_delta must be > 0" \
   "${MPIRUN[@]}" "$BIN" "${BAD[@]}" --run-dir "$WORK/bad-value" train.langevin_delta=-1
 fails_with unknown-key "unknown config key 'train.no_such_key'" \
   "${MPIRUN[@]}" "$BIN" "${BAD[@]}" --run-dir "$WORK/bad-key" train.no_such_key=1
-fails_with indivisible-batch "train.batch_size = 7 is not divisible by the 2 ranks" \
-  "${MPIRUN[@]}" "$BIN" "${BAD[@]}" --run-dir "$WORK/bad-batch" train.batch_size=7
+fails_with tiny-batch "train.batch_size = 1 is smaller than the 2 ranks" \
+  "${MPIRUN[@]}" "$BIN" "${BAD[@]}" --run-dir "$WORK/bad-batch" train.batch_size=1
 fails_with missing-config "cannot read config file '$WORK/none.yaml'" \
   "$BIN" train --config "$WORK/none.yaml" --run-dir "$WORK/bad-config"
 fails_with unknown-option "unknown option --bogus" "$BIN" sample --run-dir "$RUN" --bogus 1

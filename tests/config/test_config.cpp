@@ -161,9 +161,10 @@ TEST(Config, ValidationAgainstDataAndRanks) {
   c.train.batch_size = 10;
   c.train.iterations = 100;
   EXPECT_NO_THROW(validate_against(c, 2, 1000, 1, 28, 28));
-  EXPECT_NE(message_of([&] { validate_against(c, 3, 1000, 1, 28, 28); }).find("not divisible by the 3 ranks"), std::string::npos);
+  EXPECT_NO_THROW(validate_against(c, 3, 1000, 1, 28, 28));  // any rank count splits the global batch
+  EXPECT_NO_THROW(validate_against(c, 2, 8, 1, 28, 28));     // a shard smaller than its batch wraps around
   EXPECT_NE(message_of([&] { validate_against(c, 2, 1000, 3, 32, 32); }).find("32x32"), std::string::npos);
-  EXPECT_NE(message_of([&] { validate_against(c, 2, 8, 1, 28, 28); }).find("fewer than its batch"), std::string::npos);
+  EXPECT_NE(message_of([&] { validate_against(c, 11, 1000, 1, 28, 28); }).find("smaller than the 11 ranks"), std::string::npos);
   c.train.iterations = 3;  // K = 4 stages need at least 4 iterations
   EXPECT_NE(message_of([&] { validate_against(c, 2, 1000, 1, 28, 28); }).find("train.stages"), std::string::npos);
 }
@@ -180,6 +181,84 @@ TEST(Config, ScheduleFromEpochs) {
   c.train.iterations = 480;
   EXPECT_EQ(total_iterations(c, 73257), 480);
   EXPECT_EQ(stage_length(c, 73257), 120);
+}
+
+TEST(Config, PerRankBatchSetsTheGlobalBatchAndSplitsAnyGlobalBatch) {
+  Config c;
+  c.train.batch_size = 64;
+  EXPECT_FALSE(resolve_batch(c, 8).has_value());  // global mode: untouched
+  EXPECT_EQ(c.train.batch_size, 64);
+  // 64 over 24 ranks: 16 ranks take 3, 8 take 2, 64 in all.
+  int64_t sum = 0;
+  for (int r = 0; r < 24; ++r) {
+    const int64_t b = local_batch(c, 24, r);
+    EXPECT_EQ(b, r < 16 ? 3 : 2) << r;
+    sum += b;
+  }
+  EXPECT_EQ(sum, 64);
+  c.train.batch_per_rank = 64;
+  const auto note = resolve_batch(c, 512);
+  ASSERT_TRUE(note.has_value());
+  EXPECT_EQ(c.train.batch_size, 64 * 512);
+  EXPECT_NE(note->find("64 -> 32768"), std::string::npos) << *note;
+  for (int r : {0, 511}) EXPECT_EQ(local_batch(c, 512, r), 64);
+  EXPECT_FALSE(resolve_batch(c, 512).has_value());  // idempotent
+  EXPECT_TRUE(resolve_batch(c, 7).has_value());     // a resume on 7 ranks keeps 64 per rank
+  EXPECT_EQ(c.train.batch_size, 64 * 7);
+}
+
+TEST(Config, ScheduleCountsImagesSeenAndHasAFloor) {
+  // CelebA-HQ 128: 27,000 training images, 100 epochs, 64 per GPU.
+  Config c;
+  c.train.iterations = 0;
+  c.train.epochs = 100;
+  c.train.stages = 4;
+  c.train.batch_per_rank = 64;
+  resolve_batch(c, 1);
+  EXPECT_EQ(total_iterations(c, 27000), 100 * (27000 / 64));  // whole batches per epoch, as before
+  resolve_batch(c, 512);  // B = 32,768 > N: T counts images seen, not max(1, N / B) per epoch
+  EXPECT_EQ(total_iterations(c, 27000), std::llround(100.0 * 27000.0 / 32768.0));  // 82
+  c.train.min_iterations = 2000;
+  EXPECT_EQ(total_iterations(c, 27000), 2000);
+  EXPECT_EQ(stage_length(c, 27000), 500);
+  resolve_batch(c, 1);
+  EXPECT_EQ(total_iterations(c, 27000), 42100);  // the floor only lifts
+  // The schedule in words: B, per rank, T and why; a checkpoint interval
+  // longer than a stage is warned about.
+  resolve_batch(c, 512);
+  c.log.checkpoint_every = 1000;
+  const auto lines = describe_schedule(c, 27000, 512);
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("global batch 32768 (64 per rank x 512 rank(s))"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("T = 2000 iterations"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("raised to train.min_iterations"), std::string::npos) << lines[0];
+  EXPECT_NE(lines.back().find("log.checkpoint_every = 1000 is longer than a stage (500 iterations)"), std::string::npos)
+      << lines.back();
+}
+
+TEST(Config, LearningRateScalingNeedsAReferenceBatch) {
+  Config c;
+  apply_overrides(c, {"train.lr_scaling=sqrt"});
+  EXPECT_NE(message_of([&] { validate(c); }).find("needs train.lr_reference_batch"), std::string::npos);
+  apply_overrides(c, {"train.lr_reference_batch=64", "train.lr_warmup_iterations=100"});
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_NE(message_of([&] { apply_overrides(c, {"train.lr_scaling=cubic"}); }).find("none | sqrt | linear"),
+            std::string::npos);
+}
+
+TEST(Config, GpuPresetsUseTheGpuAndAPerGpuBatch) {
+  // What `mpirun -np W latentebm train --config configs/<preset>.yaml` gets
+  // on GPU nodes without any override.
+  for (const char* preset : {"svhn", "cifar10", "celeba64", "celebahq128"}) {
+    const auto path = std::filesystem::path(LATENTEBM_SOURCE_DIR) / "configs" / (std::string(preset) + ".yaml");
+    Config c = load_config(path.string());
+    EXPECT_EQ(c.runtime.device, DeviceChoice::kAuto) << preset;
+    EXPECT_GT(c.train.batch_per_rank, 0) << preset;
+    EXPECT_EQ(c.train.lr_scaling, LrScaling::kSqrt) << preset;
+    EXPECT_EQ(c.train.lr_reference_batch, c.train.batch_per_rank) << preset << ": one GPU trains as the paper did";
+    EXPECT_GT(c.train.min_iterations, 0) << preset;
+    EXPECT_LE(c.log.checkpoint_every, c.train.min_iterations / std::max<int64_t>(1, c.train.stages)) << preset;
+  }
 }
 
 TEST(Config, EveryPresetParsesAndValidates) {

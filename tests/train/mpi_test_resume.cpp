@@ -239,23 +239,21 @@ TEST_F(ResumeTest, TwoRankCheckpointLoadsWithItsIterationAndStage) {
   ASSERT_TRUE(ckpt.has_value());
   EXPECT_EQ(fs::path(*ckpt).filename().string(), "ckpt-00000003");
   EXPECT_TRUE(fs::exists(fs::path(*ckpt) / "model.h5"));
-  EXPECT_TRUE(fs::exists(fs::path(*ckpt) / "shard-00000.h5"));
-  EXPECT_TRUE(fs::exists(fs::path(*ckpt) / "shard-00001.h5"));
+  EXPECT_TRUE(fs::exists(fs::path(*ckpt) / "memory.h5"));  // one file, whatever the rank count
+  EXPECT_FALSE(fs::exists(fs::path(*ckpt) / "shard-00000.h5"));
   EXPECT_FALSE(fs::exists(fs::path(*ckpt).string() + ".tmp"));
   const auto meta = read_checkpoint_meta(*ckpt);
   EXPECT_EQ(meta.iteration, 3);
   EXPECT_EQ(meta.stage, 1);
   EXPECT_EQ(meta.world_size, 2);
   {
-    // Each shard file holds exactly its rank's rows.
-    char name[32];
-    std::snprintf(name, sizeof(name), "shard-%05d.h5", world_rank());
-    h5::File shard((fs::path(*ckpt) / name).string(), h5::Mode::Read);
-    EXPECT_EQ(shard.attr_i64("/", "rank"), world_rank());
-    EXPECT_EQ(shard.attr_i64("/", "world_size"), 2);
-    EXPECT_EQ(shard.attr_i64("/", "iteration"), 3);
-    EXPECT_EQ(shard.attr_i64("/memory", "begin"), original.bank().shard().begin);
-    EXPECT_EQ(shard.attr_i64("/memory", "end"), original.bank().shard().end);
+    // The one memory file holds every rank's rows, all 64 of them.
+    h5::File memory((fs::path(*ckpt) / "memory.h5").string(), h5::Mode::Read);
+    EXPECT_EQ(memory.attr_i64("/", "world_size"), 2);
+    EXPECT_EQ(memory.attr_i64("/", "iteration"), 3);
+    EXPECT_EQ(memory.attr_i64("/memory", "begin"), 0);
+    EXPECT_EQ(memory.attr_i64("/memory", "end"), 64);
+    EXPECT_EQ(memory.shape("/memory"), (std::vector<int64_t>{64, cfg.model.nz}));
   }
 
   // The same two ranks.

@@ -22,9 +22,9 @@ std::string error_of(const std::string& value) {
 }
 
 TEST(FaultInjection, ParsesAValidValue) {
-  const auto inj = parse_fault_injection("kill:checkpoint.shard-written:1:2");
+  const auto inj = parse_fault_injection("kill:checkpoint.memory-sent:1:2");
   EXPECT_EQ(inj.action, "kill");
-  EXPECT_EQ(inj.point, "checkpoint.shard-written");
+  EXPECT_EQ(inj.point, "checkpoint.memory-sent");
   EXPECT_EQ(inj.rank, 1);
   EXPECT_EQ(inj.occurrence, 2);
   EXPECT_EQ(parse_fault_injection("corrupt:train.stage-broadcast:0:1").action, "corrupt");

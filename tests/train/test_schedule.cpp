@@ -113,3 +113,26 @@ TEST(GeneratorLr, CosineFallsFromTheBaseToZeroThroughKnownValues) {
     previous = lr;
   }
 }
+
+namespace latentebm {
+namespace {
+
+TEST(LrScale, SquareRootAndLinearRulesWithWarmUp) {
+  // No scaling: 1 whatever the batch.
+  EXPECT_DOUBLE_EQ(lr_scale(LrScaling::kNone, 4096, 64, 100, 0), 1.0);
+  // 64 GPUs of 64 (B = 4096) against the reference 64: x8 by sqrt, x64 linear.
+  EXPECT_DOUBLE_EQ(lr_scale(LrScaling::kSqrt, 4096, 64, 0, 0), 8.0);
+  EXPECT_DOUBLE_EQ(lr_scale(LrScaling::kLinear, 4096, 64, 0, 7), 64.0);
+  // Warm-up: 1 at t = 0, linear to the full scale at t = warmup, then flat.
+  EXPECT_DOUBLE_EQ(lr_scale(LrScaling::kSqrt, 4096, 64, 100, 0), 1.0);
+  EXPECT_DOUBLE_EQ(lr_scale(LrScaling::kSqrt, 4096, 64, 100, 50), 4.5);
+  EXPECT_DOUBLE_EQ(lr_scale(LrScaling::kSqrt, 4096, 64, 100, 100), 8.0);
+  EXPECT_DOUBLE_EQ(lr_scale(LrScaling::kSqrt, 4096, 64, 100, 5000), 8.0);
+  // One GPU trains at the reference batch: the paper's rates exactly.
+  EXPECT_DOUBLE_EQ(lr_scale(LrScaling::kSqrt, 64, 64, 100, 10), 1.0);
+  // A smaller global batch scales down.
+  EXPECT_DOUBLE_EQ(lr_scale(LrScaling::kLinear, 32, 64, 0, 0), 0.5);
+}
+
+}  // namespace
+}  // namespace latentebm
