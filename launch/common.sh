@@ -43,3 +43,21 @@ run_mpirun() {
   trap - TERM INT USR1
   return "$rc"
 }
+
+# forward_env: sets the array FORWARD_ENV to mpirun's `-x NAME` flags for the
+# environment every rank needs, wherever it runs: the fixed variables the
+# launchers set (OMP_NUM_THREADS, HDF5_USE_FILE_LOCKING, PATH, LD_LIBRARY_PATH,
+# ...) and every variable of the launch shell whose name starts with NCCL_,
+# UCX_, CUDA_, TORCH_ or LATENTEBM_ (OMPI_MCA_* needs no -x: mpirun reads
+# and passes those itself): a user's NCCL_SOCKET_IFNAME, NCCL_IB_HCA or
+# UCX_NET_DEVICES reaches the ranks on every node, not only the launch node's.
+forward_env() {
+  FORWARD_ENV=()
+  local name
+  for name in OMP_NUM_THREADS HDF5_USE_FILE_LOCKING PATH LD_LIBRARY_PATH; do
+    [[ -n ${!name:-} ]] && FORWARD_ENV+=(-x "$name")
+  done
+  while IFS= read -r name; do
+    FORWARD_ENV+=(-x "$name")
+  done < <(compgen -e | grep -E '^(NCCL_|UCX_|CUDA_|TORCH_|LATENTEBM_)' | sort)
+}

@@ -24,10 +24,10 @@
 #   NAME-sS.tar.gz          the run directory without TensorBoard events, its
 #                           checkpoints stripped for evaluation
 #                           (launch/strip_checkpoint.py: model.h5 without the
-#                           optimizer state, no memory-bank shards), and its
+#                           optimizer state, no memory matrix), and its
 #                           log; for an unfinished run the newest checkpoint
-#                           is whole, apart from its shards, which are in
-#   NAME-sS.shards.tar.gz   (unfinished runs only; with them a run resumes)
+#                           is whole, apart from its memory.h5, which is in
+#   NAME-sS.memory.tar.gz   (unfinished runs only; with it a run resumes)
 # A dry run on a CPU machine (this machine's build and data/fashion-mnist.h5;
 # tests/cli/gpu_converged.sh runs it on a tiny dataset):
 #   CONVERGED_LOCAL=1 ITERS=1600 SEEDS=1 BUDGET_S=80 bash launch/gpu_converged.sh
@@ -119,7 +119,7 @@ for name in $NAMES; do
     strip=()
     for c in "$RUNS/$r"/checkpoints/ckpt-*; do
       [[ $(basename "$c") == "$latest" && $latest != "$final" ]] && continue  # kept whole: the run resumes from it
-      # An unfinished run brings its shards back too (14 MB), so within the
+      # An unfinished run brings its memory matrix back too (14 MB), so within the
       # tool's 64 MiB only its checkpoints from 80 % on come with it (the
       # last fifth's MSE change needs those).
       if [[ $latest != "$final" ]] && (($(basename "$c" | sed 's/ckpt-0*//') < ITERS * 8 / 10)); then
@@ -129,9 +129,9 @@ for name in $NAMES; do
       strip+=("$c")
     done
     ((${#strip[@]})) && "${PYTHON:-python3}" launch/strip_checkpoint.py "${strip[@]}"
-    tar -C "$RUNS" --exclude=tensorboard --exclude='shard-*.h5' -czf "$OUTDIR/$r.tar.gz" "$r" "$r.log"
+    tar -C "$RUNS" --exclude=tensorboard --exclude=memory.h5 -czf "$OUTDIR/$r.tar.gz" "$r" "$r.log"
     if [[ $latest != "$final" ]]; then
-      (cd "$RUNS" && tar -czf "$OUTDIR/$r.shards.tar.gz" "$r/checkpoints/$latest"/shard-*.h5)
+      (cd "$RUNS" && tar -czf "$OUTDIR/$r.memory.tar.gz" "$r/checkpoints/$latest"/memory.h5)
     fi
   done
 done

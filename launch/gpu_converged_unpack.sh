@@ -2,7 +2,7 @@
 # Back on the CPU machine: unpack launch/gpu_converged.sh's files (the device
 # tool's files_at folder) into DEST (default runs/reproduce-7200), one run
 # directory per NAME-sS, each with its checkpoints and, where the run
-# stopped at the deadline, its newest checkpoint's shards again, so that
+# stopped at the deadline, its newest checkpoint's memory.h5 again, so that
 #   OUT=$PWD/DEST ITERS=7200 PARTS=methods METHODS=NAME SEEDS=S bash bench/reproduce.sh
 # resumes it (re-sharded onto 2 ranks) or, if it finished, only evaluates it.
 #   bash launch/gpu_converged_unpack.sh FILES_AT [DEST]
@@ -13,12 +13,12 @@ DEST=${2:-runs/reproduce-7200}
 mkdir -p "$DEST"
 shopt -s nullglob
 for t in "$SRC"/*.tar.gz; do
-  case $t in *.shards.tar.gz) continue ;; esac
+  case $t in *.memory.tar.gz) continue ;; esac
   r=$(basename "$t" .tar.gz)
   [[ -e $DEST/$r ]] && { echo "gpu_converged_unpack: $DEST/$r exists: move it away first" >&2; exit 1; }
   tar -C "$DEST" -xzf "$t"
-  [[ -f $SRC/$r.shards.tar.gz ]] && tar -C "$DEST" -xzf "$SRC/$r.shards.tar.gz"
+  [[ -f $SRC/$r.memory.tar.gz ]] && tar -C "$DEST" -xzf "$SRC/$r.memory.tar.gz"
   latest=$(cat "$DEST/$r/checkpoints/latest")
-  if compgen -G "$DEST/$r/checkpoints/$latest/shard-*.h5" >/dev/null; then state="resumable"; else state="evaluation only"; fi
+  if [[ -f $DEST/$r/checkpoints/$latest/memory.h5 ]]; then state="resumable"; else state="evaluation only"; fi
   echo "$DEST/$r: newest checkpoint $latest ($state)"
 done

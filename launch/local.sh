@@ -17,6 +17,5 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export HDF5_USE_FILE_LOCKING=FALSE
 export NCCL_DEBUG=${NCCL_DEBUG:-WARN} NCCL_DEBUG_FILE=${NCCL_DEBUG_FILE:-/tmp/latentebm-nccl.%h.%p.log}
 source "$ROOT/launch/common.sh"
-run_mpirun "${FLAGS[@]}" -np "$N" \
-  -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -x NCCL_DEBUG -x NCCL_DEBUG_FILE \
-  "$BIN" train "$@"
+forward_env
+run_mpirun "${FLAGS[@]}" -np "$N" "${FORWARD_ENV[@]}" "$BIN" train "$@"

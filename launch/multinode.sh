@@ -2,6 +2,9 @@
 # Several machines: launch/multinode.sh HOSTFILE RANKS_PER_NODE [train options...]
 # HOSTFILE is an Open MPI hostfile ("node01 slots=8" per line). The build and
 # the data must be reachable at the same paths on every node (shared FS).
+# The ranks get the launch shell's NCCL_*, UCX_*, CUDA_*, TORCH_* and
+# LATENTEBM_* variables (common.sh: forward_env). LAUNCH_DRY_RUN=1 prints the
+# mpirun command instead of running it.
 set -euo pipefail
 HOSTFILE=${1:?usage: launch/multinode.sh HOSTFILE RANKS_PER_NODE [train options...]}
 PER_NODE=${2:?ranks per node}
@@ -19,7 +22,6 @@ export NCCL_DEBUG=${NCCL_DEBUG:-WARN}
 export NCCL_DEBUG_FILE=${NCCL_DEBUG_FILE:-$ROOT/runs/nccl.%h.%p.log}   # one file per host and rank
 echo "launch: $N ranks on $NODES node(s) from $HOSTFILE"
 source "$ROOT/launch/common.sh"
-[[ -n ${LD_LIBRARY_PATH:-} ]] && FLAGS+=(-x LD_LIBRARY_PATH)   # (mpirun warns about an unset one)
-run_mpirun "${FLAGS[@]}" -np "$N" \
-  -x OMP_NUM_THREADS -x HDF5_USE_FILE_LOCKING -x NCCL_DEBUG -x NCCL_DEBUG_FILE -x PATH \
-  "$BIN" train "$@"
+forward_env   # every NCCL_*, UCX_*, CUDA_*, TORCH_*, LATENTEBM_* variable, PATH, LD_LIBRARY_PATH, ...
+[[ ${LAUNCH_DRY_RUN:-0} == 1 ]] && { printf '%q ' mpirun "${FLAGS[@]}" -np "$N" "${FORWARD_ENV[@]}" "$BIN" train "$@"; echo; exit 0; }
+run_mpirun "${FLAGS[@]}" -np "$N" "${FORWARD_ENV[@]}" "$BIN" train "$@"

@@ -1,7 +1,7 @@
 """Make a checkpoint directory evaluation-only, in place: model.h5 keeps the
 generator, the prior and the root attributes, drops the optimizer state (about
-two thirds of its bytes), and the shards (the memory bank, which only a
-resume reads) are removed. `latentebm eval` reads just manifest.json and
+two thirds of its bytes), and memory.h5 (the memory matrix, which only a
+resume reads; shard-*.h5 in format-2 checkpoints) is removed. `latentebm eval` reads just manifest.json and
 model.h5's /generator and /prior, so a stripped checkpoint evaluates as the
 original; `latentebm verify` and resume reject it (the manifest's CRCs no
 longer match), which is intended. Used by launch/gpu_converged.sh to bring
@@ -26,7 +26,7 @@ def strip(ckpt):
                 src.copy(src[group], dst, name=group)
     os.replace(tmp_path, src_path)
     for name in os.listdir(ckpt):
-        if name.startswith("shard-") and name.endswith(".h5"):
+        if name == "memory.h5" or (name.startswith("shard-") and name.endswith(".h5")):
             os.remove(os.path.join(ckpt, name))
 
 

@@ -4,10 +4,10 @@
 #   1. a stripped checkpoint (launch/strip_checkpoint.py) evaluates exactly as
 #      the whole one, and `verify` rejects it;
 #   2. a run that finishes before the deadline comes back as evaluation-only
-#      checkpoints (no shards), which launch/gpu_converged_unpack.sh unpacks
+#      checkpoints (no memory matrix), which launch/gpu_converged_unpack.sh unpacks
 #      and `eval` reads;
 #   3. a run still going at the deadline gets SIGUSR1, writes a checkpoint at
-#      that iteration and exits 0; it comes back with its shards, the
+#      that iteration and exits 0; it comes back with its memory.h5, the
 #      unpacked checkpoint verifies, and training resumes from it on 2 ranks.
 # usage: bash gpu_converged.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
@@ -40,7 +40,7 @@ ok eval_cache "$BIN" eval --run-dir "$RUN" "${EVAL[@]}" --out "$WORK/cache.json"
 ok eval_whole "$BIN" eval --run-dir "$RUN" "${EVAL[@]}" --out "$WORK/whole.json"
 cp -r "$RUN" "$WORK/stripped"
 ok strip "$PY" "$SRC/launch/strip_checkpoint.py" "$WORK/stripped/checkpoints/ckpt-00000004"
-! compgen -G "$WORK/stripped/checkpoints/ckpt-00000004/shard-*" >/dev/null || fail "strip left the shards"
+[[ ! -e $WORK/stripped/checkpoints/ckpt-00000004/memory.h5 ]] || fail "strip left the memory matrix"
 small=$(stat -c %s "$WORK/stripped/checkpoints/ckpt-00000004/model.h5")
 big=$(stat -c %s "$RUN/checkpoints/ckpt-00000004/model.h5")
 ((small < big)) || fail "stripped model.h5 is not smaller ($small vs $big bytes)"
@@ -57,7 +57,7 @@ CONVERGED=(env CONVERGED_LOCAL=1 BIN="$BIN" PYTHON="$PY" SEEDS=1 NAMES=noise-lan
 step "2. a run that finishes: evaluation-only checkpoints"
 ok finished "${CONVERGED[@]}" ITERS=20 RUNS_DIR="$WORK/runs1" OUT="$WORK/out1" bash "$SRC/launch/gpu_converged.sh"
 need_file "$WORK/out1/noise-langevin-s1.tar.gz"
-[[ ! -e $WORK/out1/noise-langevin-s1.shards.tar.gz ]] || fail "a finished run brought its shards back"
+[[ ! -e $WORK/out1/noise-langevin-s1.memory.tar.gz ]] || fail "a finished run brought its memory matrix back"
 ok unpack1 bash "$SRC/launch/gpu_converged_unpack.sh" "$WORK/out1" "$WORK/back1"
 grep -qF "newest checkpoint ckpt-00000020 (evaluation only)" "$WORK/unpack1.out" || { cat "$WORK/unpack1.out" >&2; fail "unpack did not report the finished run"; }
 n=$(ls -d "$WORK"/back1/noise-langevin-s1/checkpoints/ckpt-* | wc -l)
@@ -66,12 +66,12 @@ ok eval_back "$BIN" eval --run-dir "$WORK/back1/noise-langevin-s1" --checkpoint 
   "${EVAL[@]}" --samples 0 --out "$WORK/back.json"
 need_file "$WORK/back.json"
 
-step "3. a run still going at the deadline: checkpoint at the signal, shards back, resume"
+step "3. a run still going at the deadline: checkpoint at the signal, memory matrix back, resume"
 ok stopped "${CONVERGED[@]}" ITERS=100000 BUDGET_S=30 PACK_RESERVE_S=20 RUNS_DIR="$WORK/runs2" OUT="$WORK/out2" \
   bash "$SRC/launch/gpu_converged.sh"
 grep -qF "deadline: SIGUSR1" "$WORK/stopped.out" || { cat "$WORK/stopped.out" >&2; fail "no deadline reached"; }
 grep -qF "stop signal: checkpoint" "$WORK/runs2/noise-langevin-s1.log" || { cat "$WORK/runs2/noise-langevin-s1.log" >&2; fail "the rank did not checkpoint at the signal"; }
-need_file "$WORK/out2/noise-langevin-s1.shards.tar.gz"
+need_file "$WORK/out2/noise-langevin-s1.memory.tar.gz"
 ok unpack2 bash "$SRC/launch/gpu_converged_unpack.sh" "$WORK/out2" "$WORK/back2"
 grep -qF "(resumable)" "$WORK/unpack2.out" || { cat "$WORK/unpack2.out" >&2; fail "unpack did not find the stopped run resumable"; }
 R2="$WORK/back2/noise-langevin-s1"

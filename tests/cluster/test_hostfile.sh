@@ -73,11 +73,11 @@ ok multinode "${ON_NODE_A[@]}" env "LATENTEBM_BIN=$BIN" bash "$SRC/launch/multin
   "${TRAIN[@]}" --run-dir "$RUN" --no-pictures
 grep -qF "launch: 2 ranks on" "$WORK/multinode.out" || fail "multinode.sh did not announce 2 ranks"
 [[ "$(cat "$RUN/checkpoints/latest")" == "$FINAL" ]] || fail "the 2-node run did not end with $FINAL"
-for f in model.h5 shard-00000.h5 shard-00001.h5; do
+for f in model.h5 memory.h5; do
   same_h5_data "$WORK/local/checkpoints/$FINAL/$f" "$RUN/checkpoints/$FINAL/$f" || fail "$f differs from the one-machine run"
 done
-! same_h5_data "$WORK/local/checkpoints/$FINAL/model.h5" "$WORK/local/checkpoints/$FINAL/shard-00000.h5" 2>/dev/null ||
-  fail "same_h5_data does not tell a model from a memory shard"
+! same_h5_data "$WORK/local/checkpoints/$FINAL/model.h5" "$WORK/local/checkpoints/$FINAL/memory.h5" 2>/dev/null ||
+  fail "same_h5_data does not tell a model from a memory matrix"
 echo "   run on $WHERE finished; model and memory matrix identical to the one-machine run"
 
 # start_long_job NAME: a long training through multinode.sh in the

@@ -52,9 +52,15 @@ FINAL=$(printf 'ckpt-%08d' "$T")
 # sbatch from the source tree (the script finds the build there, or through
 # LATENTEBM_BIN), the job's output in $WORK.
 RUN="$WORK/slurm-run"
+# The script is written for GPU nodes (8 GPUs, 8 tasks of 8 CPUs); this
+# one-node Slurm has neither GPUs nor the cores: its GPU directive goes (a
+# Slurm without GPUs refuses the job), the task layout is given on the
+# command line, which overrides the script's directives.
+grep -q '^#SBATCH --gpus-per-node=' "$SRC/launch/slurm.sbatch" || fail "launch/slurm.sbatch no longer asks for GPUs"
+sed '/^#SBATCH --gpus-per-node=/d' "$SRC/launch/slurm.sbatch" >"$WORK/slurm-cpu.sbatch"
 submit() {
-  (cd "$SRC" && LATENTEBM_BIN="$BIN" sbatch --parsable --output="$WORK/job-%j.out" launch/slurm.sbatch \
-    "${TRAIN[@]}" --run-dir "$RUN" --no-pictures)
+  (cd "$SRC" && LATENTEBM_BIN="$BIN" sbatch --parsable --output="$WORK/job-%j.out" --ntasks-per-node=2 --cpus-per-task=1 \
+    "$WORK/slurm-cpu.sbatch" "${TRAIN[@]}" --run-dir "$RUN" --no-pictures)
 }
 
 step "sbatch launch/slurm.sbatch, then scancel --signal=USR1 --batch while it trains"
@@ -79,7 +85,7 @@ STOP=${its[0]}
 ((STOP > 0 && STOP < T)) || fail "stop checkpoint at iteration $STOP, expected inside (0, $T): the job was not stopped half-way"
 STOPPED=$(printf 'ckpt-%08d' "$STOP")
 [[ "$(cat "$RUN/checkpoints/latest")" == "$STOPPED" ]] || fail "latest is not $STOPPED"
-for f in model.h5 shard-00000.h5 shard-00001.h5 manifest.json; do need_file "$RUN/checkpoints/$STOPPED/$f"; done
+for f in model.h5 memory.h5 manifest.json; do need_file "$RUN/checkpoints/$STOPPED/$f"; done
 ok verify-stopped "$BIN" verify --run-dir "$RUN"
 echo "   job $JOB: $state, exit $exit_code, both ranks checkpointed at iteration $STOP"
 
@@ -97,7 +103,7 @@ done
 echo "   job $JOB2: resumed at iteration $STOP, finished at $T"
 
 step "the preempted-and-resumed run ends where the uninterrupted one does"
-for f in model.h5 shard-00000.h5 shard-00001.h5; do
+for f in model.h5 memory.h5; do
   same_h5_data "$REF/checkpoints/$FINAL/$f" "$RUN/checkpoints/$FINAL/$f" || fail "$f differs from the uninterrupted run"
 done
 # The comparison can fail: the stop checkpoint is not the final state.
