@@ -173,10 +173,12 @@ void Trainer::check_loaded(const std::string& ckpt_dir, const std::string& manif
 void Trainer::report_io(const char* when, const io::IoCounters& used) {
   // Per-rank I/O of start-up / resume / rollback: the largest, rank 0's and
   // the job's total, in the log and as a metrics.jsonl row.
-  std::vector<int64_t> mx{used.opens, used.bytes_read}, sum = mx;
+  // bytes_read is -1 where /proc/self/io is missing (then on every rank alike).
+  std::vector<int64_t> mx{used.opens, used.bytes_read};
   comm_.allreduce_max(mx.data(), mx.size(), "I/O report: per-rank maximum");
-  std::vector<double> total{static_cast<double>(used.opens), static_cast<double>(used.bytes_read)};
+  std::vector<double> total{static_cast<double>(used.opens), static_cast<double>(std::max<int64_t>(0, used.bytes_read))};
   comm_.allreduce_sum(total.data(), total.size(), "I/O report: job total");
+  if (mx[1] < 0) total[1] = -1;
   spdlog::debug("{} I/O on rank {}: {} file opens, {} bytes read", when, comm_.rank(), used.opens, used.bytes_read);
   if (!comm_.is_root()) return;
   spdlog::info("{} I/O: at most {} file opens and {:.2f} MB read per rank (rank 0: {} opens, {:.2f} MB; job: {:.2f} MB over "
