@@ -42,6 +42,7 @@
 #include "distributed/communicator.h"
 #include "log.h"
 #include "model/cuda_graph_langevin.h"
+#include "random_dataset.h"
 #include "train/trainer.h"
 
 using namespace latentebm;
@@ -105,21 +106,12 @@ int main(int argc, char** argv) {
 
     // Random images of the generator's shape, 4 batches' worth (or --images).
     const int64_t side = generator_image_size(cfg.model.generator);
-    const int64_t channels = cfg.model.generator == "mnist28" ? 1 : 3;
+    const int64_t channels = bench::image_channels(cfg);
     if (images > 0 && images < cfg.train.batch_size)
       throw std::runtime_error("--images=" + std::to_string(images) + " is less than one batch (" +
                                std::to_string(cfg.train.batch_size) + ")");
-    data::ImageSet train;
-    train.n = images > 0 ? images : cfg.train.batch_size * 4, train.c = channels, train.h = side, train.w = side;
-    auto px = torch::randint(0, 256, {train.n * channels * side * side}, torch::kUInt8);
-    train.pixels.assign(px.data_ptr<uint8_t>(), px.data_ptr<uint8_t>() + px.numel());
-    train.labels.assign(static_cast<size_t>(train.n), -1);
     const auto dir = std::filesystem::temp_directory_path() / ("latentebm-bench-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    const auto data_path = (dir / "data.h5").string();
-    data::write_dataset(data_path, "bench", "random", train, data::ImageSet{});
-    cfg.data.path = data_path;
-    cfg.data.train_limit = 0;
+    bench::use_random_dataset(cfg, images > 0 ? images : cfg.train.batch_size * 4, dir);
     cfg.train.iterations = 1000000;
     cfg.train.epochs = 1;
 

@@ -38,6 +38,7 @@
 #include "distributed/communicator.h"
 #include "io/npz.h"
 #include "log.h"
+#include "random_dataset.h"
 #include "train/trainer.h"
 
 using namespace latentebm;
@@ -83,21 +84,11 @@ int main(int argc, char** argv) {
     cfg.log.noise_reference_samples = 0;
     torch::set_num_threads(1);
 
-    const int64_t side = generator_image_size(cfg.model.generator);
-    const int64_t channels = cfg.model.generator == "mnist28" ? 1 : 3;
+    const int64_t channels = bench::image_channels(cfg);
     const int64_t B = cfg.train.batch_size, nz = cfg.model.nz;
     torch::manual_seed(cfg.train.seed);
-    data::ImageSet train;
-    train.n = B * 4, train.c = channels, train.h = side, train.w = side;
-    auto px = torch::randint(0, 256, {train.n * channels * side * side}, torch::kUInt8);
-    train.pixels.assign(px.data_ptr<uint8_t>(), px.data_ptr<uint8_t>() + px.numel());
-    train.labels.assign(static_cast<size_t>(train.n), -1);
     const auto dir = std::filesystem::temp_directory_path() / ("latentebm-peer-ref-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    const auto data_path = (dir / "data.h5").string();
-    data::write_dataset(data_path, "bench", "random", train, data::ImageSet{});
-    cfg.data.path = data_path;
-    cfg.data.train_limit = 0;
+    bench::use_random_dataset(cfg, B * 4, dir);
     cfg.train.iterations = 1000000;
 
     auto comm = make_single_communicator();
