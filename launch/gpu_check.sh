@@ -80,7 +80,8 @@ PY=${PEER_PYTHON:-python3}
 # JSON value KEY of the line "TAG {...}" in FILE (empty when absent)
 jget() { sed -n "s/^$2 //p" "$1" | tail -1 | "$PY" -c 'import json, sys
 t = sys.stdin.read().strip()
-print(json.loads(t).get(sys.argv[1], "") if t else "")' "$3" 2>/dev/null; }
+v = json.loads(t).get(sys.argv[1]) if t else None
+print("" if v is None else v)' "$3" 2>/dev/null; }
 
 if [[ $LOCAL == 1 ]]; then
   stamp "dry run on the CPU (GPU_CHECK_LOCAL=1): no GPU tests, tiny shapes; the figures mean nothing"
