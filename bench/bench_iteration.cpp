@@ -1,7 +1,8 @@
 // Cost-model benchmark (docs/DESIGN.md section 5): one training iteration versus
 // L+1 standalone generator forward+backward passes at the same batch.
 //
-//   bench_iteration <config.yaml> [iterations] [--schedule-images=N] [--record=FILE] [section.key=value ...]
+//   bench_iteration <config.yaml> [iterations] [--schedule-images=N] [--record=FILE] [--loop-only]
+//                   [--warmup=N] [--images=N] [section.key=value ...]
 //
 // runtime.device=cuda measures on the GPU (timings synchronise the device);
 // runtime.precision=fp32|tf32|bf16 and runtime.cuda_graph=on|off select the
@@ -17,6 +18,13 @@
 // then the training loop's own time per iteration with iterations back to
 // back (Trainer::train, where the host reads each iteration's terms one
 // iteration late instead of waiting for the device every iteration).
+// --loop-only times only that loop: `iterations` iterations back to back after
+// --warmup=N (default 1) untimed ones, at stage 1 as above; what the PyTorch
+// peer (bench/peer/latentebm_peer.py) times, for side-by-side runs.
+// --images=N: random images in the data file (default 4 batches; at least
+// one batch), for large batches (launch/gpu_check.sh's largest-batch search).
+// The last line is always one machine-readable line:
+//   LATENTEBM_RESULT {"ms_per_iteration": <the loop's>, ...}
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -25,6 +33,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <unistd.h>
 #include <vector>
 
@@ -33,6 +42,7 @@
 #include "distributed/communicator.h"
 #include "log.h"
 #include "model/cuda_graph_langevin.h"
+#include "random_dataset.h"
 #include "train/trainer.h"
 
 using namespace latentebm;
@@ -57,37 +67,51 @@ int main(int argc, char** argv) {
     Config cfg = load_config(argv[1]);
     int reps = argc > 2 ? std::atoi(argv[2]) : 5;
     std::vector<std::string> overrides;
-    int64_t schedule_images = 0;
+    int64_t schedule_images = 0, images = 0, warmup = 1;
+    bool loop_only = false;
     std::string record;
+    auto integer = [](const std::string& option, const std::string& value) {
+      size_t used = 0;
+      long long v = -1;
+      try {
+        v = std::stoll(value, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != value.size() || v < 0)
+        throw std::runtime_error(option + " expects a non-negative integer, got '" + value + "'");
+      return static_cast<int64_t>(v);
+    };
     for (int i = 3; i < argc; ++i) {
       const std::string arg = argv[i];
       if (arg.rfind("--schedule-images=", 0) == 0)
-        schedule_images = std::stoll(arg.substr(18));
+        schedule_images = integer("--schedule-images", arg.substr(18));
       else if (arg.rfind("--record=", 0) == 0)
         record = arg.substr(9);
+      else if (arg == "--loop-only")
+        loop_only = true;
+      else if (arg.rfind("--warmup=", 0) == 0)
+        warmup = integer("--warmup", arg.substr(9));
+      else if (arg.rfind("--images=", 0) == 0)
+        images = integer("--images", arg.substr(9));
       else
         overrides.push_back(arg);
     }
+    if (reps < 1) throw std::runtime_error("iterations must be at least 1, got '" + std::string(argv[2]) + "'");
     apply_overrides(cfg, overrides);
     resolve_method(cfg);
     validate(cfg);
     const Config schedule_cfg = cfg;  // before the bench's own changes below
     torch::set_num_threads(static_cast<int>(cfg.runtime.threads));
 
-    // Random images of the generator's shape, 4 batches' worth.
+    // Random images of the generator's shape, 4 batches' worth (or --images).
     const int64_t side = generator_image_size(cfg.model.generator);
-    const int64_t channels = cfg.model.generator == "mnist28" ? 1 : 3;
-    data::ImageSet train;
-    train.n = cfg.train.batch_size * 4, train.c = channels, train.h = side, train.w = side;
-    auto px = torch::randint(0, 256, {train.n * channels * side * side}, torch::kUInt8);
-    train.pixels.assign(px.data_ptr<uint8_t>(), px.data_ptr<uint8_t>() + px.numel());
-    train.labels.assign(static_cast<size_t>(train.n), -1);
+    const int64_t channels = bench::image_channels(cfg);
+    if (images > 0 && images < cfg.train.batch_size)
+      throw std::runtime_error("--images=" + std::to_string(images) + " is less than one batch (" +
+                               std::to_string(cfg.train.batch_size) + ")");
     const auto dir = std::filesystem::temp_directory_path() / ("latentebm-bench-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    const auto data_path = (dir / "data.h5").string();
-    data::write_dataset(data_path, "bench", "random", train, data::ImageSet{});
-    cfg.data.path = data_path;
-    cfg.data.train_limit = 0;
+    bench::use_random_dataset(cfg, images > 0 ? images : cfg.train.batch_size * 4, dir);
     cfg.train.iterations = 1000000;
     cfg.train.epochs = 1;
 
@@ -119,6 +143,54 @@ int main(int argc, char** argv) {
         loss.backward();
       }
     };
+    // The machine-readable last line (the loop's time per iteration).
+    auto result_line = [&](double loop_s, int64_t warm, double loop_cpu_s) {
+      std::printf("LATENTEBM_RESULT {\"batch\": %lld, \"config\": \"%s\", \"cpu_ms_per_iteration\": %.4f, "
+                  "\"cuda_graph\": \"%s\", \"device\": \"%s\", "
+                  "\"iterations\": %d, \"L\": %lld, \"libtorch\": \"%s\", \"ms_per_iteration\": %.4f, "
+                  "\"precision\": \"%s\", \"stage\": %lld, \"threads\": %lld, \"warmup\": %lld}\n",
+                  static_cast<long long>(B), argv[1], 1e3 * loop_cpu_s, enum_name(cfg.runtime.cuda_graph),
+                  trainer.device().str().c_str(), reps,
+                  static_cast<long long>(L), TORCH_VERSION, 1e3 * loop_s, enum_name(cfg.runtime.precision),
+                  static_cast<long long>(trainer.stage()), static_cast<long long>(cfg.runtime.threads),
+                  static_cast<long long>(warm));
+    };
+    // The training loop itself, iterations back to back (Trainer::train reads
+    // each iteration's terms one iteration late, so the host runs ahead of
+    // the device instead of waiting for it every iteration): wall and CPU
+    // time per iteration from the end of the `warm`-th iteration to the end
+    // of the (warm + reps)-th, at the iteration callbacks; one more iteration
+    // (the run's last: noise diagnostics, final checkpoint) is outside the
+    // interval. CPU time is this process's, all threads: on a shared machine
+    // it moves far less with the other jobs than wall time.
+    auto time_loop = [&](int64_t warm) {
+      auto marks = std::make_shared<std::vector<std::pair<Clock::time_point, double>>>();
+      trainer.add_iteration_callback([marks](Trainer&) { marks->emplace_back(Clock::now(), cpu_now()); });
+      const std::pair<Clock::time_point, double> start{Clock::now(), cpu_now()};
+      trainer.train(warm + reps + 1);
+      sync();
+      const auto& from = warm > 0 ? (*marks)[static_cast<size_t>(warm - 1)] : start;
+      const auto& to = (*marks)[static_cast<size_t>(warm + reps - 1)];
+      return std::pair<double, double>{std::chrono::duration<double>(to.first - from.first).count() / reps,
+                                       (to.second - from.second) / reps};
+    };
+    if (loop_only) {
+      // Only the training loop, back to back, at stage 1 (see the top).
+      if (cfg.train.stages > 1) trainer.enter_stage(1);
+      const auto [t_loop, cpu_loop] = time_loop(warmup);
+      std::printf("config %s | generator %s ngf %lld nz %lld | batch %lld | L %lld | threads %lld | stage %lld | device %s | "
+                  "precision %s | cuda_graph %s | LibTorch %s\n",
+                  argv[1], cfg.model.generator.c_str(), static_cast<long long>(cfg.model.ngf),
+                  static_cast<long long>(cfg.model.nz), static_cast<long long>(B), static_cast<long long>(L),
+                  static_cast<long long>(cfg.runtime.threads), static_cast<long long>(trainer.stage()),
+                  trainer.device().str().c_str(), enum_name(cfg.runtime.precision), enum_name(cfg.runtime.cuda_graph),
+                  TORCH_VERSION);
+      std::printf("training loop, back to back: %.4f s per iteration, CPU time %.4f s (%d iterations after %lld warm-up)\n",
+                  t_loop, cpu_loop, reps, static_cast<long long>(warmup));
+      result_line(t_loop, warmup, cpu_loop);
+      std::filesystem::remove_all(dir);
+      return 0;
+    }
     iteration(0), passes(), sync();  // warm-up
     if (cfg.train.stages > 1) trainer.enter_stage(1);  // measure a stage that uses the prior in Langevin
     double t_it = 0, t_pass = 0, loss_sum = 0, cpu_it = 0, cpu_pass = 0;
@@ -138,15 +210,8 @@ int main(int argc, char** argv) {
       cpu_pass += cpu_now() - c0;
     }
     t_it /= reps, t_pass /= reps, cpu_it /= reps, cpu_pass /= reps;
-    // The training loop itself, iterations back to back (Trainer::train reads
-    // each iteration's terms one iteration late, so the host runs ahead of
-    // the device instead of waiting for it every iteration): the time between
-    // the iteration callbacks of iterations 1 .. reps+1; the last iteration
-    // (noise diagnostics, final checkpoint) is outside the interval.
-    std::vector<Clock::time_point> marks;
-    trainer.add_iteration_callback([&marks](Trainer&) { marks.push_back(Clock::now()); });
-    trainer.train(reps + 2);
-    const double t_loop = std::chrono::duration<double>(marks[static_cast<size_t>(reps)] - marks[0]).count() / reps;
+    // The loop, after the iteration above as its warm-up.
+    const auto [t_loop, cpu_loop] = time_loop(1);
     std::printf("config %s | generator %s ngf %lld nz %lld | batch %lld | L %lld | threads %lld | stage %lld\n", argv[1],
                 cfg.model.generator.c_str(), static_cast<long long>(cfg.model.ngf), static_cast<long long>(cfg.model.nz),
                 static_cast<long long>(B), static_cast<long long>(L), static_cast<long long>(cfg.runtime.threads),
@@ -181,6 +246,7 @@ int main(int argc, char** argv) {
                    static_cast<long long>(T), projected_min, loss_sum / reps, cpu_it, cpu_pass, t_loop);
       std::fclose(f);
     }
+    result_line(t_loop, 1, cpu_loop);
     std::filesystem::remove_all(dir);
   } catch (const std::exception& e) {
     std::cerr << "bench_iteration: " << e.what() << "\n";
