@@ -259,10 +259,23 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
     shards.push_back(data::shard_range(n_total, r, comm.size()));
     bytes.push_back(packed_bytes(shards.back().size(), nz));
   }
-  const std::vector<char> mine = pack_rows(s.bank);
+  std::vector<char> mine;
+  try {
+    mine = pack_rows(s.bank);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!comm.all_true(error.empty(), "checkpoint: memory rows ready"))
+    throw std::runtime_error(error.empty() ? "another rank could not read its memory rows (see its log); the previous checkpoint is intact"
+                                           : "rank " + std::to_string(comm.rank()) + " could not read its memory rows: " + error +
+                                                 " (the previous checkpoint is intact)");
   std::vector<char> all(comm.is_root() ? packed_bytes(n_total, nz) : 0);
   comm.gather(mine.data(), mine.size(), all.data(), bytes, 0, "checkpoint: memory rows to rank 0");
   fault_point("checkpoint.memory-sent", comm.rank());
+  // Every rank is still there once its rows are sent: rank 0 publishes only
+  // a checkpoint the whole job reached (a rank lost here fails the save, and
+  // `latest` stays where it was).
+  comm.barrier("checkpoint: every rank's rows gathered");
 
   if (comm.is_root()) {
     try {

@@ -31,7 +31,8 @@
 //
 // Protocol (save_checkpoint, a collective):
 //   1. rank 0 removes leftovers of interrupted saves and creates ckpt-X.tmp/;
-//   2. every rank sends its memory rows to rank 0 (one gather); rank 0 writes
+//   2. every rank sends its memory rows to rank 0 (one gather), and a
+//      barrier shows that every rank is still there; rank 0 writes
 //      memory.h5 and model.h5, closes and fsyncs each, computes its size and
 //      CRC-32, writes manifest.json (fsync), renames ckpt-X.tmp/ to ckpt-X/,
 //      writes latest.tmp (fsync) and renames it over `latest`, then deletes
