@@ -1,6 +1,7 @@
 // CPU vs CUDA parity (issue 6): the same parameters and inputs give the same
 // generator forward/backward, prior energy and gradient, and Langevin step on
-// both devices. Skips itself where LibTorch sees no GPU (every CPU build).
+// both devices. Skips itself where LibTorch sees no GPU (every CPU build;
+// tests/support/gpu.h: ctest reports it Skipped, LATENTEBM_REQUIRE_GPU a failure).
 //
 // Tolerance: TF32 is switched off for the comparison (cuBLAS and cuDNN), so
 // both sides compute in float32 and differ only by summation order and
@@ -11,6 +12,7 @@
 #include "model/generator.h"
 #include "model/prior.h"
 #include "model/sampler.h"
+#include "support/gpu.h"
 
 using namespace latentebm;
 
@@ -32,8 +34,8 @@ void copy_parameters(torch::nn::Module& from, torch::nn::Module& to) {
 
 }  // namespace
 
-TEST(CudaParity, GeneratorPriorAndLangevinStepMatchTheCpu) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible to LibTorch";
+TEST(CudaParityGpu, GeneratorPriorAndLangevinStepMatchTheCpu) {
+  if (!torch::cuda::is_available()) LATENTEBM_SKIP_WITHOUT_GPUS(1, "no CUDA device visible to LibTorch");
   at::globalContext().setAllowTF32CuBLAS(false);
   at::globalContext().setAllowTF32CuDNN(false);
   const torch::Device gpu(torch::kCUDA, 0);
