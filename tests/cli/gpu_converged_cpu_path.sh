@@ -16,9 +16,9 @@
 #      memory row: tests/support/checkpoints.py), and after 2 iterations at
 #      most the 2 x 8 rows of their batches differ from the 1-rank checkpoint,
 #      at least one does (a step was taken, the rows went to the right ranks).
-#      Checked by breaking: a resume that takes no step (the rows and the
-#      generator stay), and one that scatters the memory matrix wrongly (rank
-#      r reads the rows of rank 1 - r) each fail here.
+#      Checked by breaking: memory rows scattered wrongly on load (each
+#      rank's rows reversed: 64 of 64 moved) and a memory write that does
+#      nothing (0 moved) each fail here.
 # usage: bash gpu_converged_cpu_path.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
 source "$(dirname "$0")/../support/cli_lib.sh" "$@"

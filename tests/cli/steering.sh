@@ -6,8 +6,10 @@
 # The adaptive-ce run's chain under p_K must end elsewhere than the chain
 # under N(0, I) (another MSE), and the same run with --stages 0 is that chain
 # under N(0, I) (the same base MSE, no ratio drift). Checked by breaking:
-# with the ratio part left out of the p_K chain's step (src/eval/steering.cpp)
-# the test fails (shift_base 0, mse_prior == mse_base).
+# the bench reporting the base chain's MSE as mse_prior, and the bench
+# ignoring --stages, each fail the new asserts (both passed the old ones);
+# the ratio part left out of the p_K chain's step (src/eval/steering.cpp)
+# fails (shift_base 0).
 # usage: bash steering.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
 source "$(dirname "$0")/../support/cli_lib.sh" "$@"

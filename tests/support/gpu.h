@@ -22,7 +22,7 @@
 namespace latentebm::test {
 
 // LATENTEBM_REQUIRE_GPU as a number of GPUs: unset or empty 0; -1 (and a
-// message through gpu_requirement_error) when it is not a whole number >= 0.
+// refusal from gpu_skip_refusal) when it is not a whole number >= 0.
 inline int required_gpus() {
   const char* v = std::getenv("LATENTEBM_REQUIRE_GPU");
   if (v == nullptr || *v == '\0') return 0;
