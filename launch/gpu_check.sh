@@ -98,6 +98,8 @@ GPUS=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | wc -l)
 echo "cores $(nproc) | GPUs $GPUS"
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpus", torch.cuda.device_count(), "cxx11abi", torch._C._GLIBCXX_USE_CXX11_ABI)'
 source launch/gpu_env.sh
+# A GPU test that skips here fails instead (tests/support/gpu.h, issue 51).
+export LATENTEBM_REQUIRE_GPU=$((GPUS > 1 ? GPUS : 1))
 
 if [[ -x $ROOT/.gpu-deps/bin/bench_iteration ]]; then
   # Built here by `bash scripts/gpu_deps.sh --prebuilt` with CI's recipe

@@ -29,7 +29,7 @@
 #                           is whole, apart from its memory.h5, which is in
 #   NAME-sS.memory.tar.gz   (unfinished runs only; with it a run resumes)
 # A dry run on a CPU machine (this machine's build and data/fashion-mnist.h5;
-# tests/cli/gpu_converged.sh runs it on a tiny dataset):
+# tests/cli/gpu_converged_cpu_path.sh runs it on a tiny dataset):
 #   CONVERGED_LOCAL=1 ITERS=1600 SEEDS=1 BUDGET_S=80 bash launch/gpu_converged.sh
 # RUNS_DIR (default runs/gpu-converged) is emptied first; TRAIN_EXTRA adds
 # `train` arguments; PYTHON (default python3) must import h5py.
@@ -48,7 +48,7 @@ ITERS=${ITERS:-7200}
 SEEDS=${SEEDS:-1 2 3}
 NAMES=${NAMES:-schedule-adaptive-langevin-cosine2x}
 RUNS=${RUNS_DIR:-$ROOT/runs/gpu-converged}
-read -r -a EXTRA <<<"${TRAIN_EXTRA:-}"   # more `train` arguments (tests/cli/gpu_converged.sh: a tiny model)
+read -r -a EXTRA <<<"${TRAIN_EXTRA:-}"   # more `train` arguments (tests/cli/gpu_converged_cpu_path.sh: a tiny model)
 stamp() { echo "== [$((SECONDS - T0)) s] $*"; }
 source bench/runs.sh
 if [[ ${CONVERGED_LOCAL:-0} == 1 ]]; then  # a dry run of this script on a CPU machine

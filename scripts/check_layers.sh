@@ -2,8 +2,11 @@
 # The layer order of src/ (docs/DESIGN.md, "Layers"): a folder may include
 # headers of the folders listed for it, and its own, nothing else.
 #   cli -> app -> train | eval | report -> model | data | distributed -> core -> io
-# "core" is src/config.* and src/log.*. Prints every include that breaks the
-# order and exits 1 if there is one. Usage: scripts/check_layers.sh [SRC_DIR]
+# "core" is src/config.* and src/log.*. Both include forms count: "eval/metrics.h"
+# and <eval/metrics.h> (src/ is a public include root, so the second compiles
+# too); an angle-bracket name is a project header when that file exists under
+# SRC_DIR (<torch/torch.h>, <vector> are not). Prints every include that
+# breaks the order and exits 1 if there is one. Usage: scripts/check_layers.sh [SRC_DIR]
 set -euo pipefail
 src=${1:-"$(dirname "$0")/../src"}
 
@@ -34,13 +37,15 @@ while IFS= read -r file; do
     continue
   fi
   while IFS= read -r inc; do
-    if [[ $inc == */* ]]; then dep=${inc%%/*}; else dep=core; fi
+    name=${inc:1:${#inc}-2}  # without the quotes or brackets
+    [[ ${inc:0:1} == '<' && ! -f $src/$name ]] && continue  # a system or library header
+    if [[ $name == */* ]]; then dep=${name%%/*}; else dep=core; fi
     [[ $dep == "$layer" ]] && continue
     if [[ " $ok " != *" $dep "* ]]; then
-      echo "$rel includes \"$inc\": $layer may not depend on $dep"
+      echo "$rel includes $inc: $layer may not depend on $dep"
       bad=1
     fi
-  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$file")
+  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*\("[^"]*"\|<[^>]*>\).*/\1/p' "$file")
 done < <(find "$src" -name '*.h' -o -name '*.cpp' | sort)
 if ((bad)); then
   echo "check_layers: the include graph breaks the layer order" >&2

@@ -20,7 +20,7 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev         # TensorBoard event files (TensorBoard's protos, compiled at build time)
   python3-venv                              # .deps/py: the tensorboard package (its protos; the event-file test; tensorboard itself)
   python3-torch python3-numpy               # python/latentebm.py over `latentebm export` (tests/cli/export.sh)
-  python3-h5py                              # launch/strip_checkpoint.py (tests/cli/gpu_converged.sh)
+  python3-h5py                              # launch/strip_checkpoint.py (tests/cli/gpu_converged_cpu_path.sh)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

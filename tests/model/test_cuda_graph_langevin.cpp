@@ -13,6 +13,7 @@
 #include "model/generator.h"
 #include "model/prior.h"
 #include "model/sampler.h"
+#include "support/gpu.h"
 
 using namespace latentebm;
 
@@ -68,9 +69,10 @@ TEST(GraphedLangevin, CpuTensorsRunTheEagerChainExactly) {
   EXPECT_FALSE(graphed.last_call_replayed());
 }
 
-TEST(GraphedLangevin, GraphedChainsMatchTheEagerChainsOnTheGpu) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible to LibTorch";
-  if (!GraphedLangevin::supported()) GTEST_SKIP() << "this build cannot capture CUDA graphs (needs CUDA LibTorch 2.x)";
+TEST(GraphedLangevinGpu, GraphedChainsMatchTheEagerChains) {
+  if (!torch::cuda::is_available()) LATENTEBM_SKIP_WITHOUT_GPUS(1, "no CUDA device visible to LibTorch");
+  if (!GraphedLangevin::supported())
+    LATENTEBM_SKIP_WITHOUT_GPUS(1, "this build cannot capture CUDA graphs (needs CUDA LibTorch 2.x)");
   at::globalContext().setAllowTF32CuBLAS(false);
   at::globalContext().setAllowTF32CuDNN(false);
   const torch::Device gpu(torch::kCUDA, 0);

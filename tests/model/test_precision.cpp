@@ -11,6 +11,7 @@
 #include "config.h"
 #include "model/generator.h"
 #include "model/precision.h"
+#include "support/gpu.h"
 
 using namespace latentebm;
 
@@ -78,7 +79,7 @@ void check_bf16_generator(torch::Device device) {
 
 TEST(Precision, Bf16AutocastIsConfinedToTheGeneratorOnCpu) { check_bf16_generator(torch::kCPU); }
 
-TEST(Precision, Bf16AutocastIsConfinedToTheGeneratorOnCuda) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device visible to LibTorch";
+TEST(PrecisionGpu, Bf16AutocastIsConfinedToTheGeneratorOnCuda) {
+  if (!torch::cuda::is_available()) LATENTEBM_SKIP_WITHOUT_GPUS(1, "no CUDA device visible to LibTorch");
   check_bf16_generator(torch::Device(torch::kCUDA, 0));
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# launch/gpu_converged.sh's dry run on the CPU (CONVERGED_LOCAL=1), on a tiny
-# dataset, and what it brings back from the GPU machine:
+# The CPU path of launch/gpu_converged.sh: its dry run on this machine's CPU
+# (CONVERGED_LOCAL=1, device=auto finds no GPU), on a tiny dataset, and what
+# it brings back from the GPU machine. No GPU is used: the GPU run itself is
+# launch/gpu_converged.sh's job on the device machine.
 #   1. a stripped checkpoint (launch/strip_checkpoint.py) evaluates exactly as
 #      the whole one, and `verify` rejects it;
 #   2. a run that finishes before the deadline comes back as evaluation-only
@@ -8,8 +10,16 @@
 #      and `eval` reads;
 #   3. a run still going at the deadline gets SIGUSR1, writes a checkpoint at
 #      that iteration and exits 0; it comes back with its memory.h5, the
-#      unpacked checkpoint verifies, and training resumes from it on 2 ranks.
-# usage: bash gpu_converged.sh <path-to-latentebm> <source-dir>
+#      unpacked checkpoint verifies, and training resumes from it on 2 ranks:
+#      4 iterations straight, and 2 + 2 with a stop between, each ending in a
+#      checkpoint that verifies; the two are identical (model, Adam, every
+#      memory row: tests/support/checkpoints.py), and after 2 iterations at
+#      most the 2 x 8 rows of their batches differ from the 1-rank checkpoint,
+#      at least one does (a step was taken, the rows went to the right ranks).
+#      Checked by breaking: memory rows scattered wrongly on load (each
+#      rank's rows reversed: 64 of 64 moved) and a memory write that does
+#      nothing (0 moved) each fail here.
+# usage: bash gpu_converged_cpu_path.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
 source "$(dirname "$0")/../support/cli_lib.sh" "$@"
 # Debian's Python, which python3-h5py installs into (a pyenv or venv python3
@@ -79,19 +89,30 @@ ok verify "$BIN" verify --run-dir "$R2"
 stopped_at=$(sed -n 's/.* iteration \([0-9]*\) .*/\1/p' "$WORK/verify.out")
 ((stopped_at > 0 && stopped_at < 100000)) || fail "stopped at iteration '$stopped_at'"
 echo "   stopped at iteration $stopped_at"
-# resume on 2 ranks for a few iterations (the saved config is used; the
-# iteration count is the run's own, so stop it again with SIGTERM to its ranks)
-ok resume "${MPIRUN[@]}" "$BIN" train --config "$CONFIG" --run-dir "$R2" log.checkpoint_every=2 "${tiny[@]}" &
-pid=$!
-for _ in $(seq 1 60); do
-  grep -q "resumed from .* at iteration $stopped_at" "$R2/logs/rank-00000.log" 2>/dev/null && break
-  sleep 1
-done
+ckpt() { printf '%s/checkpoints/ckpt-%08d' "$1" "$2"; }
+STOPPED="$WORK/stopped-ckpt"
+cp -r "$(ckpt "$R2" "$stopped_at")" "$STOPPED"
+CKPTS=("$PY" "$SRC/tests/support/checkpoints.py")
+SPLIT="$WORK/resumed-split"
+cp -r "$R2" "$SPLIT"
+# (the saved config is used, with its 100,000 iterations: --max-iterations
+# stops each invocation with a checkpoint)
+RESUME=("${MPIRUN[@]}" "$BIN" train --config "$CONFIG" log.checkpoint_every=1000 "${tiny[@]}")
+ok resume "${RESUME[@]}" --run-dir "$R2" --max-iterations 4
 grep -q "resumed from .* at iteration $stopped_at (stage [0-9]*, written by 1 rank(s))" "$R2/logs/rank-00000.log" ||
   fail "no resume from iteration $stopped_at in $R2/logs/rank-00000.log"
-# (to the ranks only: mpirun would forward a second signal, and a rank given
-# two exits without a checkpoint)
-pkill -USR1 -f "^$BIN train --config $CONFIG --run-dir $R2" || true
-wait $pid || fail "the resumed run did not stop cleanly"
-echo "   resumed on 2 ranks from iteration $stopped_at"
+ok resume-a "${RESUME[@]}" --run-dir "$SPLIT" --max-iterations 2
+cp -r "$(ckpt "$SPLIT" $((stopped_at + 2)))" "$WORK/after-two"
+ok resume-b "${RESUME[@]}" --run-dir "$SPLIT" --max-iterations 2
+end=$((stopped_at + 4))
+for run in "$R2" "$SPLIT"; do
+  [[ "$(cat "$run/checkpoints/latest")" == "$(basename "$(ckpt "$run" $end)")" ]] || fail "$run does not end at iteration $end"
+  ok "verify-$(basename "$run")" "$BIN" verify --run-dir "$run"
+done
+ok rows "${CKPTS[@]}" rows-changed "$STOPPED" "$WORK/after-two"
+read -r changed total <"$WORK/rows.out"
+((total == 64 && changed >= 1 && changed <= 16)) ||
+  fail "2 iterations on 2 ranks changed $changed of $total memory rows (want 1 to 16, the rows of 2 batches of 8)"
+ok same "${CKPTS[@]}" same "$(ckpt "$R2" $end)" "$(ckpt "$SPLIT" $end)"
+echo "   resumed on 2 ranks from iteration $stopped_at: 4 straight = 2 + 2, bit for bit; $changed of $total rows moved in 2"
 echo "PASS"
