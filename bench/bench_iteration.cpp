@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
     if (reps < 1) throw std::runtime_error("iterations must be at least 1, got '" + std::string(argv[2]) + "'");
     apply_overrides(cfg, overrides);
     resolve_method(cfg);
+    resolve_batch(cfg, 1);  // one process: a per-rank batch is the global batch
     validate(cfg);
     const Config schedule_cfg = cfg;  // before the bench's own changes below
     torch::set_num_threads(static_cast<int>(cfg.runtime.threads));

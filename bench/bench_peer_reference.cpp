@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
     const std::string out_path = argv[2];
     apply_overrides(cfg, std::vector<std::string>(argv + 3, argv + argc));
     resolve_method(cfg);
+    resolve_batch(cfg, 1);  // one process: a per-rank batch is the global batch
     validate(cfg);
     if (cfg.train.method != Method::kAdaptiveCe || cfg.train.stages < 2)
       throw std::runtime_error("the peer reproduces adaptive-ce at stage 1: train.method=adaptive-ce, train.stages >= 2");

@@ -351,6 +351,21 @@ void validate(const Config& c) {
 }
 
 std::optional<std::string> resolve_batch(Config& c, int world) {
+  // The command line beats the config file: train.batch_size given there is
+  // the global batch even when the file (a GPU preset, a checkpoint's
+  // config) sets a per-rank batch.
+  const bool global_given = c.origins.cmdline.count("train.batch_size") > 0;
+  const bool per_rank_given = c.origins.cmdline.count("train.batch_per_rank") > 0;
+  if (global_given && per_rank_given && c.train.batch_per_rank > 0)
+    throw std::runtime_error("train.batch_size and train.batch_per_rank are both given on the command line: give one (the "
+                             "global batch, or the batch of each rank)");
+  if (global_given && c.train.batch_per_rank > 0) {
+    const std::string note = "train.batch_size = " + std::to_string(c.train.batch_size) +
+                             " given on the command line is the global batch: the config's train.batch_per_rank = " +
+                             std::to_string(c.train.batch_per_rank) + " is dropped";
+    c.train.batch_per_rank = 0;
+    return note;
+  }
   if (c.train.batch_per_rank <= 0) return std::nullopt;
   const int64_t global = c.train.batch_per_rank * world;
   if (global == c.train.batch_size) return std::nullopt;

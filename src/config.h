@@ -45,7 +45,8 @@ struct TrainConfig {
   // The batch. batch_size is the global batch B, split over the ranks (the
   // first B mod W ranks take one more). batch_per_rank > 0 wins: every rank
   // takes that many and B = batch_per_rank * W; the resolved config.yaml
-  // shows B in batch_size. A resume on another rank count keeps whichever
+  // shows B in batch_size. (batch_size on the command line beats a
+  // batch_per_rank from the file: resolve_batch.) A resume on another rank count keeps whichever
   // the config says: the per-rank batch (batch_per_rank > 0) or the global
   // one (batch_per_rank = 0), and says so.
   int64_t batch_size = 100;
@@ -209,8 +210,10 @@ void validate(const Config& cfg);
 void validate_against(const Config& cfg, int world, int64_t n_train, int64_t channels, int64_t height, int64_t width);
 
 // train.batch_per_rank > 0: sets train.batch_size to batch_per_rank * world
-// (the global batch) and returns a note for the log; otherwise nothing.
-// Called at start-up, once the rank count is known, before validation.
+// (the global batch) and returns a note for the log; otherwise nothing. A
+// train.batch_size given on the command line wins over a batch_per_rank of
+// the config file (dropped, with a note); both on the command line is an
+// error. Called at start-up, once the rank count is known, before validation.
 std::optional<std::string> resolve_batch(Config& cfg, int world);
 // This rank's share of the global batch train.batch_size (resolved).
 int64_t local_batch(const Config& cfg, int world, int rank);

@@ -205,6 +205,18 @@ TEST(Config, PerRankBatchSetsTheGlobalBatchAndSplitsAnyGlobalBatch) {
   EXPECT_FALSE(resolve_batch(c, 512).has_value());  // idempotent
   EXPECT_TRUE(resolve_batch(c, 7).has_value());     // a resume on 7 ranks keeps 64 per rank
   EXPECT_EQ(c.train.batch_size, 64 * 7);
+  // The command line beats the file: a global batch given there drops the
+  // preset's per-rank batch; both given there is refused.
+  Config preset;
+  preset.train.batch_per_rank = 100;
+  apply_overrides(preset, {"train.batch_size=8"});
+  const auto dropped = resolve_batch(preset, 4);
+  ASSERT_TRUE(dropped.has_value());
+  EXPECT_NE(dropped->find("train.batch_per_rank = 100 is dropped"), std::string::npos) << *dropped;
+  EXPECT_EQ(preset.train.batch_size, 8);
+  EXPECT_EQ(preset.train.batch_per_rank, 0);
+  apply_overrides(preset, {"train.batch_per_rank=2"});
+  EXPECT_NE(message_of([&] { resolve_batch(preset, 4); }).find("both given on the command line"), std::string::npos);
 }
 
 TEST(Config, ScheduleCountsImagesSeenAndHasAFloor) {
