@@ -28,6 +28,7 @@ void MetricsWriter::append(const nlohmann::json& row) const {
       if (in.get() != '\n') line.insert(line.begin(), '\n');
     }
   }
+  errno = 0;  // what the failure below reports, not what the probe above left
   std::ofstream out(path_, std::ios::app);
   if (const int injected = io::write_fault("write.metrics")) {  // a full disk cuts the line (readers skip it)
     out << line.substr(0, line.size() / 2);
