@@ -126,6 +126,8 @@ void set_from_string(const Field& f, const std::string& value, const std::string
               // Accept "1e4"-style integers written by hand in YAML.
               double d = std::stod(value, &used);
               if (d != std::floor(d)) fail("an integer");
+              // Beyond int64's range the cast is undefined (found by fuzz/fuzz_config.cpp).
+              if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) fail("an integer in the 64-bit range");
               *p = static_cast<int64_t>(d);
             } else if constexpr (std::is_same_v<T, uint64_t>) {
               if (!value.empty() && value[0] == '-') fail("a non-negative integer");
@@ -261,7 +263,7 @@ std::vector<std::string> resolve_method(Config& c) {
     const bool pinned =
         c.origins.cmdline.count(key) > 0 || (c.origins.file.count(key) > 0 && c.origins.file_method == c.train.method);
     if (pinned) continue;
-    auto it = std::find_if(all.begin(), all.end(), [&](const Field& f) { return f.key == key; });
+    auto it = std::find_if(all.begin(), all.end(), [&k = key](const Field& f) { return f.key == k; });
     const std::string before = to_string(*it);
     set_from_string(*it, value, "train.method = " + m);
     const std::string after = to_string(*it);

@@ -31,7 +31,7 @@ void save_state_dict(const std::string& path, torch::nn::Module& m) {
   for (const auto& p : m.named_parameters(/*recurse=*/true))
     dict.insert(p.key(), p.value().detach().to(torch::kCPU, torch::kFloat32).contiguous());
   const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
-  io::write_file_atomically(path, std::string_view(bytes.data(), bytes.size()));
+  io::write_file_atomically(path, std::string_view(bytes.data(), bytes.size()), "write.export");
 }
 }  // namespace
 
@@ -60,7 +60,7 @@ int run_export(const ExportOptions& opt) {
       {"posterior_langevin", {{"steps", c.train.langevin_steps}, {"delta", c.train.langevin_delta}}},
       {"config_yaml", to_yaml(c)},
   };
-  io::write_file_atomically((out / "config.json").string(), j.dump(2) + "\n");
+  io::write_file_atomically((out / "config.json").string(), j.dump(2) + "\n", "write.export");
   spdlog::info("wrote {}/{{generator.pt, prior.pt, config.json}} from {} (iteration {}, {} of {} prior stages)", opt.out,
                r.ckpt, meta.iteration, stages, c.train.stages);
   spdlog::info("in Python: import sys; sys.path.insert(0, \"python\"); import latentebm; "

@@ -208,7 +208,14 @@ ImageSet read_file_rows(const h5::File& file, const DatasetInfo& info, const std
       const int64_t r = rows[by_row[k]] - first;
       std::memcpy(out.pixels.data() + static_cast<int64_t>(by_row[k]) * bytes, px.data() + r * bytes,
                   static_cast<size_t>(bytes));
-      out.labels[by_row[k]] = labels[static_cast<size_t>(r)];
+      const int64_t label = labels[static_cast<size_t>(r)];
+      // docs/DATA.md: -1 (none) or a class index >= 0. `prepare` never writes
+      // another; a damaged or foreign file may hold one (found by fuzz/fuzz_dataset.cpp).
+      if (label < -1)
+        throw std::runtime_error("dataset file '" + file.path() + "': " + split + " record " +
+                                 std::to_string(rows[by_row[k]]) + " has label " + std::to_string(label) +
+                                 "; labels are -1 (none) or a class index >= 0 (damaged file? prepare it again)");
+      out.labels[by_row[k]] = label;
     }
     a = b;
   }

@@ -10,6 +10,7 @@
 
 #include "data/dataset.h"
 #include "io/h5.h"
+#include "io/write_fault.h"
 
 namespace latentebm::data {
 namespace {
@@ -146,6 +147,7 @@ void DatasetWriter::commit() {
   file_->flush();
   file_->close();
   file_.reset();
+  io::fail_written_file_if_injected("write.dataset", tmp_);  // the destructor removes the cut file
   std::error_code ec;
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
     std::filesystem::remove(tmp_, ec);

@@ -16,6 +16,7 @@ namespace {
 
 constexpr uint32_t kIdxImagesMagic = 0x00000803;  // unsigned byte, 3 dimensions
 constexpr uint32_t kIdxLabelsMagic = 0x00000801;  // unsigned byte, 1 dimension
+constexpr uint8_t kIdxMaxLabel = 9;                 // docs/DATA.md: labels 0..9
 // Sanity bounds that reject a garbage header before we try to allocate it.
 constexpr uint32_t kMaxSide = 1 << 14;
 constexpr uint64_t kMaxPixelBytes = uint64_t{1} << 36;
@@ -152,6 +153,15 @@ ImageSet read_idx(const std::string& images_path, const std::string& labels_path
   std::vector<uint8_t> raw_labels(n);
   labels.read_exact(raw_labels.data(), raw_labels.size(), "label data");
   labels.expect_end(std::to_string(n) + " labels");
+  // docs/DATA.md promises labels 0..9 for the idx datasets (MNIST, Fashion-MNIST);
+  // a byte above 9 is a corrupt file or a different dataset (e.g. EMNIST letters).
+  for (uint32_t i = 0; i < n; ++i) {
+    if (raw_labels[i] > kIdxMaxLabel) {
+      throw std::runtime_error("idx labels file '" + labels_path + "': record " + std::to_string(i) + " has label " +
+                               std::to_string(raw_labels[i]) + ", expected 0..9 (a 10-class dataset such as MNIST or "
+                               "Fashion-MNIST; is this the right labels file?)");
+    }
+  }
   set.labels.assign(raw_labels.begin(), raw_labels.end());
   return set;
 }

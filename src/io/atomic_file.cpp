@@ -1,5 +1,7 @@
 #include "io/atomic_file.h"
 
+#include "io/write_fault.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -35,28 +37,36 @@ void fsync_path(const std::string& path) {
   ::close(fd);
 }
 
-void write_file_durably(const std::string& path, std::string_view bytes) {
+void write_file_durably(const std::string& path, std::string_view bytes, const char* point) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
+  if (fd < 0) throw std::runtime_error(write_error(path, errno));
+  // An injected storage fault: half the bytes reach the disk, then the write fails.
+  const int injected = write_fault(point);
+  const size_t stop = injected != 0 ? bytes.size() / 2 : bytes.size();
   size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+  while (done < stop) {
+    const ssize_t n = ::write(fd, bytes.data() + done, stop - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       const int err = errno;
       ::close(fd);
-      throw std::runtime_error("cannot write '" + path + "': " + std::strerror(err) + " (disk full or no permission?)");
+      throw std::runtime_error(write_error(path, err));
     }
     done += static_cast<size_t>(n);
   }
-  const bool synced = ::fsync(fd) == 0;
-  const bool closed = ::close(fd) == 0;
-  if (!synced || !closed) throw std::runtime_error("cannot finish writing '" + path + "': " + std::strerror(errno));
+  if (injected != 0) {
+    ::close(fd);
+    throw std::runtime_error(write_error(path, injected));
+  }
+  // A full disk may only show at fsync or close (delayed allocation, NFS).
+  int err = ::fsync(fd) == 0 ? 0 : errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) throw std::runtime_error(write_error(path, err));
 }
 
-void write_file_atomically(const std::string& path, std::string_view bytes) {
+void write_file_atomically(const std::string& path, std::string_view bytes, const char* point) {
   AtomicFile f(path);
-  write_file_durably(f.temp_path(), bytes);
+  write_file_durably(f.temp_path(), bytes, point);
   f.commit();
 }
 

@@ -19,12 +19,14 @@ namespace latentebm::io {
 void fsync_path(const std::string& path);
 
 // Write `bytes` to `path` and fsync it, without renaming (for files inside a
-// directory that is itself renamed into place, as checkpoints are).
-void write_file_durably(const std::string& path, std::string_view bytes);
+// directory that is itself renamed into place, as checkpoints are). `point`
+// names the write for the fault injector (io/write_fault.h).
+void write_file_durably(const std::string& path, std::string_view bytes, const char* point = "write.file");
 
 // Atomically replace (or create) `path` with `bytes`. Creates missing parent
-// directories. Throws std::runtime_error naming the path on failure.
-void write_file_atomically(const std::string& path, std::string_view bytes);
+// directories. Throws std::runtime_error naming the path on failure (a full
+// disk leaves the old file in place and no temporary file behind).
+void write_file_atomically(const std::string& path, std::string_view bytes, const char* point = "write.file");
 
 class AtomicFile {
  public:

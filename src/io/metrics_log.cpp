@@ -1,5 +1,7 @@
 #include "io/metrics_log.h"
 
+#include "io/write_fault.h"
+
 #include <filesystem>
 
 #include <cerrno>
@@ -16,10 +18,26 @@ void MetricsWriter::append(const nlohmann::json& row) const {
   const auto dir = std::filesystem::path(path_).parent_path();
   std::error_code ec;
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  // A row cut by a full disk or a crash has no newline: start on a fresh line
+  // so that the cut row alone is lost, not the next one glued to it.
+  std::string line = row.dump() + "\n";
+  {
+    std::ifstream in(path_, std::ios::binary | std::ios::ate);
+    if (in && in.tellg() > 0) {
+      in.seekg(-1, std::ios::end);
+      if (in.get() != '\n') line.insert(line.begin(), '\n');
+    }
+  }
+  errno = 0;  // what the failure below reports, not what the probe above left
   std::ofstream out(path_, std::ios::app);
-  out << row.dump() << "\n";
+  if (const int injected = io::write_fault("write.metrics")) {  // a full disk cuts the line (readers skip it)
+    out << line.substr(0, line.size() / 2);
+    out.flush();
+    throw std::runtime_error(io::write_error(path_, injected));
+  }
+  out << line;
   out.flush();
-  if (!out) throw std::runtime_error("cannot append to '" + path_ + "': " + std::strerror(errno));
+  if (!out) throw std::runtime_error(io::write_error(path_, errno != 0 ? errno : EIO));
 }
 
 namespace {

@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
 #include "io/tfrecord.h"
+#include "io/write_fault.h"
 
 #if LATENTEBM_WITH_TENSORBOARD  // headers protoc generates at build time (CMakeLists.txt)
 #include <tensorboard/compat/proto/event.pb.h>
@@ -73,8 +75,14 @@ TensorBoardWriter::~TensorBoardWriter() {
 
 void TensorBoardWriter::write_record(const std::string& bytes) {
   const std::string rec = tfrecord::frame(bytes);
+  if (const int injected = io::write_fault("write.tensorboard")) {  // half a record, as a full disk leaves it
+    std::fwrite(rec.data(), 1, rec.size() / 2, impl_->fp);
+    std::fflush(impl_->fp);
+    throw std::runtime_error("TensorBoard events: " + io::write_error(path_, injected));
+  }
+  errno = 0;
   if (std::fwrite(rec.data(), 1, rec.size(), impl_->fp) != rec.size() || std::fflush(impl_->fp) != 0)
-    throw std::runtime_error("cannot write TensorBoard events file '" + path_ + "' (disk full?)");
+    throw std::runtime_error("TensorBoard events: " + io::write_error(path_, errno != 0 ? errno : EIO));
 }
 
 void TensorBoardWriter::scalars(const std::vector<std::pair<std::string, double>>& values, int64_t step) {

@@ -17,6 +17,7 @@
 #include "io/atomic_file.h"
 #include "io/h5.h"
 #include "io/io_stats.h"
+#include "io/write_fault.h"
 #include "distributed/tensor_comm.h"
 #include "train/faults.h"
 
@@ -71,7 +72,9 @@ std::string hex32(uint32_t v) {
   return buf;
 }
 
-void write_file_durably(const fs::path& p, const std::string& text) { io::write_file_durably(p.string(), text); }
+void write_file_durably(const fs::path& p, const std::string& text, const char* point) {
+  io::write_file_durably(p.string(), text, point);
+}
 
 std::string read_manifest_text(const std::string& ckpt_dir) {
   const fs::path p = fs::path(ckpt_dir) / "manifest.json";
@@ -281,9 +284,11 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
     try {
       const fs::path memory_path = tmp_dir / "memory.h5", model_path = tmp_dir / "model.h5";
       write_memory_file(memory_path, all, shards, n_total, nz, meta, seed);
+      io::fail_written_file_if_injected("write.memory", memory_path.string());
       fsync_path(memory_path);
       fault_point("checkpoint.memory-written", comm.rank());
       write_model_file(model_path, meta, comm.size(), s);
+      io::fail_written_file_if_injected("write.model", model_path.string());
       fsync_path(model_path);
       fault_point("checkpoint.model-written", comm.rank());
       nlohmann::json files = nlohmann::json::array();
@@ -311,7 +316,7 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
                           {"schedule", nlohmann::json::parse(meta.schedule_json)},
                           {"memory", {{"file", "memory.h5"}, {"rows", n_total}, {"nz", nz}, {"writer_row_ranges", ranges}}},
                           {"files", files}};
-      write_file_durably(tmp_dir / "manifest.json", m.dump(2) + "\n");
+      write_file_durably(tmp_dir / "manifest.json", m.dump(2) + "\n", "write.manifest");
       fault_point("checkpoint.manifest-written", comm.rank());
       fsync_path(tmp_dir);
       fs::remove_all(final_dir);  // a complete but unpublished save of the same iteration
@@ -319,7 +324,7 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
       fsync_path(root);
       fault_point("checkpoint.renamed", comm.rank());
       const fs::path latest_tmp = root / "latest.tmp";
-      write_file_durably(latest_tmp, ckpt_name(meta.iteration) + "\n");
+      write_file_durably(latest_tmp, ckpt_name(meta.iteration) + "\n", "write.latest");
       fault_point("checkpoint.latest-written", comm.rank());
       fs::rename(latest_tmp, root / "latest");
       fsync_path(root);

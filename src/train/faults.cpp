@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,8 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#include "io/write_fault.h"
 
 namespace latentebm {
 namespace {
@@ -31,6 +34,7 @@ extern "C" void on_stop_signal(int sig) {
 struct KnownPoint {
   const char* name;
   bool corruptible;
+  bool write = false;  // a file write (io/write_fault.h): enospc and eio strike here
 };
 constexpr KnownPoint kFaultPoints[] = {
     {"train.iteration", false},              // start of every iteration (trainer.cpp)
@@ -44,14 +48,27 @@ constexpr KnownPoint kFaultPoints[] = {
     {"checkpoint.renamed", false},           // rank 0: temp folder renamed to ckpt-X
     {"checkpoint.latest-written", false},    // rank 0: latest.tmp on disk, not yet renamed to latest
     {"report.final", false},                 // rank 0: before the final pictures of a finished run (app/training.cpp)
+    // Writes (io/write_fault.h): enospc and eio make the write fail as a full disk or a bad device would.
+    {"write.memory", false, true},       // rank 0: memory.h5 of a checkpoint
+    {"write.model", false, true},        // rank 0: model.h5
+    {"write.manifest", false, true},     // rank 0: manifest.json
+    {"write.latest", false, true},       // rank 0: latest.tmp
+    {"write.metrics", false, true},      // a metrics.jsonl row
+    {"write.tensorboard", false, true},  // a TensorBoard event record
+    {"write.file", false, true},         // a file replaced atomically (config.yaml, eval JSON, anomaly.json)
+    {"write.dataset", false, true},      // `prepare`'s dataset
+    {"write.export", false, true},       // `export`'s files
 };
 constexpr const char* kForm = "<action>:<point>:<rank>:<occurrence>";
 
 std::string known_points() {
   std::string out;
-  for (const auto& p : kFaultPoints) out += std::string(out.empty() ? "" : ", ") + p.name + (p.corruptible ? " (corruptible)" : "");
+  for (const auto& p : kFaultPoints)
+    out += std::string(out.empty() ? "" : ", ") + p.name + (p.corruptible ? " (corruptible)" : "") + (p.write ? " (write)" : "");
   return out;
 }
+
+bool storage_action(const std::string& action) { return action == "enospc" || action == "eio"; }
 
 // A whole, non-negative decimal number of at most 9 digits, or -1.
 long parse_count(const std::string& s) {
@@ -68,6 +85,7 @@ struct Armed {
   long seen = 0;  // times the target rank passed the target point
 };
 Armed g_armed;
+int g_rank = 0;  // this process's rank, for the write points (0 for the single-process commands)
 
 }  // namespace
 
@@ -102,14 +120,20 @@ FaultInjection parse_fault_injection(const std::string& value) {
   const bool sleep = inj.action.size() > 5 && inj.action.size() <= 9 && inj.action.rfind("sleep", 0) == 0 &&
                      inj.action.find_first_not_of("0123456789", 5) == std::string::npos;
   if (inj.action != "kill" && inj.action != "term" && inj.action != "hang" && inj.action != "throw" && inj.action != "corrupt" &&
-      !sleep)
-    throw std::runtime_error(head + "unknown action '" + inj.action + "' (kill, term, hang, throw, corrupt, sleep<seconds>)");
+      !storage_action(inj.action) && !sleep)
+    throw std::runtime_error(head + "unknown action '" + inj.action +
+                             "' (kill, term, hang, throw, corrupt, enospc, eio, sleep<seconds>)");
   const KnownPoint* point = nullptr;
   for (const auto& p : kFaultPoints)
     if (inj.point == p.name) point = &p;
   if (point == nullptr) throw std::runtime_error(head + "unknown point '" + inj.point + "'; known points: " + known_points());
   if (inj.action == "corrupt" && !point->corruptible)
     throw std::runtime_error(head + "nothing to corrupt at '" + inj.point + "'; known points: " + known_points());
+  if (storage_action(inj.action) != point->write)
+    throw std::runtime_error(head + "'" + inj.action + "' " +
+                             (point->write ? "is not a storage fault; at a write point use enospc or eio"
+                                           : "strikes only at a write point (write.*)") +
+                             "; known points: " + known_points());
   const long rank = parse_count(parts[2]), occurrence = parse_count(parts[3]);
   if (rank < 0) throw std::runtime_error(head + "rank '" + parts[2] + "' is not a whole number >= 0 (" + kForm + ")");
   if (occurrence < 1)
@@ -134,6 +158,7 @@ const Armed& armed() {
 }  // namespace
 
 void check_fault_injection(int rank, int world_size) {
+  g_rank = rank;
   const Armed& a = armed();
   if (!a.active) return;
   const FaultInjection& inj = a.inj;
@@ -149,6 +174,8 @@ void check_fault_injection(int rank, int world_size) {
                  : inj.action == "hang"  ? "hang"
                  : inj.action == "throw" ? "throw an error"
                  : inj.action == "corrupt" ? "corrupt its data"
+                 : inj.action == "enospc"  ? "fail a write with ENOSPC"
+                 : inj.action == "eio"     ? "fail a write with EIO"
                                            : "pause (" + inj.action + ")",
                  inj.point, inj.occurrence);
 }
@@ -170,5 +197,19 @@ bool fault_point(const char* point, int rank) {
 }
 
 void rearm_fault_injection() { g_armed = Armed{}; }
+
+namespace {
+// The write points' answer (io/write_fault.h): the errno of an injected storage fault.
+int write_fault_errno(const char* point) {
+  const Armed& a = armed();
+  if (!a.active || !storage_action(a.inj.action) || g_rank != a.inj.rank || a.inj.point != point) return 0;
+  if (++g_armed.seen != a.inj.occurrence) return 0;
+  std::fprintf(stderr, "latentebm: rank %d: injected fault '%s' at %s (LATENTEBM_INJECT)\n", g_rank, a.inj.action.c_str(),
+               point);
+  std::fflush(stderr);
+  return a.inj.action == "enospc" ? ENOSPC : EIO;
+}
+[[maybe_unused]] const bool g_hook_set = (io::set_write_fault_hook(&write_fault_errno), true);
+}  // namespace
 
 }  // namespace latentebm

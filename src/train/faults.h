@@ -19,8 +19,10 @@
 //    term (SIGTERM itself), hang (sleep forever), throw (a runtime_error),
 //    corrupt (fault_point returns true and the caller damages the data the
 //    point guards; only at points listed as corruptible), sleep<N> (sleep N
-//    seconds, then go on: a slow step). The points are
-//    listed in faults.cpp (kFaultPoints) and docs/RELIABILITY.md.
+//    seconds, then go on: a slow step), enospc and eio (only at the write.*
+//    points: that write fails as on a full disk or a failing device; the
+//    writers ask through io/write_fault.h, which this file answers). The
+//    points are listed in faults.cpp (kFaultPoints) and docs/RELIABILITY.md.
 #include <string>
 
 namespace latentebm {

@@ -53,6 +53,12 @@ TEST(Config, RejectsUnknownKeysAndMalformedValues) {
   EXPECT_NE(message_of([] { parse_config("train:\n  stages: two\n"); }).find("train.stages"), std::string::npos);
   EXPECT_NE(message_of([] { parse_config("train:\n  stages: 2.5\n"); }).find("integer"), std::string::npos);
   EXPECT_NE(message_of([] { parse_config("train: [1, 2"); }).find("invalid YAML"), std::string::npos);
+  // An integer beyond int64 was an undefined cast (fuzz/corpus/config/finding-int64-overflow).
+  EXPECT_NE(message_of([] { parse_config("train:\n  iterations: 2.1e24\n"); }).find("train.iterations = '2.1e24' is not an integer in the 64-bit range"),
+            std::string::npos);
+  EXPECT_NE(message_of([] { parse_config("train:\n  iterations: -1e19\n"); }).find("64-bit range"), std::string::npos);
+  EXPECT_NE(message_of([] { parse_config("train:\n  iterations: inf\n"); }).find("train.iterations"), std::string::npos);
+  EXPECT_EQ(parse_config("train:\n  iterations: 1e4\n").train.iterations, 10000);
   Config c;
   EXPECT_NE(message_of([&] { apply_overrides(c, {"train.nope=1"}); }).find("unknown config key"), std::string::npos);
   EXPECT_NE(message_of([&] { apply_overrides(c, {"train.batch_size"}); }).find("section.key=value"), std::string::npos);

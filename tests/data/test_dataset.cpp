@@ -148,6 +148,23 @@ TEST(EpochOrder, HandlesEdgeCases) {
 
 // ---------------------------------------------------------------- files
 
+// A file whose labels break docs/DATA.md's promise (-1 or >= 0), which
+// `prepare` never writes but a damaged or foreign file may hold, is refused
+// when read, naming the file and the record (found by fuzz/fuzz_dataset.cpp).
+TEST_F(DatasetTest, ALabelBelowMinusOneIsRefusedWhenRead) {
+  const std::string p = path("ds.h5");
+  write_dataset(p, "tiny", "unit test", make_set(5, 1, 2, 2, 0), make_set(3, 1, 2, 2, 10));
+  {
+    h5::File f(p, h5::Mode::ReadWrite);
+    const int64_t bad = -7;
+    f.write_i64_rows("/train/labels", 3, &bad, 1);
+  }
+  ShardData test(p, "test", 0, 1);  // the other split still reads
+  EXPECT_EQ(test.split_size(), 3);
+  const std::string msg = error_of([&] { ShardData train(p, "train", 0, 1); });
+  EXPECT_NE(msg.find("dataset file '" + p + "': train record 3 has label -7"), std::string::npos) << msg;
+}
+
 TEST_F(DatasetTest, WriteInspectRoundTrip) {
   const std::string p = path("ds.h5");
   const ImageSet train = make_set(13, 3, 4, 5, 0);

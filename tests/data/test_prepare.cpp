@@ -209,6 +209,17 @@ TEST_F(PrepareTest, TrailingDataIsRejected) {
   EXPECT_TRUE(contains(msg, path("img")) && contains(msg, "unexpected data")) << msg;
 }
 
+// docs/DATA.md promises labels 0..9; the reader names the file and the first
+// bad record, as the CIFAR-10 reader does for a label byte above 9.
+TEST_F(PrepareTest, LabelOutsideZeroToNineIsRejected) {
+  write_raw(path("img"), idx_images(3, 2, 4, kPixels));
+  write_gz(path("lbl.gz"), idx_labels(3, {7, 200, 10}));
+  const std::string msg = error_of([&] { read_idx(path("img"), path("lbl.gz")); });
+  EXPECT_TRUE(contains(msg, path("lbl.gz")) && contains(msg, "record 1 has label 200") && contains(msg, "0..9")) << msg;
+  write_raw(path("lbl10"), idx_labels(3, {7, 0, 10}));  // the first value past the range
+  EXPECT_TRUE(contains(error_of([&] { read_idx(path("img"), path("lbl10")); }), "record 2 has label 10"));
+}
+
 TEST(PrepareFashionMnist, ReadsTheDebianTestSplitWhenInstalled) {
   const fs::path dir = kDebianFashionMnistDir;
   const fs::path images = dir / "t10k-images-idx3-ubyte.gz", labels = dir / "t10k-labels-idx1-ubyte.gz";

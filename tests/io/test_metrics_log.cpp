@@ -44,3 +44,22 @@ TEST(MetricsFollower, MissingFileGivesNothingUntilItAppears) {
   MetricsWriter(path).append({{"iteration", 1}});
   EXPECT_EQ(follow.poll().size(), 1u);
 }
+
+// A row cut by a full disk or a crash has no newline; the next append starts a
+// fresh line, so only the cut row is lost, not the next one glued to it.
+TEST(MetricsWriter, ARowCutShortLosesOnlyItself) {
+  const latentebm::testing::ScratchDir dir;
+  const std::string path = dir.file("metrics.jsonl");
+  MetricsWriter w(path);
+  w.append({{"iteration", 2}, {"gen_loss", 1.0}});
+  {
+    std::ofstream out(path, std::ios::app);
+    out << "{\"iteration\":4,\"gen_lo";  // what ENOSPC left of the next row
+  }
+  w.append({{"iteration", 2}, {"restart", "resume"}});
+  w.append({{"iteration", 4}, {"gen_loss", 0.5}});
+  const auto rows = read_metrics(path);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1]["restart"], "resume");
+  EXPECT_EQ(rows[2]["gen_loss"], 0.5);
+}
