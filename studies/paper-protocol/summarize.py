@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """studies/paper-protocol: the runs -> runs.csv, tables.md and nce_curves.md.
 
-    python3 studies/paper-protocol/summarize.py RUNS
+    python3 studies/paper-protocol/summarize.py RUNS [--out DIR]
     python3 studies/paper-protocol/summarize.py --best-lebm-elr RUNS DATASET SEED RATE...
 
 RUNS is run.sh's run folder: RUNS/<dataset>/<run>-s<seed>, each with the
@@ -13,6 +13,7 @@ ablation, the verdicts, the noise diagnostics, run times) and nce_curves.md
 (each multi-stage run's NCE loss along each stage). The second prints the
 sweep's best LEBM energy learning rate (lowest FD under LEBM's own chains, 60
 steps of 0.4, at SEED), or exits 1 while a rate of the sweep is unmeasured.
+--out writes the three files to DIR instead of this folder (the tests).
 
 Test MSE and the FD of reconstructions read test images; an eval JSON that
 does not name its selection of them ("selection", written since the uniform
@@ -518,7 +519,7 @@ def nce_curves(runs, rows):
     return "\n".join(out)
 
 
-def write_tables(runs, rows, reused):
+def write_tables(runs, rows, reused, out_dir):
     results, m = run_comparisons(rows)
     out = ["# The paper's protocol, settled: summary tables", "",
            "Written by `studies/paper-protocol/summarize.py` from the runs of `run.sh` (README.md says what each is). "
@@ -541,9 +542,9 @@ def write_tables(runs, rows, reused):
     table_diagnostics(out, rows)
     out += ["## Run times", ""]
     table_times(out, runs, rows)
-    with open(os.path.join(HERE, "tables.md"), "w") as f:
+    with open(os.path.join(out_dir, "tables.md"), "w") as f:
         f.write("\n".join(out).rstrip("\n") + "\n")
-    with open(os.path.join(HERE, "nce_curves.md"), "w") as f:
+    with open(os.path.join(out_dir, "nce_curves.md"), "w") as f:
         f.write(nce_curves(runs, rows).rstrip("\n") + "\n")
 
 
@@ -558,7 +559,10 @@ def main(argv):
             return 1
         print(next(x for x in rates if rate(x) == best))
         return 0
-    if len(argv) != 2:
+    out_dir = HERE
+    if len(argv) == 4 and argv[2] == "--out":
+        out_dir = argv[3]
+    elif len(argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
     runs = argv[1]
@@ -566,9 +570,9 @@ def main(argv):
         print(f"summarize: no run folder {runs}: run studies/paper-protocol/run.sh first", file=sys.stderr)
         return 1
     rows, reused = collect(runs)
-    summary.write_csv(os.path.join(HERE, "runs.csv"), rows)
-    write_tables(runs, rows, reused)
-    print(f"summarize: {len(rows)} rows -> {HERE}/runs.csv, tables.md, nce_curves.md")
+    summary.write_csv(os.path.join(out_dir, "runs.csv"), rows)
+    write_tables(runs, rows, reused, out_dir)
+    print(f"summarize: {len(rows)} rows -> {out_dir}/runs.csv, tables.md, nce_curves.md")
     return 0
 
 
