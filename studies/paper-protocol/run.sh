@@ -176,7 +176,8 @@ reuse() {
 # ---------------------------------------------------------------------------
 # training and evaluation
 
-# evaluate RUN SEED OUT [eval options]: one eval into RUN/OUT unless it exists.
+# evaluate RUN SEED OUT [eval options]: one eval into RUN/OUT unless it
+# exists (the caller holds RUN's lock).
 evaluate() {
   local run=$1 seed=$2 out=$3; shift 3
   [[ -f $run/$out ]] && return 0
@@ -186,43 +187,47 @@ evaluate() {
     --out "$run/$out" >"$run/${out%.json}.log" 2>&1 || log "FAILED: eval $out of $run (see $run/${out%.json}.log)"
 }
 
+# locked RUN COMMAND...: COMMAND under RUN's lock, so two invocations never
+# train or evaluate one run at once; 1 where another invocation holds it.
+locked() {
+  local run=$1; shift
+  mkdir -p "$(dirname "$run")"
+  ( flock -n 9 || { log "${run#$RUNS/}: another invocation works on it"; exit 1; }; "$@" ) 9>"$run.lock"
+}
+
 # train DATASET NAME SEED: trains $RUNS/DATASET/NAME-sSEED (bench/runs.sh's
-# run NAME) to the end, resuming a stopped run, under a lock; then
-# evaluate it (eval.json, eval-fd60.json, eval-80.json). Returns 1 where the
-# run is not finished (failed, or locked by another invocation).
-train() {
+# run NAME) to the end, resuming a stopped run, then evaluates it
+# (eval.json, eval-fd60.json, eval-80.json); under the run's lock.
+train() { locked "$RUNS/$1/$2-s$3" train_unlocked "$@"; }
+train_unlocked() {
   local d=$1 name=$2 seed=$3
   local iters run last
   iters=$(iters_of "$d")
   run=$RUNS/$d/$name-s$seed
-  mkdir -p "$RUNS/$d"
   if [[ ! -f $run/REUSED ]]; then
     run_args "$name" "$iters"
     last=$(printf 'ckpt-%08d' "$iters")
     if [[ ! -f $run/checkpoints/latest || "$(cat "$run/checkpoints/latest")" != "$last" ]]; then
-      exec 9>"$run.lock"
-      if ! flock -n 9; then log "$d $name seed $seed: another invocation trains it"; exec 9>&-; return 1; fi
       log "training $d $name, seed $seed ($iters iterations, $RANKS ranks)"
       if ! timed "$d/$name-s$seed	train" "${MPIRUN[@]}" "$BIN" train "${RUN_ARGS[@]}" data.path="$DATA_DIR/$d.h5" \
              train.seed="$seed" --run-dir "$run" >>"$run.log" 2>&1; then
-        log "FAILED: training $d $name seed $seed (see $run.log)"; exec 9>&-; return 1
+        log "FAILED: training $d $name seed $seed (see $run.log)"; return 1
       fi
-      exec 9>&-
     fi
   fi
   evaluate "$run" "$seed" eval.json
   evaluate "$run" "$seed" eval-fd60.json --sample-steps 60 --sample-delta 0.4
   local ckpt80
   ckpt80=$run/checkpoints/$(printf 'ckpt-%08d' $((iters * 80 / 100)))
-  [[ -d $ckpt80 ]] && evaluate "$run" "$seed" eval-80.json --checkpoint "$ckpt80" --samples 0
-  return 0
+  [[ ! -d $ckpt80 ]] || evaluate "$run" "$seed" eval-80.json --checkpoint "$ckpt80" --samples 0
 }
 
 # ablate DATASET NAME SEED: the finished multi-stage run with 0, 1, 2 of its
-# stages under both samplers (4 = all of them: eval.json, eval-fd60.json).
-ablate() {
+# stages under both samplers (4 = all of them: eval.json, eval-fd60.json);
+# under the run's lock.
+ablate() { [[ -f $RUNS/$1/$2-s$3/eval.json ]] && locked "$RUNS/$1/$2-s$3" ablate_unlocked "$@"; }
+ablate_unlocked() {
   local run=$RUNS/$1/$2-s$3 k
-  [[ -f $run/eval.json ]] || return 0
   for k in 0 1 2; do
     evaluate "$run" "$3" "eval-stages-$k.json" --stages $k
     evaluate "$run" "$3" "eval-fd60-k$k.json" --stages $k --sample-steps 60 --sample-delta 0.4
@@ -242,7 +247,7 @@ for d in $DATASETS; do
   if has_part ablation; then
     for seed in $SEEDS; do
       for m in $METHODS; do
-        [[ $m == single-stage* ]] || ablate "$d" "$m" "$seed"
+        [[ $m == single-stage* ]] || ablate "$d" "$m" "$seed" || true
       done
     done
   fi
