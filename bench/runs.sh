@@ -35,6 +35,9 @@ run_args() {
     # non-adaptive with adaptive-ce's `importance` noise (it reads no bank,
     # so it samples p_k for both methods): the fair pair of RESULTS.md A.14
     non-adaptive-importance) RUN_ARGS+=(train.method=non-adaptive train.prior_samples=importance) ;;
+    # non-adaptive with the persistent bank, the paper's own protocol for
+    # both methods (its bank holds posteriors under N(0, I)): issue 47
+    non-adaptive-persistent) RUN_ARGS+=(train.method=non-adaptive train.prior_samples=persistent) ;;
     # LEBM at our ratio learning rate: the same tuning budget as ours
     lebm-our-elr) RUN_ARGS+=(train.method=lebm train.e_lr="$(preset_value e_lr)") ;;
     # adaptive-ce with each noise source, fixed schedule (noise-langevin has
@@ -62,6 +65,14 @@ run_args() {
     *-cosine2x)
       run_args "${name%-cosine2x}" "$iters" || return 1
       RUN_ARGS+=(train.g_lr_schedule=cosine train.g_lr="$(awk -v r="$(preset_value g_lr)" 'BEGIN { printf "%g", 2 * r }')") ;;
+    # LEBM at another energy learning rate (its sweep): lebm-elr1e-4, and
+    # lebm-elr1e-4-cosine2x through the suffixes above (after them, so the
+    # suffix is not read as part of the rate)
+    lebm-elr*)
+      local rate=${name#lebm-elr}
+      [[ $rate =~ ^[0-9]+(\.[0-9]+)?(e-?[0-9]+)?$ ]] ||
+        { echo "bench/runs.sh: '$name': lebm-elrRATE needs a number, e.g. lebm-elr1e-4" >&2; return 1; }
+      RUN_ARGS+=(train.method=lebm train.e_lr="$rate") ;;
     *) echo "bench/runs.sh: no run named '$name'" >&2; return 1 ;;
   esac
 }

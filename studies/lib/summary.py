@@ -13,6 +13,7 @@ Reading a run (the files latentebm train / eval / score write):
   eval_metrics(e, suffix)    an eval JSON's FD, FD of reconstructions and
                              test MSE as {column + suffix: value}
   stage_end_losses(run_dir)  per stage, the mean of its last 5 logged NCE losses
+                             (or of another logged value: key="noise_mmd2")
 The summary CSV:
   write_csv(path, rows), read_csv(path), select(rows, **where),
   by_seed(rows, column)"""
@@ -83,9 +84,12 @@ def eval_metrics(e, suffix=""):
     return out
 
 
-def stage_end_losses(run_dir, last=5):
+def stage_end_losses(run_dir, last=5, key="nce_loss"):
     """{stage: mean of its last `last` logged NCE losses} from RUN_DIR/metrics.jsonl,
-    or None when the file is missing or unreadable."""
+    or None when the file is missing or unreadable. key: another per-row
+    value of metrics.jsonl to average the same way, e.g. the noise
+    diagnostics noise_mmd2, noise_logp, reference_logp (stages that never
+    logged it are left out)."""
     by_stage = {}
     try:
         with open(f"{run_dir}/metrics.jsonl") as f:
@@ -93,8 +97,8 @@ def stage_end_losses(run_dir, last=5):
                 if not line.strip():
                     continue
                 r = json.loads(line)
-                if "nce_loss" in r and "stage" in r and r["nce_loss"] is not None:
-                    by_stage.setdefault(int(r["stage"]), []).append(float(r["nce_loss"]))
+                if key in r and "stage" in r and r[key] is not None:
+                    by_stage.setdefault(int(r["stage"]), []).append(float(r[key]))
     except (OSError, ValueError):
         return None
     return {k: sum(v[-last:]) / len(v[-last:]) for k, v in sorted(by_stage.items())}

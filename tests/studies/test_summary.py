@@ -61,6 +61,17 @@ class Runs(unittest.TestCase):
             self.assertEqual(summary.stage_end_losses(run, last=1), {0: 7.0, 1: 20.0})
             self.assertIsNone(summary.stage_end_losses(f"{run}/missing"))
 
+    def test_stage_end_values_of_another_key(self):
+        with tempfile.TemporaryDirectory() as run:
+            with open(f"{run}/metrics.jsonl", "w") as f:
+                # noise_mmd2 logged in stage 1 only (stage 0's rows lack it); its last 5 of 6: 2..6, mean 4
+                for i in range(4):
+                    f.write(json.dumps({"iteration": 20 * (i + 1), "stage": 0, "nce_loss": 1.0}) + "\n")
+                for i, v in enumerate([100.0, 2.0, 3.0, 4.0, 5.0, 6.0]):
+                    f.write(json.dumps({"iteration": 100 + 20 * i, "stage": 1, "nce_loss": 0.5, "noise_mmd2": v}) + "\n")
+            self.assertEqual(summary.stage_end_losses(run, key="noise_mmd2"), {1: 4.0})
+            self.assertEqual(summary.stage_end_losses(run), {0: 1.0, 1: 0.5})
+
 
 ROWS = [
     {"study": "paper-protocol", "dataset": "fashion-mnist", "iterations": 7200, "method": "adaptive-ce",
