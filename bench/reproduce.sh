@@ -22,7 +22,7 @@
 #   mechanism  the generator-free study (bench_mechanism): KL(q || p) on an
 #              8-D Gaussian mixture.
 # Every run directory keeps its pictures and metrics.jsonl; the tables go to
-# runs/reproduce/tables.md (bench/results_tables.py). A run whose final
+# runs/reproduce/tables.md (studies/lib/results_tables.py). A run whose final
 # checkpoint exists is not redone, an interrupted one resumes: re-run the
 # same command after a stop.
 #
@@ -293,5 +293,5 @@ fi
 
 ELAPSED=$((SECONDS - START))
 log "done in $((ELAPSED / 60)) min $((ELAPSED % 60)) s; writing the tables"
-python3 bench/results_tables.py "$OUT" "$ITERS" "$RANKS" "$SEEDS" "$DATASET" > "$OUT/tables.md"
+python3 studies/lib/results_tables.py "$OUT" "$ITERS" "$RANKS" "$SEEDS" "$DATASET" > "$OUT/tables.md"
 echo "tables: $OUT/tables.md"

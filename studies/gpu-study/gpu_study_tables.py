@@ -11,7 +11,8 @@ import re
 import subprocess
 import sys
 
-from seed_stats import fmt, load, stage_end_losses, stats, value, verdict
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from seed_stats import fmt, load, stage_end_losses, stats, value, verdict  # noqa: E402
 
 runs, iters = sys.argv[1], int(sys.argv[2])
 ORDER = ["adaptive-ce-langevin", "non-adaptive-langevin", "lebm", "lebm-our-elr"]

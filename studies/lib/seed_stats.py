@@ -1,14 +1,15 @@
 """Mean +- std over seeds and Welch's t, and a run's per-stage NCE losses,
 shared by the table scripts (results_tables.py, fd_sampler_tables.py,
-gpu_study_tables.py, docs/results/*.py). The statistics and the number
-formatting are studies/lib/stats.py's (the one module the studies and the
-claims table use), the run readers studies/lib/summary.py's; this file
+studies/gpu-study/gpu_study_tables.py, studies/anomaly-mnist/tables.py). The
+statistics and the number formatting are stats.py's (the one module the
+studies and the claims table use), the run readers summary.py's; this file
 keeps the tables' names for them and the "beyond the spread" sentences of
-the older tables."""
+the older tables (descriptive only: the claims table, studies/claims.py,
+gives the tests with p-values and Holm's correction)."""
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "studies", "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stats as _stats  # noqa: E402
 from summary import load, stage_end_losses, value  # noqa: E402,F401  (the run readers, for the scripts)
 
