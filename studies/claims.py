@@ -31,6 +31,7 @@ from typing import NamedTuple, Optional
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lib"))
 import stats  # noqa: E402
+import study  # noqa: E402
 import summary  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
@@ -357,16 +358,9 @@ def main(argv, studies_dir=HERE, report=REPORT, readme=README, claims=CLAIMS):
                                     (readme, H_BEGIN, H_END, headline_table(results))):
         with open(path) as f:
             text = f.read()
-        new = replace_block(text, begin, end, block, path)
-        if new == text:
-            continue
-        if check:
+        if study.sync(path, replace_block(text, begin, end, block, path), check):
             stale.append(path)
-        else:
-            with open(path, "w") as f:
-                f.write(new)
-            print(f"{path}: table rewritten")
-    if stale:
+    if check and stale:
         sys.exit("claims --check: " + ", ".join(stale) + " differ from what the studies' runs.csv give: "
                  "run python3 studies/claims.py")
 

@@ -16,10 +16,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import stats  # noqa: E402
 import summary  # noqa: E402
-from seed_stats import fmt, num, paired_t, verdict  # noqa: E402
+import anomaly_tables  # noqa: E402
+from seed_stats import fmt, num  # noqa: E402
 
-DIGITS = (1, 4, 5, 7, 9)
-METHODS = ("adaptive-ce", "lebm", "gaussian")
+DIGITS, METHODS = anomaly_tables.DIGITS, anomaly_tables.METHODS
 SEEDS = (1, 2, 3)
 
 
@@ -40,56 +40,7 @@ def column(got, d, m, c):
 
 def anomaly_table(rows, recipe, title):
     got = runs(rows, recipe)
-    lines, verdicts, conv = [], [], {}
-    for d in DIGITS:
-        auprc = {m: stats.summary(column(got, d, m, "auprc")) for m in METHODS}
-        for m in METHODS:
-            conv.setdefault(d, {})[m] = [100 * (b / a - 1) for a, b in zip(column(got, d, m, "mse_at80"),
-                                                                          column(got, d, m, "mse"))
-                                         if a is not None and b is not None]
-        if any(v is not None for v in auprc.values()):
-            lines.append(f"| {d} | " + " | ".join(fmt(auprc[m], 3) for m in METHODS) + " |")
-            for m in METHODS[1:]:
-                if auprc["adaptive-ce"] and auprc[m]:
-                    verdicts.append(f"- digit {d}, adaptive-ce against {m}: "
-                                    + verdict(auprc["adaptive-ce"], auprc[m], lower_is_better=False) + ".")
-    if not lines:
-        return
-    print(f"### {title}\n")
-    print("| held-out digit | " + " | ".join(METHODS) + " |")
-    print("|---|---|---|---|")
-    print("\n".join(lines))
-    print()
-    if verdicts:
-        print("\n".join(verdicts))
-    shares = []
-    for d in DIGITS:
-        cells, gains = [], []
-        for m in METHODS[:2]:
-            diffs = [a - b for a, b in zip(column(got, d, m, "auprc_score"), column(got, d, m, "auprc_prior0"))
-                     if a is not None and b is not None]
-            st, t = stats.summary(diffs), paired_t(diffs)
-            cells += [fmt(st, 4), "n/a" if t is None else num(t, 1)]
-            gains.append(st)
-        if any(g is not None for g in gains):
-            shares.append((d, cells, verdict(gains[0], gains[1], lower_is_better=False)))
-    if shares:
-        print("\nEach learned prior's share of the score: AUPRC of the same run with its prior kept minus with it "
-              "dropped (posterior and score under N(0, I), `score --stages 0`), mean +- std over seeds and the "
-              "paired t (a difference within one generator, so the generator's spread over seeds cancels):\n")
-        print("| held-out digit | " + " | ".join(f"{m}: AUPRC gain | paired t" for m in METHODS[:2]) + " |")
-        print("|---|" + "---|---|" * 2)
-        for d, cells, _ in shares:
-            print(f"| {d} | " + " | ".join(cells) + " |")
-        print()
-        for d, _, v in shares:
-            print(f"- digit {d}, {METHODS[0]}'s prior gain against {METHODS[1]}'s: {v}.")
-    lines = [f"- digit {d}: " + "; ".join(f"{m} " + " / ".join(f"{c:+.2f} %" for c in cs) for m, cs in by_m.items() if cs)
-             for d, by_m in conv.items() if any(by_m.values())]
-    if lines:
-        print("\nTest MSE change over the last fifth (80 % -> 100 % of training), per seed:\n")
-        print("\n".join(lines))
-    print()
+    anomaly_tables.anomaly_table(title, lambda d, m, s, c: got[(d, m, s)].get(c) if (d, m, s) in got else None, SEEDS)
 
 
 def score_terms(rows, recipe):

@@ -24,14 +24,8 @@ for seed in $SEEDS; do
   for name in $ALL; do
     run=$RUNS/$name-s$seed
     [[ -f $run/eval.json ]] || continue   # not finished (reproduce.sh logged why)
-    log "evaluating $name, seed $seed"
-    tenths "$run" "$seed" $ITERS
-    if [[ " $(echo $STAGED) " == *" $name "* ]]; then
-      stages "$run" "$seed" 0 1 2
-      samplers "$run" "$seed" 1 2
-    else
-      samplers "$run" "$seed"
-    fi
+    staged=; [[ " $(echo $STAGED) " == *" $name "* ]] && staged=yes
+    evaluate_run "$run" "$seed" $ITERS $staged
   done
   # the Gaussian prior: non-adaptive's generator with 0 stages under every sampler (its `gaussian` run
   # would train the same generator: posterior samples under N(0, I))

@@ -26,14 +26,8 @@ for seed in $SEEDS; do
   for name in $ALL; do
     run=$RUNS/$ITERS/$name-s$seed
     [[ -f $run/eval.json && ! -L $run ]] || continue   # unfinished, or a link to the same run under another name
-    log "evaluating $name, seed $seed"
-    tenths "$run" "$seed" $ITERS
-    if [[ " $(echo $STAGED) " == *" $name "* ]]; then
-      stages "$run" "$seed" 0 1 2
-      samplers "$run" "$seed" 1 2
-    else
-      samplers "$run" "$seed"
-    fi
+    staged=; [[ " $(echo $STAGED) " == *" $name "* ]] && staged=yes
+    evaluate_run "$run" "$seed" $ITERS $staged
   done
 done
 

@@ -11,7 +11,8 @@ import platform
 import subprocess
 import sys
 
-from seed_stats import fmt, load, num, paired_t, stats, value, verdict
+import anomaly_tables
+from seed_stats import fmt, load, stats, value, verdict
 
 out, iters, ranks, seeds = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
 dataset = sys.argv[5] if len(sys.argv) > 5 else "fashion-mnist"
@@ -131,18 +132,9 @@ stages_table(f"{DATA}: stages used, adaptive vs non-adaptive (paper Table 3)", "
 stages_table(f"{DATA}: stages used, adaptive vs non-adaptive, generator rate decayed by a cosine from twice the "
              "preset's (paper Table 3)", "adaptive-ce-cosine2x", "non-adaptive-cosine2x")
 
-ANOMALY_DIGITS = [1, 4, 5, 7, 9]
-
-
 def anomaly_run(d, m, recipe, s):
     """The run directory of digit d held out, method m, AD_RECIPE suffix recipe, seed s."""
     return f"{out}/anomaly-{d}-{m}{recipe}-s{s}"
-
-
-def mse_change(run):
-    """Test MSE change (%) from 80 % to 100 % of training (eval-80/-100.json), or None."""
-    a, b = value(load(f"{run}/eval-80.json"), "reconstruction_mse"), value(load(f"{run}/eval-100.json"), "reconstruction_mse")
-    return None if a is None or b is None else 100.0 * (b - a) / a
 
 
 def score_auprc(path):
@@ -156,72 +148,21 @@ def score_auprc(path):
     return None
 
 
-def prior_shares(recipe, methods):
-    """Per digit: for each method the mean +- std over seeds of AUPRC with the
-    prior kept minus dropped and the paired t (mean / (std / sqrt(n))), and
-    the verdict of the first method's gain against the second's."""
-    out_rows = []
-    for d in ANOMALY_DIGITS:
-        cells, gains = [], []
-        for m in methods:
-            diffs = []
-            for s in seeds:
-                run = anomaly_run(d, m, recipe, s)
-                a, b = score_auprc(f"{run}/score-prior-all.log"), score_auprc(f"{run}/score-prior-0.log")
-                if a is not None and b is not None:
-                    diffs.append(a - b)
-            st, t = stats(diffs), paired_t(diffs)
-            cells += [fmt(st, 4), "n/a" if t is None else num(t, 1)]
-            gains.append(st)
-        if any(g is not None for g in gains):
-            out_rows.append((d, cells, verdict(gains[0], gains[1], lower_is_better=False)))
-    return out_rows
+def anomaly_value(recipe):
+    """anomaly_tables' get(digit, method, seed, column) over the run folders anomaly-D-M<recipe>-sS."""
+    def get(d, m, s, column):
+        run = anomaly_run(d, m, recipe, s)
+        if column == "auprc":
+            x = load(f"{run}/anomaly.json")
+            return x["auprc_mean"] if x else None
+        if column in ("mse_at80", "mse"):
+            return value(load(f"{run}/eval-{80 if column == 'mse_at80' else 100}.json"), "reconstruction_mse")
+        return score_auprc(f"{run}/score-prior-{'all' if column == 'auprc_score' else '0'}.log")
+    return get
 
 
 def anomaly_table(recipe, title):
-    """AUPRC per held-out digit and method (anomaly-D-M<recipe>-sS), the
-    verdict of adaptive-ce against each baseline, and each method's test MSE
-    change over the last fifth where the runs measured it."""
-    methods = ["adaptive-ce", "lebm", "gaussian"]
-    rows, verdicts, conv = [], [], {}
-    for d in ANOMALY_DIGITS:
-        got = {}
-        for m in methods:
-            runs = [anomaly_run(d, m, recipe, s) for s in seeds]
-            got[m] = stats([x["auprc_mean"] if x else None for x in (load(f"{r}/anomaly.json") for r in runs)])
-            conv.setdefault(d, {})[m] = [c for c in (mse_change(r) for r in runs) if c is not None]
-        if any(v is not None for v in got.values()):
-            rows.append(f"| {d} | " + " | ".join(fmt(got[m], 3) for m in methods) + " |")
-            for m in methods[1:]:
-                if got["adaptive-ce"] and got[m]:
-                    verdicts.append(f"- digit {d}, adaptive-ce against {m}: "
-                                    + verdict(got["adaptive-ce"], got[m], lower_is_better=False) + ".")
-    if not rows:
-        return
-    print(f"### {title}\n")
-    print("| held-out digit | " + " | ".join(methods) + " |")
-    print("|---|---|---|---|")
-    print("\n".join(rows))
-    print()
-    print("\n".join(verdicts))
-    shares = prior_shares(recipe, methods[:2])
-    if shares:
-        print("\nEach learned prior's share of the score: AUPRC of the same run with its prior kept minus with it "
-              "dropped (posterior and score under N(0, I), `score --stages 0`), mean +- std over seeds and the "
-              "paired t (a difference within one generator, so the generator's spread over seeds cancels):\n")
-        print("| held-out digit | " + " | ".join(f"{m}: AUPRC gain | paired t" for m in methods[:2]) + " |")
-        print("|---|" + "---|---|" * 2)
-        for d, cells, _ in shares:
-            print(f"| {d} | " + " | ".join(cells) + " |")
-        print()
-        for d, _, v in shares:
-            print(f"- digit {d}, {methods[0]}'s prior gain against {methods[1]}'s: {v}.")
-    lines = [f"- digit {d}: " + "; ".join(f"{m} " + " / ".join(f"{c:+.2f} %" for c in cs) for m, cs in by_m.items() if cs)
-             for d, by_m in conv.items() if any(by_m.values())]
-    if lines:
-        print("\nTest MSE change over the last fifth (80 % -> 100 % of training), per seed:\n")
-        print("\n".join(lines))
-    print()
+    anomaly_tables.anomaly_table(title, anomaly_value(recipe), seeds)
 
 
 anomaly_table("", "MNIST subset: anomaly detection, AUPRC (paper Table 2; per seed the mean of the last 5 evaluations)")

@@ -26,6 +26,23 @@ def printed(fn, *args):
     return buf.getvalue()
 
 
+def sync(path, text, check):
+    """A generated file: with check, whether the committed one differs from
+    text (a missing one does); else writes text there. Returns True when
+    the file is stale (check) or was rewritten."""
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return False
+    except OSError:
+        pass
+    if not check:
+        with open(path, "w") as f:
+            f.write(text)
+        print(f"{path}: written")
+    return True
+
+
 def main(study_dir, extract, tables, argv=None):
     argv = sys.argv[1:] if argv is None else argv
     csv_path = os.path.join(study_dir, "runs.csv")
@@ -44,21 +61,8 @@ def main(study_dir, extract, tables, argv=None):
     if not os.path.exists(csv_path):
         sys.exit(f"summarize: {csv_path} is missing: run the study (bash {os.path.join(study_dir, 'run.sh')})")
     rows = summary.read_csv(csv_path)
-    stale = []
-    for name, fn in tables:
-        path, text = os.path.join(study_dir, name), fn(rows)
-        if check:
-            try:
-                with open(path) as f:
-                    if f.read() == text:
-                        continue
-            except OSError:
-                pass
-            stale.append(path)
-        else:
-            with open(path, "w") as f:
-                f.write(text)
-            print(f"{path}: written")
-    if stale:
+    stale = [path for path, fn in ((os.path.join(study_dir, name), fn) for name, fn in tables)
+             if sync(path, fn(rows), check)]
+    if check and stale:
         sys.exit("summarize --check: " + ", ".join(stale) + " differ from what runs.csv gives: regenerate them with "
                  f"python3 {os.path.join(study_dir, 'summarize.py')}")

@@ -85,6 +85,21 @@ fd_at() {
     --sample-steps 60 --sample-delta 0.4 "$@"
 }
 
+# evaluate_run RUN SEED ITERS [staged]: what every finished run of a 7,200-iteration study gets: test MSE at
+# every tenth, FD under 60 steps of 0.4 and 1,000 of 0.1; a multi-stage run ("staged") also with 0, 1 and 2
+# of its stages under its own sampler, and with 1 and 2 under the other two
+evaluate_run() {
+  local run=$1 seed=$2 iters=$3 staged=${4:-}
+  log "evaluating $(basename "$run")"
+  tenths "$run" "$seed" "$iters"
+  if [[ -n $staged ]]; then
+    stages "$run" "$seed" 0 1 2
+    samplers "$run" "$seed" 1 2
+  else
+    samplers "$run" "$seed"
+  fi
+}
+
 # steering RUN SEED: bench_posterior_steering on RUN's final checkpoint (RUN/steering.json)
 steering() {
   local run=$1 seed=$2

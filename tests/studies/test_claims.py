@@ -15,7 +15,6 @@ test_committed_tables_are_current.
 
 usage: test_claims.py [SOURCE_DIR]"""
 import io
-import math
 import os
 import subprocess
 import sys

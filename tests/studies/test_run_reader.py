@@ -10,8 +10,8 @@ training fails test_eval_columns_by_content;
 taking test MSE from an evaluation over fewer test images fails
 test_fewer_test_images_give_their_fd_only; dropping the agreement check fails
 test_two_files_that_disagree_are_refused; reading score-terms.log's first
-line as a term fails test_anomaly_and_score_logs; writing tables without
---check's comparison fails test_check_finds_a_stale_table.
+line as a term fails test_anomaly_and_score_logs; writing the tables under
+--check fails test_check_finds_a_stale_table.
 
 usage: test_run_reader.py [SOURCE_DIR]"""
 import json
@@ -202,6 +202,8 @@ study.main(HERE, extract, [("t.txt", table)])
             res = summarize("--check")
             self.assertEqual(res.returncode, 1)
             self.assertIn("t.txt differ from what runs.csv gives", res.stderr)
+            with open(os.path.join(study_dir, "t.txt")) as f:
+                self.assertIn("edited by hand", f.read())                 # --check writes nothing
             self.assertEqual(summarize().returncode, 0)                    # regenerated from runs.csv
             self.assertEqual(summarize("--check").returncode, 0)
 
