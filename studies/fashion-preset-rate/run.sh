@@ -18,9 +18,10 @@ STAGED="adaptive-ce non-adaptive adaptive-ce-cosine non-adaptive-cosine non-adap
 ALL="$STAGED single-stage lebm schedule-adaptive"
 
 # 7,200 iterations: every method (LEBM at its reference settings; at the ratio networks' e_lr it ran away,
-# journal A.6 and A.9, and is not run), the cosine decay of the pair, every noise source and schedule
+# journal A.6 and A.9, and is not run; the Gaussian prior is non-adaptive's generator with 0 stages, below),
+# the cosine decay of the pair, every noise source and schedule
 reproduce "$RUNS/$ITERS" $ITERS PARTS="methods noise ablation" \
-  METHODS="adaptive-ce gaussian single-stage non-adaptive lebm adaptive-ce-cosine non-adaptive-cosine non-adaptive-importance" \
+  METHODS="adaptive-ce single-stage non-adaptive lebm adaptive-ce-cosine non-adaptive-cosine non-adaptive-importance" \
   NOISES="persistent persistent-langevin importance langevin schedule-adaptive schedule-adaptive-langevin"
 for seed in $SEEDS; do
   for name in $ALL; do
@@ -29,6 +30,9 @@ for seed in $SEEDS; do
     staged=; [[ " $(echo $STAGED) " == *" $name "* ]] && staged=yes
     evaluate_run "$run" "$seed" $ITERS $staged
   done
+  # the Gaussian prior: non-adaptive's generator with 0 stages (a `gaussian` run trains the same generator)
+  run=$RUNS/$ITERS/non-adaptive-s$seed
+  [[ -f $run/eval.json ]] && samplers "$run" "$seed" 0
 done
 
 # 14,400 iterations, seed 1: the pair with the main job's settings (journal A.13)
