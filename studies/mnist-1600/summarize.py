@@ -12,6 +12,7 @@ fd_test*) are the uniform ones, and the first-1,000 values are kept as
 start and has no uniform/ folder.
 
 usage: summarize.py [RUNS | --check]   (RUNS: what run.sh wrote, runs/studies/mnist-1600)"""
+import math
 import os
 import sys
 
@@ -36,7 +37,7 @@ def extract(runs):
             for k, v in run_reader.eval_columns(run_reader.load_evals(again), row["iterations"]).items():
                 if k.startswith(TEST_IMAGES):
                     row[k] = v
-                elif k in row and abs(row[k] - v) > 1e-6 * abs(v):
+                elif k in row and not math.isclose(row[k], v, rel_tol=1e-6, abs_tol=1e-6):
                     raise ValueError(f"{again}: {k} {v!r} differs from the run's own {row[k]!r}: it reads no test image")
         rows.append(row)
     return rows
