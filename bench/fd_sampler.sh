@@ -4,7 +4,7 @@
 # delta 0.1 from N(0, I)): `latentebm eval --sample-method/--sample-steps/
 # --sample-delta/--sir-proposals` on each run's final checkpoint, same seeds and sample count
 # as reproduce.sh, one rank each. Results whose JSON exists are not redone;
-# the table goes to $OUT/tables.md (bench/fd_sampler_tables.py).
+# the table goes to $OUT/tables.md (studies/lib/fd_sampler_tables.py).
 #
 #   usage: bash bench/fd_sampler.sh      (from the repository root)
 # Environment:
@@ -49,5 +49,5 @@ while read -r name s k; do
     --out "$out" >"${out%.json}.log" 2>&1 || { echo "FAILED: $out (see ${out%.json}.log)"; continue; }
   echo "$name seed $s stages ${k:-all}: FD $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['fd_classifier']['value'])" "$out")"
 done <<<"$JOBS"
-python3 bench/fd_sampler_tables.py "$RUNS" "$OUT" > "$OUT/tables.md"
+python3 studies/lib/fd_sampler_tables.py "$RUNS" "$OUT" > "$OUT/tables.md"
 echo "table: $OUT/tables.md"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The paper's claims re-measured with seeds (docs/RESULTS.md), in resumable
+# The paper's claims re-measured with seeds (docs/RESULTS.md; the studies drive it), in resumable
 # parts. One tool, one generator (the quick preset's: mnist28, ngf 16, nz 32,
 # L = 20 posterior steps), one data pipeline; every run of a table has the
 # same iterations, batch and seeds; baselines at their reference settings.
@@ -22,7 +22,7 @@
 #   mechanism  the generator-free study (bench_mechanism): KL(q || p) on an
 #              8-D Gaussian mixture.
 # Every run directory keeps its pictures and metrics.jsonl; the tables go to
-# runs/reproduce/tables.md (bench/results_tables.py). A run whose final
+# runs/reproduce/tables.md (studies/lib/results_tables.py). A run whose final
 # checkpoint exists is not redone, an interrupted one resumes: re-run the
 # same command after a stop.
 #
@@ -49,7 +49,7 @@
 #   ANOMALY_METHODS (default "adaptive-ce lebm gaussian")
 #   AD_RECIPE  the anomaly runs' generator rate: empty (the preset's constant
 #              rate; runs anomaly-D-METHOD-sS) or cosine2x (the converged
-#              recipe of RESULTS.md A.18: decayed to 0 by half a cosine from
+#              recipe of docs/journal A.18: decayed to 0 by half a cosine from
 #              twice the preset's rate; runs anomaly-D-METHOD-cosine2x-sS).
 #              Either way each run's test MSE at 80 / 90 / 100 % of training
 #              is written (eval-80.json, eval-90.json, eval-100.json), the
@@ -226,14 +226,14 @@ for seed in $SEEDS; do
     ! in_list "$NOISES" langevin || train_or_link noise-langevin adaptive-ce "$seed"
     # the capped schedule first: where every stage of its run that ended did
     # so before the cap, the uncapped schedule switches at the same
-    # iterations and is the same run (RESULTS.md A.12), so it becomes a link
+    # iterations and is the same run (docs/journal A.12), so it becomes a link
     ! in_list "$NOISES" schedule-adaptive-langevin || train schedule-adaptive-langevin "$seed"
     ! in_list "$NOISES" schedule-adaptive ||
       train_or_link schedule-adaptive schedule-adaptive-langevin "$seed" cap_never_reached
   fi
   if has_part ablation; then
     # the adaptive / non-adaptive pair, with the main job's noise (langevin,
-    # which samples p_k for both: RESULTS.md A.3), at each generator rate
+    # which samples p_k for both: docs/journal A.3), at each generator rate
     for m in adaptive-ce non-adaptive adaptive-ce-cosine non-adaptive-cosine adaptive-ce-cosine2x non-adaptive-cosine2x; do
       run=$OUT/$m-s$seed
       [[ -f $run/eval.json ]] || continue   # finished runs only (another invocation may be training it)
@@ -293,5 +293,5 @@ fi
 
 ELAPSED=$((SECONDS - START))
 log "done in $((ELAPSED / 60)) min $((ELAPSED % 60)) s; writing the tables"
-python3 bench/results_tables.py "$OUT" "$ITERS" "$RANKS" "$SEEDS" "$DATASET" > "$OUT/tables.md"
+python3 studies/lib/results_tables.py "$OUT" "$ITERS" "$RANKS" "$SEEDS" "$DATASET" > "$OUT/tables.md"
 echo "tables: $OUT/tables.md"

