@@ -14,9 +14,10 @@ STUDY=anomaly-mnist
 source "$(dirname "$0")/../lib/study.sh"
 DIGITS=${ANOMALY_DIGITS:-1 4 5 7 9}
 DATA_DIR=${DATA_DIR:-data}
+SHORT=${SHORT:-300} LONG=${LONG:-1200}   # the study's budgets (smaller ones only for a smoke test of this script)
 
-reproduce "$RUNS" 600 PARTS=anomaly AD_ITERS=300 ANOMALY_DIGITS="$DIGITS"
-reproduce "$RUNS" 600 PARTS=anomaly AD_ITERS=1200 AD_RECIPE=cosine2x ANOMALY_DIGITS="$DIGITS"
+reproduce "$RUNS" 600 PARTS=anomaly AD_ITERS=$SHORT ANOMALY_DIGITS="$DIGITS"
+reproduce "$RUNS" 600 PARTS=anomaly AD_ITERS=$LONG AD_RECIPE=cosine2x ANOMALY_DIGITS="$DIGITS"
 
 # score S RUN SEED DIGIT NAME [score options]: `latentebm score` of RUN's final checkpoint on 1,000 test
 # images into RUN/score-NAME.log, unless that holds its result line
