@@ -28,7 +28,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-import stats, summary  # noqa: E402
+import run_reader, stats, summary  # noqa: E402
 
 STUDY = "paper-protocol"
 DATASETS = ("fashion-mnist", "mnist")
@@ -49,28 +49,15 @@ RUN_DIR = re.compile(r"^(?P<run>.+)-s(?P<seed>\d+)$")
 # reading the runs
 
 def read_config(path):
-    """config.yaml as latentebm writes it (sections of 'key: value' lines) ->
-    {section: {key: value}}; None when missing."""
-    try:
-        lines = open(path).read().splitlines()
-    except OSError:
+    """config.yaml as latentebm writes it -> {section: {key: value}} (through
+    run_reader.read_config, the studies' one reader of it); None when missing."""
+    flat = run_reader.read_config(path)
+    if flat is None:
         return None
-    out, section = {}, None
-    for line in lines:
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        key, _, val = line.strip().partition(":")
-        if not line.startswith(" "):
-            section = out.setdefault(key, {})
-            continue
-        val = val.strip().strip('"')
-        for conv in (int, float):
-            try:
-                val = conv(val)
-                break
-            except ValueError:
-                pass
-        section[key] = val
+    out = {}
+    for key, val in flat.items():
+        section, _, name = key.partition(".")
+        out.setdefault(section, {})[name] = val
     return out
 
 
