@@ -89,7 +89,7 @@ echo "   run on $WHERE finished; model and memory matrix identical to the one-ma
 # background (JOB_PID), its run in $WORK/NAME, its output in $WORK/NAME.out;
 # returns once both ranks are training.
 start_long_job() {
-  "${ON_NODE_A[@]}" env "LATENTEBM_BIN=$BIN" LATENTEBM_TEST_NOT_FORWARDED=1 timeout 300 bash "$SRC/launch/multinode.sh" "$HOSTS" "$PER_NODE" \
+  "${ON_NODE_A[@]}" env "LATENTEBM_BIN=$BIN" PROBE_NOT_FORWARDED=1 timeout 300 bash "$SRC/launch/multinode.sh" "$HOSTS" "$PER_NODE" \
     "${TRAIN[@]}" --run-dir "$WORK/$1" train.iterations=100000 >"$WORK/$1.out" 2>&1 &
   JOB_PID=$!
   wait_for_training "$WORK/$1" "$WORK/$1.out" 120 ||
@@ -133,7 +133,7 @@ if [[ $MODE == netns ]]; then
   for kv in "${want[@]}"; do
     grep -qxF -- "$kv" <<<"$ENV1" || fail "rank 1 on the second node lacks $kv (a -x missing in launch/multinode.sh?): $(grep -F "${kv%%=*}=" <<<"$ENV1" || echo unset)"
   done
-  ! grep -q '^LATENTEBM_TEST_NOT_FORWARDED=' <<<"$ENV1" ||
+  ! grep -q '^PROBE_NOT_FORWARDED=' <<<"$ENV1" ||
     fail "rank 1 on the second node sees a variable mpirun does not forward: the remote environment is not cleared"
   echo "   rank 1 on $where sees ${#want[@]} forwarded variables and not the launching shell's others"
 fi
