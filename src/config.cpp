@@ -383,6 +383,11 @@ int64_t local_batch(const Config& c, int world, int rank) {
   return B / world + (rank < B % world ? 1 : 0);
 }
 
+std::string describe_local_batch(const Config& c, int world) {
+  const int64_t least = local_batch(c, world, world - 1), most = local_batch(c, world, 0);
+  return least == most ? std::to_string(most) : std::to_string(least) + "-" + std::to_string(most);
+}
+
 namespace {
 // Iterations per epoch: whole batches while the data hold at least one
 // (the remainder of an epoch is dropped), else the fraction of the data a
@@ -408,8 +413,7 @@ int64_t stage_length(const Config& c, int64_t n_train) {
 std::vector<std::string> describe_schedule(const Config& c, int64_t n_train, int world) {
   std::vector<std::string> lines;
   const int64_t B = c.train.batch_size, T = total_iterations(c, n_train), S = stage_length(c, n_train);
-  const std::string per_rank = B % world == 0 ? std::to_string(B / world)
-                                              : std::to_string(B / world) + "-" + std::to_string(B / world + 1);
+  const std::string per_rank = describe_local_batch(c, world);
   std::string why = c.train.iterations > 0 ? "train.iterations"
                                            : fmt::format("{:g} epochs of {} examples", c.train.epochs, n_train);
   if (c.train.min_iterations > 0 && T == c.train.min_iterations) why += ", raised to train.min_iterations";

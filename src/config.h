@@ -217,6 +217,8 @@ void validate_against(const Config& cfg, int world, int64_t n_train, int64_t cha
 std::optional<std::string> resolve_batch(Config& cfg, int world);
 // This rank's share of the global batch train.batch_size (resolved).
 int64_t local_batch(const Config& cfg, int world, int rank);
+// The ranks' shares in words: "16", or "21-22" when they differ by one.
+std::string describe_local_batch(const Config& cfg, int world);
 
 // Derived schedule: T and the stage length T/K (train.batch_size resolved).
 int64_t total_iterations(const Config& cfg, int64_t n_train);

@@ -26,12 +26,11 @@ std::optional<StartupResult> agree(Communicator& comm, const std::function<void(
   } catch (const std::exception& e) {
     error = e.what();
   }
-  int64_t first_bad = error.empty() ? comm.size() : comm.rank();
-  comm.allreduce_min(&first_bad, 1, "start-up checks");
-  if (first_bad == comm.size()) return std::nullopt;
+  const auto failed = comm.first_error(error, "start-up checks");
+  if (!failed) return std::nullopt;
   StartupResult r;
-  r.error = comm.broadcast_string(error, static_cast<int>(first_bad), "start-up error message");
-  r.failed_rank = static_cast<int>(first_bad);
+  r.failed_rank = failed->first;
+  r.error = failed->second;
   return r;
 }
 
@@ -47,8 +46,7 @@ std::string batch_on_resume(const CheckpointMeta& meta, const Config& cfg, int w
            " (T stays as it was; add train.batch_per_rank=0 train.batch_size=" + std::to_string(before) +
            " to keep the global batch instead)";
   return ranks + "the global batch " + std::to_string(cfg.train.batch_size) + " is kept (" +
-         std::to_string(cfg.train.batch_size / world) + (cfg.train.batch_size % world ? "-" + std::to_string(cfg.train.batch_size / world + 1) : "") +
-         " per rank; add train.batch_per_rank=N to fix the per-rank batch instead)";
+         describe_local_batch(cfg, world) + " per rank; add train.batch_per_rank=N to fix the per-rank batch instead)";
 }
 
 }  // namespace

@@ -44,6 +44,14 @@ std::string Communicator::broadcast_string(const std::string& s, int root, const
   return out;
 }
 
+std::optional<std::pair<int, std::string>> Communicator::first_error(const std::string& error, const char* what) {
+  int64_t first_bad = error.empty() ? size() : rank();
+  allreduce_min(&first_bad, 1, what);
+  if (first_bad == size()) return std::nullopt;
+  const int bad = static_cast<int>(first_bad);
+  return std::make_pair(bad, broadcast_string(error, bad, what));
+}
+
 void Communicator::allreduce_sum_device(float*, size_t, void*, const char* what) {
   throw std::logic_error(std::string("all-reduce '") + what + "': the " + backend() +
                          " communicator cannot reduce device memory (stage it through the host)");

@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace latentebm {
@@ -57,6 +59,10 @@ class Communicator {
   bool any_true(bool flag, const char* what);
   // Broadcast a string from root.
   std::string broadcast_string(const std::string& s, int root, const char* what);
+  // The outcome of a step every rank ran: the lowest rank whose `error` is
+  // not empty and its message (broadcast from it), the same on every rank;
+  // nullopt when every rank succeeded. No rank is left waiting on another.
+  std::optional<std::pair<int, std::string>> first_error(const std::string& error, const char* what);
 };
 
 // World of one: every collective returns its input.

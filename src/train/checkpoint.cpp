@@ -198,12 +198,7 @@ void write_memory_file(const fs::path& path, const std::vector<char>& all, const
     off += packed_bytes(sh.size(), nz);
   }
   h5::File f(path.string(), h5::Mode::Truncate);
-  f.write_f32("/memory", memory.data(), {n_total, nz});
-  f.write_f32("/snapshot", snapshot.data(), {n_total, nz});
-  f.write_i64("/written_at", written.data(), {n_total});
-  f.set_attr("/memory", "begin", int64_t{0});
-  f.set_attr("/memory", "end", n_total);
-  f.set_attr("/memory", "n_total", n_total);
+  write_memory_rows(f, data::Shard{0, n_total}, n_total, nz, memory.data(), snapshot.data(), written.data());
   f.set_attr("/", "world_size", static_cast<int64_t>(shards.size()));
   f.set_attr("/", "iteration", meta.iteration);
   f.set_attr("/", "rng_seed", static_cast<int64_t>(seed));
@@ -597,12 +592,8 @@ void load_checkpoint(Communicator& comm, const CheckpointRef& ckpt, TrainingStat
   } catch (const std::exception& e) {
     error = e.what();
   }
-  int64_t first_bad = error.empty() ? comm.size() : comm.rank();
-  comm.allreduce_min(&first_bad, 1, "checkpoint: memory rows read");
-  if (first_bad < comm.size()) {
-    error = comm.broadcast_string(error, static_cast<int>(first_bad), "checkpoint: memory read error");
-    throw std::runtime_error("rank " + std::to_string(first_bad) + ": " + error);
-  }
+  if (const auto failed = comm.first_error(error, "checkpoint: memory rows read"))
+    throw std::runtime_error("rank " + std::to_string(failed->first) + ": " + failed->second);
 }
 
 }  // namespace latentebm

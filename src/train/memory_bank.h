@@ -48,10 +48,11 @@ class MemoryBank {
   const torch::Tensor& snapshot_rows() const { return snapshot_; }
   const std::vector<int64_t>& written_at() const { return written_at_; }
 
-  // Write this rank's rows to /memory, /snapshot and /written_at of an open shard file.
+  // Write this rank's rows to an open file (write_memory_rows).
   void save(h5::File& file) const;
-  // Fill this rank's rows from shard files written by any number of ranks
-  // (each carries its own [begin, end) range): resharding by example index.
+  // Fill this rank's rows from files that each hold a [begin, end) range of
+  // examples (a checkpoint's memory.h5 holds them all; a format-2
+  // checkpoint one file per writing rank): resharding by example index.
   void load(const std::vector<std::string>& shard_paths);
 
  private:
@@ -60,5 +61,13 @@ class MemoryBank {
   torch::Tensor rows_, snapshot_;  // [shard size, nz]
   std::vector<int64_t> written_at_;  // per row: iteration of the last write, -1 = the initial N(0, I) draw
 };
+
+// The memory matrix's layout in a file, which MemoryBank::load reads back:
+// examples `rows` of n_total as /memory and /snapshot (float32
+// [rows.size(), nz]) and /written_at (int64 [rows.size()]), the range as
+// attributes begin, end, n_total of /memory. A checkpoint's memory.h5 is one
+// such file for all N rows (checkpoint.h).
+void write_memory_rows(h5::File& file, const data::Shard& rows, int64_t n_total, int64_t nz, const float* memory,
+                       const float* snapshot, const int64_t* written_at);
 
 }  // namespace latentebm

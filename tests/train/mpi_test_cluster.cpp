@@ -81,12 +81,7 @@ void rewrite_as_format2(const fs::path& ckpt, int world) {
     std::snprintf(name, sizeof(name), "shard-%05d.h5", r);
     {
       h5::File f((ckpt / name).string(), h5::Mode::Truncate);
-      f.write_f32("/memory", m.data() + sh.begin * nz, {sh.size(), nz});
-      f.write_f32("/snapshot", s.data() + sh.begin * nz, {sh.size(), nz});
-      f.set_attr("/memory", "begin", sh.begin);
-      f.set_attr("/memory", "end", sh.end);
-      f.set_attr("/memory", "n_total", n);
-      f.write_i64("/written_at", w.data() + sh.begin, {sh.size()});
+      write_memory_rows(f, sh, n, nz, m.data() + sh.begin * nz, s.data() + sh.begin * nz, w.data() + sh.begin);
     }
     std::ifstream in(ckpt / name, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
