@@ -69,6 +69,7 @@ DERIVED = {"mse_change": lambda r: None if r.get("mse") is None or r.get("mse_at
 DIGITS = (("fd_", 2), ("mse_change", 2), ("mse", 5), ("steer_mse", 5), ("auprc", 3), ("nce", 3))
 
 FASHION, MNIST, ANOMALY, PRESET = "fashion-7200-methods", "mnist-1600", "anomaly-mnist", "fashion-preset-rate"
+PROTOCOL = "paper-protocol"
 F_DATA, M_DATA = "Fashion-MNIST, 7,200 it., converged recipe", "MNIST subset, 1,600 it., converged recipe"
 FD100, FD60 = "fd_langevin100x0.1", "fd_langevin60x0.4"
 SAMPLER = {FD100: "FD, 100 x 0.1 (paper's sampler)", FD60: "FD, 60 x 0.4 (presets' sampler)"}
@@ -169,13 +170,27 @@ def findings():
 
 
 def protocol():
-    """The paper's protocol (issue 47): studies/paper-protocol/runs.csv, not yet run."""
-    return [Claim("P-persistent-pair", f"with the persistent bank (the paper's protocol), adaptive-ce has a lower "
-                  f"{SAMPLER[FD100]} than non-adaptive", F_DATA, None, None, -1, "pending", "issue 47",
-                  note="runs of studies/paper-protocol not landed yet"),
-            Claim("P-lebm-tuned", f"adaptive-ce has a lower {SAMPLER[FD60]} than LEBM at the best e_lr of a sweep",
-                  F_DATA, None, None, -1, "pending", "A.7, A.8, issue 47",
-                  note="LEBM was run at 2 e_lr, never swept; runs of studies/paper-protocol not landed yet")]
+    """The paper's protocol (issue 47, studies/paper-protocol): its Table 3 ordering with the persistent bank as
+    stage k's noise, and adaptive-ce against LEBM at the best rate of an energy-learning-rate sweep, on both
+    datasets."""
+    out = []
+    for d, data, tag in (("fashion-mnist", F_DATA, "F"), ("mnist", M_DATA, "M")):
+        p = lambda run, metric, label, **w: Side(PROTOCOL, dict(dataset=d, run=run, **w), metric, label)  # noqa: E731
+        for fd in (FD100, FD60):
+            n = "100" if fd == FD100 else "60"
+            out += [Claim(f"P{tag}-bank-pair-fd{n}", f"with the persistent bank as noise (the paper's protocol), "
+                          f"adaptive-ce has a lower {SAMPLER[fd]} than non-adaptive", data,
+                          p("noise-persistent-cosine2x", fd, "adaptive-ce, bank"),
+                          p("non-adaptive-persistent-cosine2x", fd, "non-adaptive, bank"), -1, "welch", "issue 47"),
+                    Claim(f"P{tag}-bank-single-fd{n}", f"with the persistent bank, non-adaptive has a lower "
+                          f"{SAMPLER[fd]} than single-stage NCE", data,
+                          p("non-adaptive-persistent-cosine2x", fd, "non-adaptive, bank"),
+                          p("single-stage-cosine2x", fd, "single-stage"), -1, "welch", "issue 47"),
+                    Claim(f"P{tag}-lebm-tuned-fd{n}", f"adaptive-ce has a lower {SAMPLER[fd]} than LEBM at the best "
+                          "e_lr of a sweep (2e-5, 1e-4, 5e-4)", data, p("adaptive-ce-cosine2x", fd, "adaptive-ce"),
+                          Side(PROTOCOL, dict(dataset=d, method="lebm", lebm_best_elr=1), fd, "LEBM, best e_lr"),
+                          -1, "welch", "issue 47")]
+    return out
 
 
 CLAIMS = (table1(FASHION, F_DATA, "T1F", "A.19, A.20", "adaptive-ce-cosine2x", "non-adaptive-cosine2x",

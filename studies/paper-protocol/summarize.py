@@ -1,25 +1,33 @@
 #!/usr/bin/env python3
-"""studies/paper-protocol: the runs -> runs.csv, tables.md and nce_curves.md.
+"""studies/paper-protocol: the runs -> runs.csv, then tables.md and nce_curves.md.
 
-    python3 studies/paper-protocol/summarize.py RUNS [--out DIR]
+    python3 studies/paper-protocol/summarize.py RUNS [--out DIR]   runs -> runs.csv, then the tables
+    python3 studies/paper-protocol/summarize.py [--out DIR]        the tables again from runs.csv
+    python3 studies/paper-protocol/summarize.py --check            exit 1 if a committed table differs
+                                                                   from what runs.csv gives
     python3 studies/paper-protocol/summarize.py --best-lebm-elr RUNS DATASET SEED RATE...
 
 RUNS is run.sh's run folder: RUNS/<dataset>/<run>-s<seed>, each with the
 config.yaml, metrics.jsonl and eval JSONs that latentebm train / eval wrote
-(or that run.sh's reuse step copied from git history, marked REUSED). The
-first form writes this folder's runs.csv (one row per run, studies/README.md's
-columns), tables.md (every method per dataset, the LEBM sweep, the stage
-ablation, the verdicts, the noise diagnostics, run times) and nce_curves.md
-(each multi-stage run's NCE loss along each stage). The second prints the
-sweep's best LEBM energy learning rate (lowest FD under LEBM's own chains, 60
-steps of 0.4, at SEED), or exits 1 while a rate of the sweep is unmeasured.
---out writes the three files to DIR instead of this folder (the tests).
+(or that run.sh's reuse step copied from git history, marked REUSED), and
+RUNS/timings.tsv. The first form writes this folder's runs.csv (one row per
+run, studies/README.md's columns, with each multi-stage run's NCE curve, its
+run times and whether it was reused as columns of its own), then, like every
+study (studies/lib/study.py), computes tables.md (every method per dataset,
+the LEBM sweep, the stage ablation, the verdicts, the noise diagnostics, run
+times) and nce_curves.md (each multi-stage run's NCE loss along each stage)
+from runs.csv alone, so that ctest studies_tables_current can check them.
+--best-lebm-elr prints the sweep's best LEBM energy learning rate (lowest FD
+under LEBM's own chains, 60 steps of 0.4, at SEED), or exits 1 while a rate
+of the sweep is unmeasured. --out puts runs.csv and the tables in DIR instead
+of this folder (the tests).
 
 Test MSE and the FD of reconstructions read test images; an eval JSON that
 does not name its selection of them ("selection", written since the uniform
 test subset of 2026-12-05, docs/RESULTS.md A.27) took the first 1,000 rows,
 so its values go to mse_first1000 / fd_recon_first1000, never beside the
 uniform subset's. FD of prior samples reads no test images."""
+import datetime
 import json
 import math
 import os
@@ -28,7 +36,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-import run_reader, stats, summary  # noqa: E402
+import run_reader, stats, study, summary  # noqa: E402
 
 STUDY = "paper-protocol"
 DATASETS = ("fashion-mnist", "mnist")
@@ -36,6 +44,7 @@ DATASET_NAMES = {"fashion-mnist": "Fashion-MNIST (full training split)", "mnist"
 ITERATIONS = {"fashion-mnist": 7200, "mnist": 1600}
 SWEEP_SEED = 1
 LEBM_REFERENCE_ELR = 2e-05
+SWEEP_RATES = (2e-05, 1e-04, 5e-04)  # run.sh's E_LRS
 NCE_METHODS = ("adaptive-ce", "non-adaptive", "single-stage")
 NOISE_METHODS = ("adaptive-ce", "non-adaptive")
 FD = ("fd_langevin100x0.1", "fd_langevin60x0.4")
@@ -43,6 +52,7 @@ SAMPLER = {"fd_langevin100x0.1": "100 x 0.1", "fd_langevin60x0.4": "60 x 0.4", "
 STAGES = 4
 DIAG_KEYS = ("noise_mmd2", "noise_logp", "reference_logp")
 RUN_DIR = re.compile(r"^(?P<run>.+)-s(?P<seed>\d+)$")
+FIFTHS = 5
 
 
 # ---------------------------------------------------------------------------
@@ -131,6 +141,7 @@ def gaussian_row(row):
     (RESULTS.md A.20's rule); its reconstructions are non-adaptive's."""
     g = {k: row[k] for k in summary.KEY_COLUMNS}
     g.update(method="gaussian", noise="", schedule="", e_lr=None, variant="eval.stages=0")
+    g["reused"] = row.get("reused")
     for col in FD + ("fd_langevin1000x0.1",):
         if row.get(col + "_k0") is not None:
             g[col] = row[col + "_k0"]
@@ -140,8 +151,42 @@ def gaussian_row(row):
     return g if any(g.get(c) is not None for c in FD) else None
 
 
+def nce_fifths(run_dir):
+    """{stage: [mean NCE loss of the logged rows in each fifth of the stage]}
+    from the run's metrics.jsonl (rows logged every 20 iterations)."""
+    by_stage = {}
+    try:
+        lines = open(os.path.join(run_dir, "metrics.jsonl")).read().splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        if not line.strip():
+            continue
+        j = json.loads(line)
+        if j.get("nce_loss") is not None and "stage" in j:
+            by_stage.setdefault(int(j["stage"]), []).append(float(j["nce_loss"]))
+    out = {}
+    for k, v in sorted(by_stage.items()):
+        n = len(v)
+        out[k] = [stats.mean(v[i * n // FIFTHS:(i + 1) * n // FIFTHS]) if v[i * n // FIFTHS:(i + 1) * n // FIFTHS] else None
+                  for i in range(FIFTHS)]
+    return out
+
+
+def timing_columns(t):
+    """One run's timings.tsv lines -> its run-time columns."""
+    tr, ev = t["train"], t["eval"]
+    first = min(x[2] for x in tr + ev)
+    return {"train_min": sum(x[0] for x in tr) / 60, "train_segments": len(tr), "eval_min": sum(x[0] for x in ev) / 60,
+            "timing_ranks": max(x[1] for x in tr + ev),
+            "first_start_unix": datetime.datetime.strptime(first, "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=datetime.timezone.utc).timestamp()}
+
+
 def collect(runs):
-    rows, reused = [], set()
+    """Every run under RUNS as a row of runs.csv (and its Gaussian-prior row)."""
+    rows = []
+    timings = read_timings(runs)
     for dataset in DATASETS:
         base = os.path.join(runs, dataset)
         if not os.path.isdir(base):
@@ -154,15 +199,26 @@ def collect(runs):
             row = run_row(dataset, path, m["run"], int(m["seed"]))
             if row is None:
                 continue
-            if os.path.exists(os.path.join(path, "REUSED")):
-                reused.add((dataset, m["run"], int(m["seed"])))
+            row["reused"] = 1 if os.path.exists(os.path.join(path, "REUSED")) else 0
+            if row["method"] in NOISE_METHODS:
+                for k, fifths in nce_fifths(path).items():
+                    for i, v in enumerate(fifths):
+                        row[f"nce_stage{k}_fifth{i + 1}"] = v
+            t = timings.get((dataset, m["run"], int(m["seed"])))
+            if t:
+                row.update(timing_columns(t))
             rows.append(row)
             if row["method"] == "non-adaptive" and row["noise"] == "langevin":
                 g = gaussian_row(row)
                 if g:
                     rows.append(g)
+    for d in DATASETS:  # the sweep's verdict, for studies/claims.py's "LEBM at its best e_lr": only once
+        best, _ = best_lebm_elr(rows, d, rates=SWEEP_RATES)  # every rate of the sweep is measured
+        for r in rows:
+            if r["dataset"] == d:
+                r["lebm_best_elr"] = 1 if best is not None and r["method"] == "lebm" and r["e_lr"] == best else 0
     rows.sort(key=lambda r: (DATASETS.index(r["dataset"]), r["method"], r["noise"], r["e_lr"] or 0, r["run"], r["seed"]))
-    return rows, reused
+    return rows
 
 
 # ---------------------------------------------------------------------------
@@ -310,8 +366,8 @@ def mse_change(rows):
             if r.get("mse") is not None and r.get("mse_at80") is not None]
 
 
-def provenance(rows, reused):
-    n_re = sum(1 for r in rows if (r["dataset"], r["run"], r["seed"]) in reused)
+def provenance(rows):
+    n_re = sum(1 for r in rows if r.get("reused"))
     runs = sorted({r["run"] for r in rows})
     text = ", ".join(runs)
     if n_re == len(rows) and rows:
@@ -321,7 +377,7 @@ def provenance(rows, reused):
     return text
 
 
-def table_methods(out, rows, reused, d):
+def table_methods(out, rows, d):
     g, best = groups(rows, d)
     out.append(f"### {DATASET_NAMES[d]}, {ITERATIONS[d]:,} iterations, g_lr 1e-3 cosine\n")
     cols = FD + ("fd_langevin1000x0.1", "mse", "mse_first1000", "fd_recon", "fd_recon_first1000")
@@ -336,7 +392,7 @@ def table_methods(out, rows, reused, d):
         cells = [fmt(col_summary(rs, c), digits_of(c)) for c in cols]
         cells.append(fmt(stats.summary(mse_change(rs)), 2))
         cells += [fmt(col_summary(rs, f"nce_end_stage{k}"), 3) for k in range(STAGES)]
-        out.append(f"| {label} | {provenance(rs, reused) if rs else 'none yet'} | " + " | ".join(cells) + " |")
+        out.append(f"| {label} | {provenance(rs) if rs else 'none yet'} | " + " | ".join(cells) + " |")
     out.append("")
 
 
@@ -456,57 +512,50 @@ def read_timings(runs):
     return out
 
 
-def table_times(out, runs, rows):
-    t = read_timings(runs)
-    done = {(r["dataset"], r["run"], r["seed"]) for r in finished(rows)}
-    if not t:
+def table_times(out, rows):
+    timed = [r for r in rows if r.get("first_start_unix") is not None]
+    if not timed:
         return
+    done = {(r["dataset"], r["run"], r["seed"]) for r in finished(rows)}
     out.append("Wall time of each run trained here (all segments of a resumed run summed; the machine and its load are "
                "in README.md), and of its evaluations. Unfinished runs are marked.\n")
     out.append("| data | run | seed | ranks | training, min | segments | evaluations, min | first start (UTC) | finished |")
     out.append("|---|---|---|---|---|---|---|---|---|")
-    for (d, run, seed), v in sorted(t.items()):
-        tr, ev = v["train"], v["eval"]
-        ranks = ",".join(sorted({str(x[1]) for x in tr + ev}))
-        start = min(x[2] for x in tr + ev)
-        out.append(f"| {d} | {run} | {seed} | {ranks} | {stats.num(sum(x[0] for x in tr) / 60, 1)} | {len(tr)} | "
-                   f"{stats.num(sum(x[0] for x in ev) / 60, 1)} | {start} | {'yes' if (d, run, seed) in done else 'no'} |")
+    for r in sorted(timed, key=lambda r: (r["dataset"], r["run"], r["seed"])):
+        start = datetime.datetime.fromtimestamp(r["first_start_unix"], datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out.append(f"| {r['dataset']} | {r['run']} | {r['seed']} | {int(r['timing_ranks'])} | {stats.num(r['train_min'], 1)} | "
+                   f"{int(r['train_segments'])} | {stats.num(r['eval_min'], 1)} | {start} | "
+                   f"{'yes' if (r['dataset'], r['run'], r['seed']) in done else 'no'} |")
     out.append("")
 
 
-def nce_curves(runs, rows):
+def nce_curves(rows):
     """Each multi-stage run's NCE loss along each stage: the mean of the
-    logged values in each fifth of the stage."""
+    logged values in each fifth of the stage (runs.csv's nce_stageK_fifthI)."""
     out = ["# NCE loss along each stage, every multi-stage run",
            "",
-           "Written by summarize.py from each run's metrics.jsonl: per stage, the mean NCE loss of the logged rows "
-           "(every 20 iterations) in each fifth of the stage. Chance is log 4 = 1.386.",
+           "Written by summarize.py from runs.csv, whose curve columns come from each run's metrics.jsonl: per stage, "
+           "the mean NCE loss of the logged rows (every 20 iterations) in each fifth of the stage. Chance is "
+           "log 4 = 1.386.",
            ""]
     for d in DATASETS:
-        rs = [r for r in rows if r["dataset"] == d and r["method"] in ("adaptive-ce", "non-adaptive")]
+        rs = [r for r in rows if r["dataset"] == d and r["method"] in NOISE_METHODS]
         if not rs:
             continue
         out += [f"## {DATASET_NAMES[d]}", "", "| run | seed | stage | 1st fifth | 2nd | 3rd | 4th | 5th |",
                 "|---|---|---|---|---|---|---|---|"]
         for r in rs:
-            path = os.path.join(runs, d, f"{r['run']}-s{r['seed']}", "metrics.jsonl")
-            by_stage = {}
-            for line in open(path):
-                if not line.strip():
+            for k in range(STAGES):
+                cells = [r.get(f"nce_stage{k}_fifth{i + 1}") for i in range(FIFTHS)]
+                if all(c is None for c in cells):
                     continue
-                j = json.loads(line)
-                if j.get("nce_loss") is not None and "stage" in j:
-                    by_stage.setdefault(int(j["stage"]), []).append(float(j["nce_loss"]))
-            for k, v in sorted(by_stage.items()):
-                n = len(v)
-                fifths = [v[i * n // 5:(i + 1) * n // 5] for i in range(5)]
-                cells = [stats.num(stats.mean(f), 3) if f else "n/a" for f in fifths]
-                out.append(f"| {r['run']} | {r['seed']} | {k} | " + " | ".join(cells) + " |")
+                out.append(f"| {r['run']} | {r['seed']} | {k} | " +
+                           " | ".join(stats.num(c, 3) if c is not None else "n/a" for c in cells) + " |")
         out.append("")
-    return "\n".join(out)
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
-def write_tables(runs, rows, reused, out_dir):
+def tables_md(rows):
     results, m = run_comparisons(rows)
     out = ["# The paper's protocol, settled: summary tables", "",
            "Written by `studies/paper-protocol/summarize.py` from the runs of `run.sh` (README.md says what each is). "
@@ -518,7 +567,7 @@ def write_tables(runs, rows, reused, out_dir):
     table_verdicts(out, results, m)
     out += ["## Every method", ""]
     for d in DATASETS:
-        table_methods(out, rows, reused, d)
+        table_methods(out, rows, d)
     out += ["## LEBM's energy learning rate", ""]
     for d in DATASETS:
         table_sweep(out, rows, d)
@@ -528,38 +577,32 @@ def write_tables(runs, rows, reused, out_dir):
     out += ["## Where the ordering does not appear: the noise, stage by stage", ""]
     table_diagnostics(out, rows)
     out += ["## Run times", ""]
-    table_times(out, runs, rows)
-    with open(os.path.join(out_dir, "tables.md"), "w") as f:
-        f.write("\n".join(out).rstrip("\n") + "\n")
-    with open(os.path.join(out_dir, "nce_curves.md"), "w") as f:
-        f.write(nce_curves(runs, rows).rstrip("\n") + "\n")
+    table_times(out, rows)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+TABLES = [("tables.md", tables_md), ("nce_curves.md", nce_curves)]
 
 
 def main(argv):
     if len(argv) >= 5 and argv[1] == "--best-lebm-elr":
         runs, dataset, seed, rates = argv[2], argv[3], int(argv[4]), argv[5:]
-        rows, _ = collect(runs)
-        best, sweep = best_lebm_elr(rows, dataset, seed, rates)
+        best, sweep = best_lebm_elr(collect(runs), dataset, seed, rates)
         if best is None:
             print(f"summarize: LEBM's sweep on {dataset} (seed {seed}) lacks a rate of {' '.join(rates)} "
                   f"(measured: {', '.join(fmt_rate(k) for k in sweep) or 'none'})", file=sys.stderr)
             return 1
         print(next(x for x in rates if rate(x) == best))
         return 0
-    out_dir = HERE
-    if len(argv) == 4 and argv[2] == "--out":
-        out_dir = argv[3]
-    elif len(argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    runs = argv[1]
-    if not os.path.isdir(runs):
-        print(f"summarize: no run folder {runs}: run studies/paper-protocol/run.sh first", file=sys.stderr)
-        return 1
-    rows, reused = collect(runs)
-    summary.write_csv(os.path.join(out_dir, "runs.csv"), rows)
-    write_tables(runs, rows, reused, out_dir)
-    print(f"summarize: {len(rows)} rows -> {out_dir}/runs.csv, tables.md, nce_curves.md")
+    args, out_dir = list(argv[1:]), HERE
+    if "--out" in args:
+        i = args.index("--out")
+        if i + 1 >= len(args):
+            print(__doc__, file=sys.stderr)
+            return 2
+        out_dir = args[i + 1]
+        del args[i:i + 2]
+    study.main(out_dir, collect, TABLES, args)
     return 0
 
 

@@ -128,6 +128,29 @@ class PaperProtocolSummary(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("lacks a rate", r.stderr)
 
+    def test_tables_regenerate_from_runs_csv(self):
+        # the NCE curves and the LEBM verdict are columns of runs.csv, so --check can
+        # recompute the tables from it alone (studies_tables_current)
+        a = self.pick(method="adaptive-ce", seed=2)[0]
+        self.assertEqual((a["nce_stage1_fifth5"], a["nce_stage1_fifth1"], a["reused"]), (0.9, None, 0.0))
+        with open(os.path.join(self.out, "nce_curves.md")) as f:
+            self.assertIn("| adaptive-ce-cosine2x | 2 | 1 | n/a | n/a | n/a | n/a | 0.900 |", f.read())
+        # the sweep lacks 5e-4: no rate is "best" for the claims table yet
+        self.assertEqual({r["lebm_best_elr"] for r in self.pick(method="lebm")}, {0.0})
+        check = lambda: subprocess.run([sys.executable, SCRIPT, "--out", self.out, "--check"],  # noqa: E731
+                                       capture_output=True, text=True)
+        self.assertEqual(check().returncode, 0, check().stderr)
+        path = os.path.join(self.out, "nce_curves.md")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("0.900", "0.901"))
+        try:
+            self.assertEqual(check().returncode, 1)
+        finally:
+            with open(path, "w") as f:
+                f.write(text)
+
     def test_verdict_row(self):
         row = next(line for line in self.tables.splitlines()
                    if "adaptive beats non-adaptive, Langevin noise" in line and "| fd_langevin100x0.1 |" in line)
