@@ -31,23 +31,38 @@ template <class E> EnumRef enum_ref(E* p) {
           enum_choices<E>()};
 }
 using FieldPtr = std::variant<std::string*, int64_t*, uint64_t*, double*, EnumRef>;
+// Whether a key is structural in a config: a resume must refuse to change it
+// (the model's shape, what the stages learn from, the seed, the data
+// selection). nullptr: a resume may change it.
+using Structural = bool (*)(const Config&);
+bool always(const Config&) { return true; }
+bool adaptive_schedule(const Config& c) { return c.train.stage_schedule == StageSchedule::kAdaptive; }
+bool persistent_langevin_noise(const Config& c) { return c.train.prior_samples == NoiseSource::kPersistentLangevin; }
+bool importance_noise(const Config& c) { return c.train.prior_samples == NoiseSource::kImportance; }
+
 struct Field {
   std::string key;  // "section.name"
   FieldPtr ptr;
+  Structural structural = nullptr;
 };
 
+// The third entry says when a key is structural (see Structural). The
+// schedule's length (train.iterations, train.epochs, train.min_iterations)
+// is not: a resume may lengthen a run (train/run_schedule.h). The stage
+// schedule's keys are structural only for the adaptive schedule, so that
+// fixed-schedule checkpoints keep the structure they had before it existed.
 std::vector<Field> fields(Config& c) {
   return {
       {"data.path", &c.data.path},
-      {"data.train_limit", &c.data.train_limit},
+      {"data.train_limit", &c.data.train_limit, always},
       {"data.test_limit", &c.data.test_limit},
-      {"model.generator", &c.model.generator},
-      {"model.nz", &c.model.nz},
-      {"model.ngf", &c.model.ngf},
-      {"model.sigma", &c.model.sigma},
-      {"model.ratio_hidden", &c.model.ratio_hidden},
-      {"train.method", enum_ref(&c.train.method)},
-      {"train.stages", &c.train.stages},
+      {"model.generator", &c.model.generator, always},
+      {"model.nz", &c.model.nz, always},
+      {"model.ngf", &c.model.ngf, always},
+      {"model.sigma", &c.model.sigma, always},
+      {"model.ratio_hidden", &c.model.ratio_hidden, always},
+      {"train.method", enum_ref(&c.train.method), always},
+      {"train.stages", &c.train.stages, always},
       {"train.iterations", &c.train.iterations},
       {"train.epochs", &c.train.epochs},
       {"train.min_iterations", &c.train.min_iterations},
@@ -63,18 +78,18 @@ std::vector<Field> fields(Config& c) {
       {"train.e_lr", &c.train.e_lr},
       {"train.beta1", &c.train.beta1},
       {"train.beta2", &c.train.beta2},
-      {"train.prior_samples", enum_ref(&c.train.prior_samples)},
+      {"train.prior_samples", enum_ref(&c.train.prior_samples), always},
       {"train.prior_langevin_steps", &c.train.prior_langevin_steps},
       {"train.prior_langevin_delta", &c.train.prior_langevin_delta},
-      {"train.bank_langevin_steps", &c.train.bank_langevin_steps},
-      {"train.noise_proposals", &c.train.noise_proposals},
-      {"train.stage_schedule", enum_ref(&c.train.stage_schedule)},
-      {"train.plateau_window", &c.train.plateau_window},
-      {"train.plateau_patience", &c.train.plateau_patience},
-      {"train.plateau_tolerance", &c.train.plateau_tolerance},
-      {"train.min_stage_iterations", &c.train.min_stage_iterations},
-      {"train.max_stage_iterations", &c.train.max_stage_iterations},
-      {"train.seed", &c.train.seed},
+      {"train.bank_langevin_steps", &c.train.bank_langevin_steps, persistent_langevin_noise},
+      {"train.noise_proposals", &c.train.noise_proposals, importance_noise},
+      {"train.stage_schedule", enum_ref(&c.train.stage_schedule), adaptive_schedule},
+      {"train.plateau_window", &c.train.plateau_window, adaptive_schedule},
+      {"train.plateau_patience", &c.train.plateau_patience, adaptive_schedule},
+      {"train.plateau_tolerance", &c.train.plateau_tolerance, adaptive_schedule},
+      {"train.min_stage_iterations", &c.train.min_stage_iterations, adaptive_schedule},
+      {"train.max_stage_iterations", &c.train.max_stage_iterations, adaptive_schedule},
+      {"train.seed", &c.train.seed, always},
       {"train.on_divergence", enum_ref(&c.train.on_divergence)},
       {"train.max_rollbacks", &c.train.max_rollbacks},
       {"train.rollback_delta_factor", &c.train.rollback_delta_factor},
@@ -242,6 +257,14 @@ std::string to_yaml(const Config& cfg_in) {
     os << "  " << f.key.substr(dot + 1) << ": " << v << "\n";
   }
   return os.str();
+}
+
+std::string structural_config(const Config& cfg_in) {
+  Config cfg = cfg_in;
+  std::string out;
+  for (const auto& f : fields(cfg))
+    if (f.structural && f.structural(cfg)) out += f.key + ": " + to_string(f) + "\n";
+  return out;
 }
 
 std::vector<std::string> resolve_method(Config& c) {

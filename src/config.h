@@ -190,6 +190,14 @@ Config parse_config(const std::string& yaml_text, const std::string& origin = "<
 void apply_overrides(Config& cfg, const std::vector<std::string>& overrides);
 // Dump the full resolved config as YAML.
 std::string to_yaml(const Config& cfg);
+// The keys a resume may not change, as "key: value" lines in registry
+// order: each key declares in the registry (config.cpp) whether, and in
+// which configs, it is structural (model shape, method, stages, noise
+// source, seed, data selection; the adaptive schedule's keys under it). The
+// batch is not among them: a resume on another rank count may change the
+// global batch (train.batch_per_rank); nor is the run's length (a resume may
+// continue a run: train/run_schedule.h).
+std::string structural_config(const Config& cfg);
 // The test-time prior sampler in words, as eval.json and `sample`'s log name
 // it: "langevin (100 steps, delta 0.1)" or "sir (100 proposals)".
 std::string describe(const SampleConfig& sample);

@@ -24,7 +24,11 @@ std::string checkpoint_of(const ModelSource& src, const std::string& missing_hin
 LoadedRun load_run(const ModelSource& src) {
   LoadedRun r;
   r.ckpt = checkpoint_of(src, " yet; train it first");
-  r.cfg = parse_config(read_checkpoint_meta(r.ckpt).config_yaml, r.ckpt + "/model.h5");
+  const auto meta = read_checkpoint_meta(r.ckpt);
+  // The run's config with the step size training ended with (a rollback of
+  // the divergence guard lowers it: its state in the checkpoint).
+  r.cfg = parse_config(meta.config_yaml, r.ckpt + "/model.h5");
+  r.cfg = with_settings_in_effect(r.cfg, settings_in_effect(meta.guard_json, r.cfg));
   r.device = resolve_device(r.cfg.runtime.device);
   const auto info = data::inspect_dataset(r.cfg.data.path);
   r.g = Generator(r.cfg.model.generator, r.cfg.model.nz, r.cfg.model.ngf, info.c);

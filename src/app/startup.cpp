@@ -10,6 +10,7 @@
 #include "distributed/communicator.h"
 #include "train/checkpoint.h"
 #include "train/faults.h"
+#include "train/run_schedule.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -94,6 +95,9 @@ StartupResult run_startup_checks(Communicator& comm, const TrainOptions& opt) {
                                    "' is not an anomaly-detection split; prepare it with --holdout-label D");
         if (resume) {
           check_resume_compatible(*resume, s.cfg, data::dataset_fingerprint(info, s.cfg.data.train_limit));
+          // A larger T continues the run; a smaller one is refused here, before any rank starts.
+          resumed_total_iterations(resume->meta.total_iterations, parse_config(resume->meta.config_yaml, resume->dir),
+                                   s.cfg, resume->meta.iteration, n);
           if (comm.is_root()) verify_checkpoint(resume->dir);
           if (resume->meta.world_size != comm.size()) spdlog::info("{}", batch_on_resume(resume->meta, s.cfg, comm.size()));
         }

@@ -84,7 +84,7 @@ void TensorBoardLog::pictures(Trainer& t) {
                                .clone())
                  .to(t.device());
     const auto recon = reconstruct_images(t.generator(), t.prior(), traits(cfg.train.method).test_posterior_stages(stages),
-                                          x, cfg.model.sigma, {cfg.train.langevin_steps, cfg.train.langevin_delta});
+                                          x, cfg.model.sigma, t.posterior_langevin());
     png = grid_png(interleave_rows(x, recon, 8), 8, &w, &h);
     writer_.image("samples/reconstructions", it, png, w, h, x.size(1));
   }

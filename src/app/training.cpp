@@ -32,7 +32,7 @@ void add_anomaly_evaluation(Trainer& trainer, const Config& cfg, std::shared_ptr
     const auto& c = t.config();
     torch::manual_seed(iteration_seed(c.train.seed, t.comm().rank(), -2 - t.iteration()));  // not training's stream
     const auto m = monitor->evaluate(ModelState{t.generator(), t.prior(), t.evaluation_stages(), t.iteration(), t.stage(),
-                                                t.device(), LangevinOptions{c.train.langevin_steps, c.train.langevin_delta}});
+                                                t.device(), t.posterior_langevin()});
     t.set_progress_note(fmt::format("AUPRC {:.3f} AUROC {:.3f} at it {}", m.auprc, m.auroc, t.iteration()));
   });
 }
@@ -140,10 +140,11 @@ int run_training(const TrainOptions& opt) {
     set_collective_timeout(0);
     if (comm.is_root()) {
       fault_point("report.final", comm.rank());
-      // The trainer's config: a rollback may have lowered train.langevin_delta.
-      write_anomaly_summary(run, trainer.config(), setup.dataset.anomaly_label);
+      // The settings in effect: a rollback may have lowered train.langevin_delta.
+      const Config in_effect = with_settings_in_effect(trainer.config(), trainer.guard().in_effect());
+      write_anomaly_summary(run, in_effect, setup.dataset.anomaly_label);
       if (opt.pictures)
-        write_final_pictures(run, trainer.config(),
+        write_final_pictures(run, in_effect,
                              TrainedModel{trainer.generator(), trainer.prior(), trainer.evaluation_stages(), trainer.iteration(),
                                           trainer.device(), iteration_seed(cfg.train.seed, 0, -1)});
       if (tb) tb->poll();  // the final row

@@ -309,6 +309,7 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
                           {"dataset_fingerprint", meta.dataset_fingerprint},
                           {"config", meta.config_yaml},
                           {"schedule", nlohmann::json::parse(meta.schedule_json)},
+                          {"guard", nlohmann::json::parse(meta.guard_json)},
                           {"memory", {{"file", "memory.h5"}, {"rows", n_total}, {"nz", nz}, {"writer_row_ranges", ranges}}},
                           {"files", files}};
       write_file_durably(tmp_dir / "manifest.json", m.dump(2) + "\n", "write.manifest");
@@ -383,6 +384,7 @@ CheckpointMeta parse_checkpoint_meta(const std::string& manifest_text, const std
   meta.config_yaml = m.at("config").get<std::string>();
   meta.dataset_fingerprint = m.value("dataset_fingerprint", "");
   meta.schedule_json = m.contains("schedule") ? m.at("schedule").dump() : "{}";
+  meta.guard_json = m.contains("guard") ? m.at("guard").dump() : "{}";
   meta.total_iterations = m.value("total_iterations", int64_t{0});
   meta.global_batch = m.value("global_batch", int64_t{0});
   return meta;
@@ -439,35 +441,6 @@ void verify_checkpoint(const std::string& ckpt_dir) {
       throw std::runtime_error("checkpoint file '" + p.string() + "' fails its checksum (CRC-32 " + crc + ", manifest " +
                                entry.at("crc32").get<std::string>() + ")" + advice);
   }
-}
-
-std::string structural_config(const Config& c) {
-  std::ostringstream os;
-  os.precision(17);
-  os << "model.generator: " << c.model.generator << "\n"
-     << "model.nz: " << c.model.nz << "\n"
-     << "model.ngf: " << c.model.ngf << "\n"
-     << "model.sigma: " << c.model.sigma << "\n"
-     << "model.ratio_hidden: " << c.model.ratio_hidden << "\n"
-     << "train.method: " << enum_name(c.train.method) << "\n"
-     << "train.stages: " << c.train.stages << "\n"
-     << "train.iterations: " << c.train.iterations << "\n"
-     << "train.epochs: " << c.train.epochs << "\n"
-     << "train.prior_samples: " << enum_name(c.train.prior_samples) << "\n"
-     << "train.seed: " << c.train.seed << "\n"
-     << "data.train_limit: " << c.data.train_limit << "\n";
-  if (c.train.prior_samples == NoiseSource::kPersistentLangevin) os << "train.bank_langevin_steps: " << c.train.bank_langevin_steps << "\n";
-  if (c.train.prior_samples == NoiseSource::kImportance) os << "train.noise_proposals: " << c.train.noise_proposals << "\n";
-  // Listed only when adaptive, so that fixed-schedule checkpoints keep the
-  // fingerprint they had before the adaptive schedule existed.
-  if (c.train.stage_schedule == StageSchedule::kAdaptive)
-    os << "train.stage_schedule: adaptive\n"
-       << "train.plateau_window: " << c.train.plateau_window << "\n"
-       << "train.plateau_patience: " << c.train.plateau_patience << "\n"
-       << "train.plateau_tolerance: " << c.train.plateau_tolerance << "\n"
-       << "train.min_stage_iterations: " << c.train.min_stage_iterations << "\n"
-       << "train.max_stage_iterations: " << c.train.max_stage_iterations << "\n";
-  return os.str();
 }
 
 void check_resume_compatible(const std::string& ckpt_dir, const Config& cfg, const std::string& dataset_fingerprint) {

@@ -11,8 +11,10 @@
 //           resolved it; a resume on another rank count keeps it), global_batch,
 //           structure (the config fields a resume may not change) and
 //           config_fingerprint (its CRC-32), dataset_fingerprint, config
-//           (resolved YAML), schedule (stage starts and the adaptive
-//           schedule's state), memory (the memory matrix's file, rows and the
+//           (resolved YAML: the run's config.yaml), schedule (stage starts,
+//           the stage length, the learning-rate cycles and the adaptive
+//           schedule's state), guard (the settings the divergence guard's
+//           rollbacks lowered, with the configured values), memory (the memory matrix's file, rows and the
 //           row range each writing rank held), and files: every other file of
 //           the directory with its size in bytes and CRC-32.
 //       model.h5          written by rank 0 (replicated state)
@@ -75,6 +77,9 @@ struct CheckpointMeta {
   // stage_starts (iteration each stage began), the plateau rule's state and
   // a pending stage-switch vote (train/schedule.h).
   std::string schedule_json = "{}";
+  // The divergence guard's state (JSON object as text; "{}" when absent,
+  // train/divergence_guard.h): the settings its rollbacks lowered.
+  std::string guard_json = "{}";
   int64_t total_iterations = 0;  // T as the run resolved it (0: not recorded, older checkpoints)
   int64_t global_batch = 0;      // the global batch it was trained with (0: not recorded)
 };
@@ -128,14 +133,11 @@ void verify_checkpoint(const std::string& ckpt_dir);
 // run's checkpoints/ folder; returns the paths removed. Rank 0 only.
 std::vector<std::string> clean_interrupted_saves(const std::string& run_dir);
 
-// The config fields a resume may not change (model shape, stage schedule,
-// seed, data selection), as "key: value" lines. The batch is not among them:
-// a resume on another rank count may change the global batch
-// (train.batch_per_rank), and T is kept from the checkpoint.
-std::string structural_config(const Config& cfg);
 
 // Throws (listing every difference) when `cfg` or the dataset differ from
-// what the checkpoint was trained with in a way a resume cannot absorb.
+// what the checkpoint was trained with in a way a resume cannot absorb: a
+// structural key (structural_config, config.h) or the training data. (A
+// smaller T is refused by resumed_total_iterations, train/run_schedule.h.)
 void check_resume_compatible(const std::string& ckpt_dir, const Config& cfg, const std::string& dataset_fingerprint);
 void check_resume_compatible(const CheckpointRef& ckpt, const Config& cfg, const std::string& dataset_fingerprint);
 

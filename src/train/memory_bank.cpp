@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "distributed/tensor_comm.h"
 #include "io/h5.h"
 #include "train/transfer.h"
 
@@ -119,6 +120,13 @@ void MemoryBank::load(const std::vector<std::string>& shard_paths) {
   rows_ = m.to(rows_.defined() ? rows_.device() : torch::Device(torch::kCPU));
   snapshot_ = s.to(rows_.device());
   written_at_ = std::move(written);
+}
+
+double refreshed_fraction(Communicator& comm, const MemoryBank& bank, int64_t since) {
+  auto counts = torch::tensor({static_cast<float>(bank.rows_written_since(since)),
+                               static_cast<float>(bank.shard().size())});  // exact below 2^24 rows
+  allreduce_sum(comm, counts, "stage transition: memory rows refreshed");
+  return counts[0].item<double>() / std::max(1.0, counts[1].item<double>());
 }
 
 }  // namespace latentebm

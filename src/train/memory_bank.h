@@ -70,4 +70,9 @@ class MemoryBank {
 void write_memory_rows(h5::File& file, const data::Shard& rows, int64_t n_total, int64_t nz, const float* memory,
                        const float* snapshot, const int64_t* written_at);
 
+class Communicator;
+// Collective: the fraction of the whole memory matrix (every rank's rows)
+// written since iteration `since`.
+double refreshed_fraction(Communicator& comm, const MemoryBank& bank, int64_t since);
+
 }  // namespace latentebm

@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <vector>
 
 #include "config.h"
 
@@ -289,4 +291,38 @@ TEST(Config, EveryPresetParsesAndValidates) {
     ++n;
   }
   EXPECT_GE(n, 7);
+}
+
+// Whether a key is structural (a resume must refuse a change) is declared
+// with the key in the registry; structural_config lists those keys in
+// registry order, with the values as checkpoints have always written them.
+TEST(Config, StructuralKeysAreDeclaredWithTheirKeysAndDependOnTheConfig) {
+  auto keys = [](const Config& c) {
+    std::vector<std::string> out;
+    std::istringstream in(structural_config(c));
+    for (std::string line; std::getline(in, line);) out.push_back(line.substr(0, line.find(':')));
+    return out;
+  };
+  Config c;  // fixed schedule, persistent noise
+  const std::vector<std::string> always = {"data.train_limit", "model.generator", "model.nz",      "model.ngf",
+                                           "model.sigma",      "model.ratio_hidden", "train.method", "train.stages",
+                                           "train.prior_samples", "train.seed"};
+  EXPECT_EQ(keys(c), always);
+  EXPECT_NE(structural_config(c).find("model.sigma: 0.29999999999999999\n"), std::string::npos) << structural_config(c);
+  EXPECT_NE(structural_config(c).find("train.method: adaptive-ce\n"), std::string::npos) << structural_config(c);
+  // The run's length and the tunable settings are not structural.
+  for (const char* k : {"train.iterations", "train.epochs", "train.min_iterations", "train.batch_size", "train.g_lr",
+                        "train.langevin_delta", "log.log_every"})
+    EXPECT_EQ(structural_config(c).find(std::string(k) + ":"), std::string::npos) << k;
+
+  c.train.stage_schedule = StageSchedule::kAdaptive;  // the plateau rule decides the stages
+  c.train.prior_samples = NoiseSource::kImportance;   // its proposal count shapes the noise
+  auto expected = always;
+  expected.insert(expected.begin() + 9, {"train.noise_proposals", "train.stage_schedule", "train.plateau_window",
+                                         "train.plateau_patience", "train.plateau_tolerance", "train.min_stage_iterations",
+                                         "train.max_stage_iterations"});
+  EXPECT_EQ(keys(c), expected);
+  c.train.prior_samples = NoiseSource::kPersistentLangevin;
+  EXPECT_NE(structural_config(c).find("train.bank_langevin_steps: 20\n"), std::string::npos) << structural_config(c);
+  EXPECT_EQ(structural_config(c).find("train.noise_proposals"), std::string::npos);
 }

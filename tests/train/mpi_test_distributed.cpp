@@ -130,7 +130,9 @@ TEST_F(DistributedTest, AllReducedGradientEqualsUnionBatchGradient) {
   auto parts = grads_of(params_dist);
   std::vector<torch::Tensor> grads_local;
   for (auto& t : parts) grads_local.push_back(t.clone());
-  parts.push_back(local.clone());
+  // The loss terms ride behind the gradients, as in the trainer's all-reduce.
+  auto losses = [](const StepTermsOf<torch::Tensor>& t) { return torch::stack({t.gen_loss, t.nce_loss, t.nce_acc}); };
+  parts.push_back(losses(local));
   auto flat = pack(parts);
   allreduce_sum(*comm_, flat, "test: gradients");
   unpack(flat, parts);
@@ -142,7 +144,7 @@ TEST_F(DistributedTest, AllReducedGradientEqualsUnionBatchGradient) {
   const auto grads_ref = grads_of(params_ref);
 
   expect_close(parts, grads_ref, 1e-5, 1e-7, "all-reduced vs union-batch gradient");
-  expect_close({summed_terms}, {whole}, 1e-5, 1e-7, "all-reduced vs union-batch [gen, nce, acc]");
+  expect_close({summed_terms}, {losses(whole)}, 1e-5, 1e-7, "all-reduced vs union-batch [gen, nce, acc]");
 
   // The check has teeth: one rank's share alone is not the full gradient.
   double worst = 0;

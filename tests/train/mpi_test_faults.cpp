@@ -212,6 +212,25 @@ TEST_F(FaultTest, RollbackPolicyReloadsTheCheckpointWithASmallerStepOrPriorLearn
   EXPECT_EQ(cured.rollbacks(), 1);
   EXPECT_EQ(cured.iteration(), curable.train.iterations);
   EXPECT_NEAR(cured.langevin_delta(), 0.1, 1e-12);
+
+  // The lowered step is the guard's state, never the config: the checkpoint
+  // written after the rollback holds the run's config (what config.yaml
+  // holds: to_yaml of the config the run was started with) and the step in
+  // effect as guard state, which a resume takes up again.
+  EXPECT_EQ(cured.config().train.langevin_delta, 1e4);
+  const auto after = read_checkpoint_meta(*latest_checkpoint(dir));
+  EXPECT_EQ(after.iteration, curable.train.iterations);
+  EXPECT_EQ(after.config_yaml, to_yaml(curable)) << "the checkpoint's config differs from config.yaml";
+  EXPECT_NEAR(settings_in_effect(after.guard_json, curable).langevin_delta, 0.1, 1e-12) << after.guard_json;
+  Trainer again(curable, *comm_, dir, latest_checkpoint(dir));
+  EXPECT_NEAR(again.langevin_delta(), 0.1, 1e-12) << "a resume forgot the lowered step";
+  EXPECT_EQ(again.config().train.langevin_delta, 1e4);
+  // A step given on the command line wins over the lowered one.
+  Config chosen = curable;
+  chosen.train.langevin_delta = 1e4;
+  chosen.origins.cmdline.insert("train.langevin_delta");
+  Trainer overridden(chosen, *comm_, dir, latest_checkpoint(dir));
+  EXPECT_EQ(overridden.langevin_delta(), 1e4);
 }
 
 TEST_F(FaultTest, StopSignalOnOneRankStopsBothAtTheSameIterationWithACheckpoint) {

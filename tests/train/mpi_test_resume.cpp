@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -360,4 +361,133 @@ TEST_F(ResumeTest, AdaptiveScheduleOnRealLossesIsTheSameOnEveryRank) {
     EXPECT_LE(starts[k] - starts[k - 1], 12 + 2) << "stage " << k - 1 << " longer than max_stage_iterations";
   }
   EXPECT_TRUE(same_on_every_rank(starts)) << "ranks began stages at different iterations";
+}
+
+// Continuing a run (train/run_schedule.h): a finished run of N iterations,
+// resumed with train.iterations = M > N, starts from its final checkpoint's
+// exact state, stage and iteration, runs iterations N..M-1 once each, and
+// under the adaptive schedule with a constant rate (nothing there depends on
+// T) ends bit for bit where a run of M iterations in one go ends.
+TEST_F(ResumeTest, AFinishedRunContinuedToALargerTEqualsARunOfThatLength) {
+  Config cfg = tiny_config(data_path_);
+  cfg.train.stage_schedule = StageSchedule::kAdaptive;
+  cfg.train.plateau_window = 1;
+  cfg.train.plateau_patience = 1;
+  cfg.train.plateau_tolerance = 10;  // every window after the first is stale: a stage every few iterations
+  cfg.train.min_stage_iterations = 2;
+  cfg.train.iterations = 12;
+  validate(cfg);
+  Config shorter = cfg;
+  shorter.train.iterations = 6;
+
+  Trainer straight(cfg, *comm_, run_dir("continue-straight"));
+  straight.train();
+  ASSERT_EQ(straight.iteration(), 12);
+  ASSERT_GE(straight.stage_starts().size(), 3u) << "the test wants stage switches on both sides of iteration 6";
+
+  const std::string dir = run_dir("continue-adaptive");
+  int64_t stage_at_6 = -1;
+  {
+    Trainer first(shorter, *comm_, dir);
+    first.train();
+    ASSERT_TRUE(first.finished());
+    stage_at_6 = first.stage();
+  }
+  const auto ckpt = latest_checkpoint(dir);
+  ASSERT_TRUE(ckpt.has_value());
+  Trainer reloaded(shorter, *comm_, dir, ckpt);  // the old run's final state, not continued
+  Trainer continued(cfg, *comm_, dir, ckpt);
+  EXPECT_EQ(continued.iteration(), 6);
+  EXPECT_EQ(continued.stage(), stage_at_6);
+  EXPECT_EQ(continued.total_iterations(), 12);
+  EXPECT_FALSE(continued.finished());
+  expect_same_state(reloaded, continued, "continued run at its start vs the old final checkpoint");
+  std::vector<int64_t> done;
+  continued.add_iteration_callback([&done](Trainer& t) { done.push_back(t.iteration()); });
+  continued.train();
+  EXPECT_EQ(done, (std::vector<int64_t>{7, 8, 9, 10, 11, 12})) << "an iteration was repeated or skipped";
+  EXPECT_TRUE(continued.finished());
+  EXPECT_EQ(continued.stage_starts(), straight.stage_starts());
+  expect_same_state(straight, continued, "6 iterations continued to 12 vs 12 in one go");
+  expect_same_checkpoint(*latest_checkpoint(run_dir("continue-straight")), *latest_checkpoint(dir), continued,
+                         "final checkpoints");
+  const auto meta = read_checkpoint_meta(*latest_checkpoint(dir));
+  EXPECT_EQ(meta.total_iterations, 12);
+  EXPECT_EQ(meta.config_yaml, to_yaml(cfg)) << "the checkpoint's config is the continued run's";
+}
+
+// The fixed schedule keeps its stage length S = T/K of the first T: the
+// added iterations extend the last stage. A cosine rate starts a new cycle
+// over them (g_lr at N, decaying to 0 at M), and a run continued before it
+// finished equals one finished first and then continued.
+TEST_F(ResumeTest, ContinuingExtendsTheLastStageAndRestartsTheCosineCycle) {
+  Config cfg = tiny_config(data_path_);  // T = 8, K = 4: S = 2
+  cfg.train.g_lr_schedule = LrSchedule::kCosine;
+  Config longer = cfg;
+  longer.train.iterations = 12;
+  const std::string dir = run_dir("continue-cosine");
+  {
+    Trainer first(cfg, *comm_, dir);
+    first.train();
+    ASSERT_EQ(first.stage_starts(), (std::vector<int64_t>{0, 2, 4, 6}));
+  }
+  Trainer continued(longer, *comm_, dir, latest_checkpoint(dir));
+  ASSERT_EQ(continued.iteration(), 8);
+  EXPECT_EQ(continued.stage(), 3);
+  EXPECT_EQ(continued.stage_length(), 2);
+  std::vector<double> rates;  // the rate of each continued iteration's step
+  continued.add_iteration_callback([&rates](Trainer& t) { rates.push_back(t.generator_optimizer().lr()); });
+  continued.train();
+  EXPECT_EQ(continued.iteration(), 12);
+  EXPECT_EQ(continued.stage(), 3);
+  EXPECT_EQ(continued.stage_starts(), (std::vector<int64_t>{0, 2, 4, 6})) << "the last stage runs on to 12";
+  const double pi = std::acos(-1.0);
+  ASSERT_EQ(rates.size(), 4u);
+  for (int64_t i = 0; i < 4; ++i)
+    EXPECT_DOUBLE_EQ(rates[static_cast<size_t>(i)], cfg.train.g_lr * 0.5 * (1.0 + std::cos(pi * (static_cast<double>(i) / 4.0))))
+        << "iteration " << 8 + i;
+
+  // Continued at iteration 5, before the run of 8 finished: the same run.
+  const std::string early = run_dir("continue-early");
+  {
+    Trainer first(cfg, *comm_, early);
+    first.train(5);
+  }
+  Trainer resumed(longer, *comm_, early, latest_checkpoint(early));
+  EXPECT_EQ(resumed.iteration(), 5);
+  resumed.train();
+  expect_same_state(continued, resumed, "continued at 5 vs finished at 8, then continued");
+  expect_same_checkpoint(*latest_checkpoint(dir), *latest_checkpoint(early), resumed, "continued at 5 vs at 8");
+}
+
+// T never shrinks: below the iterations done, or below the run's T, the
+// resume is refused with what to do instead.
+TEST_F(ResumeTest, LoweringTheIterationsOfAResumedRunIsRefused) {
+  const Config cfg = tiny_config(data_path_);  // T = 8
+  const std::string dir = run_dir("continue-lower");
+  {
+    Trainer first(cfg, *comm_, dir);
+    first.train(6);
+  }
+  const auto ckpt = latest_checkpoint(dir);
+  ASSERT_TRUE(ckpt.has_value());
+  auto refusal = [&](int64_t iterations) {
+    Config lower = cfg;
+    lower.train.iterations = iterations;
+    try {
+      Trainer t(lower, *comm_, dir, ckpt);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(accepted)");
+  };
+  const std::string below_done = refusal(4);
+  EXPECT_NE(below_done.find("train.iterations 8 -> 4"), std::string::npos) << below_done;
+  EXPECT_NE(below_done.find("already done 6"), std::string::npos) << below_done;
+  const std::string below_T = refusal(7);
+  EXPECT_NE(below_T.find("fewer than the run's T = 8"), std::string::npos) << below_T;
+  EXPECT_NE(below_T.find("--max-iterations"), std::string::npos) << below_T;
+  Trainer same(cfg, *comm_, dir, ckpt);  // unchanged: resumes as before
+  EXPECT_EQ(same.total_iterations(), 8);
+  EXPECT_EQ(same.iteration(), 6);
 }
