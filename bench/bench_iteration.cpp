@@ -8,7 +8,7 @@
 // runtime.precision=fp32|tf32|bf16 and runtime.cuda_graph=on|off select the
 // generator's arithmetic and graphed vs eager Langevin chains.
 // --record=FILE appends the figures as one CSV row (header written when the
-// file is new): launch/gpu_check.sh collects its runs this way.
+// file is new): bench/gpu/check.sh collects its runs this way.
 // --schedule-images=N also prints the projected time of the preset's whole
 // schedule (train.epochs over N images at train.batch_size), e.g. 73257 for
 // SVHN's training split.
@@ -22,7 +22,7 @@
 // --warmup=N (default 1) untimed ones, at stage 1 as above; what the PyTorch
 // peer (bench/peer/latentebm_peer.py) times, for side-by-side runs.
 // --images=N: random images in the data file (default 4 batches; at least
-// one batch), for large batches (launch/gpu_check.sh's largest-batch search).
+// one batch), for large batches (bench/gpu/check.sh's largest-batch search).
 // The last line is always one machine-readable line:
 //   LATENTEBM_RESULT {"ms_per_iteration": <the loop's>, ...}
 #include <torch/torch.h>

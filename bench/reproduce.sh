@@ -103,7 +103,7 @@ log() { echo "[reproduce $(date +%H:%M:%S)] $*"; }
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
 in_list() { [[ " $1 " == *" $2 "* ]]; }
 
-# Every run's settings: bench/runs.sh (shared with launch/gpu_study.sh).
+# Every run's settings: bench/runs.sh (shared with studies/gpu-study/run.sh).
 source bench/runs.sh
 
 # eval_mse RUN SEED ITERS PCT: RUN's test MSE (1,000 test images) at PCT % of

@@ -1,6 +1,6 @@
 # The Fashion-MNIST runs of docs/RESULTS.md, defined once: the `train`
 # arguments every run shares and each named run's overrides. Sourced by
-# bench/reproduce.sh (CPU) and launch/gpu_study.sh (GPU), so a table row means
+# bench/reproduce.sh (CPU) and studies/gpu-study/run.sh (GPU), so a table row means
 # the same settings wherever it was measured.
 #
 #   run_args NAME ITERS   sets the array RUN_ARGS to run NAME's `train`

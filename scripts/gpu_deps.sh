@@ -4,7 +4,7 @@
 # package registry: download the .debs here (Debian 12, package registry
 # reachable), extract them into .gpu-deps/root (git-ignored) and prune what a
 # build does not need, to stay well inside the 64 MiB the device tool carries.
-# Then: run(command="bash launch/gpu_check.sh", carry=[".gpu-deps"]).
+# Then: run(command="bash bench/gpu/check.sh", carry=[".gpu-deps"]).
 # With --prebuilt it also builds the check's binaries here (see the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +36,7 @@ rm -rf "$R/usr/share/doc" "$R/usr/share/man" "$R/usr/share/lintian" "$R/usr/lib/
 find "$R" -name '*.a' ! -name 'libgtest*.a' ! -name 'libgmock*.a' -delete
 find "$R" -name '*fortran*' -prune -exec rm -rf {} +
 du -sh "$R"
-echo "gpu_deps: $R ready; carry .gpu-deps with launch/gpu_check.sh"
+echo "gpu_deps: $R ready; carry .gpu-deps with bench/gpu/check.sh"
 
 # --prebuilt: also build the GPU check's binaries here with CI's recipe
 # (scripts/setup-torch2.sh: PyPI's torch 2.11 wheel, the CUDA 13 toolkit) and

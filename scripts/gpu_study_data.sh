@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Pack what launch/gpu_study.sh needs on the GPU machine into .gpu-data
-# (git-ignored), next to the .gpu-deps that launch/gpu_check.sh carries (both
+# Pack what studies/gpu-study/run.sh needs on the GPU machine into .gpu-data
+# (git-ignored), next to the .gpu-deps that bench/gpu/check.sh carries (both
 # together exceed the device tool's 64 MiB, so the study runs as the second
 # call of the same lease, which finds .gpu-deps still there):
 #   bin/latentebm        built here with CI's LibTorch 2.11 recipe

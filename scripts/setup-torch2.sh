@@ -20,7 +20,7 @@
 # cuDNN, NCCL and the rest come from the toolkit (via the loader path or
 # the build's RPATH).
 #
-# The GPU machine (launch/gpu_check.sh) runs the same configure and build
+# The GPU machine (bench/gpu/check.sh) runs the same configure and build
 # against its installed PyTorch instead of a download:
 #   TORCH2_SITE=<dir holding torch/>  use that LibTorch (no download, no unpack)
 #   TORCH2_NO_APT=1                   install nothing (no package registry there)

@@ -20,7 +20,7 @@ PACKAGES=(
   protobuf-compiler libprotobuf-dev         # TensorBoard event files (TensorBoard's protos, compiled at build time)
   python3-venv                              # .deps/py: the tensorboard package (its protos; the event-file test; tensorboard itself)
   python3-torch python3-numpy               # python/latentebm.py over `latentebm export` (tests/cli/export.sh)
-  python3-h5py                              # launch/strip_checkpoint.py (tests/cli/gpu_converged_cpu_path.sh)
+  python3-h5py                              # scripts/strip_checkpoint_for_eval.py (tests/cli/gpu_converged_cpu_path.sh)
   clang libclang-rt-14-dev                  # the fuzz pass in CI (tests/cli/fuzz.sh builds fuzz/ with libFuzzer + ASan/UBSan)
 )
 missing=()

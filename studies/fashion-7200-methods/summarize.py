@@ -14,7 +14,7 @@ import overview  # noqa: E402
 
 STUDY = "fashion-7200-methods"
 # Where a run trained when its config.yaml does not say (runtime.device auto): the adaptive schedule's
-# runs trained to iteration 5,040 on an NVIDIA H200 (launch/gpu_converged.sh), then to the end on the CPU.
+# runs trained to iteration 5,040 on an NVIDIA H200 (studies/fashion-7200-methods/train_on_gpu.sh), then to the end on the CPU.
 DEVICE = {"schedule-adaptive-langevin-cosine2x": "NVIDIA H200 to 5040, then cpu"}
 
 

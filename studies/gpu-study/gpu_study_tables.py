@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Markdown tables of launch/gpu_study.sh's runs, mean +- std over seeds.
+"""Markdown tables of studies/gpu-study/run.sh's runs, mean +- std over seeds.
 usage: gpu_study_tables.py RUNS ITERS
 
 RUNS holds NAME-sSEED run directories with eval.json (FD under the run's

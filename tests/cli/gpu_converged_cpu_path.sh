@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The CPU path of launch/gpu_converged.sh: its dry run on this machine's CPU
+# The CPU path of studies/fashion-7200-methods/train_on_gpu.sh: its dry run on this machine's CPU
 # (CONVERGED_LOCAL=1, device=auto finds no GPU), on a tiny dataset, and what
 # it brings back from the GPU machine. No GPU is used: the GPU run itself is
-# launch/gpu_converged.sh's job on the device machine.
-#   1. a stripped checkpoint (launch/strip_checkpoint.py) evaluates exactly as
+# studies/fashion-7200-methods/train_on_gpu.sh's job on the device machine.
+#   1. a stripped checkpoint (scripts/strip_checkpoint_for_eval.py) evaluates exactly as
 #      the whole one, and `verify` rejects it;
 #   2. a run that finishes before the deadline comes back as evaluation-only
-#      checkpoints (no memory matrix), which launch/gpu_converged_unpack.sh unpacks
+#      checkpoints (no memory matrix), which studies/fashion-7200-methods/unpack_gpu_runs.sh unpacks
 #      and `eval` reads;
 #   3. a run still going at the deadline gets SIGUSR1, writes a checkpoint at
 #      that iteration and exits 0; it comes back with its memory.h5, the
@@ -49,7 +49,7 @@ ok train "${MPIRUN[@]}" "$BIN" train --config "$CONFIG" --run-dir "$RUN" train.i
 ok eval_cache "$BIN" eval --run-dir "$RUN" "${EVAL[@]}" --out "$WORK/cache.json"
 ok eval_whole "$BIN" eval --run-dir "$RUN" "${EVAL[@]}" --out "$WORK/whole.json"
 cp -r "$RUN" "$WORK/stripped"
-ok strip "$PY" "$SRC/launch/strip_checkpoint.py" "$WORK/stripped/checkpoints/ckpt-00000004"
+ok strip "$PY" "$SRC/scripts/strip_checkpoint_for_eval.py" "$WORK/stripped/checkpoints/ckpt-00000004"
 [[ ! -e $WORK/stripped/checkpoints/ckpt-00000004/memory.h5 ]] || fail "strip left the memory matrix"
 small=$(stat -c %s "$WORK/stripped/checkpoints/ckpt-00000004/model.h5")
 big=$(stat -c %s "$RUN/checkpoints/ckpt-00000004/model.h5")
@@ -65,10 +65,10 @@ fails_with verify_stripped "checkpoint file '$WORK/stripped/checkpoints/ckpt-000
 CONVERGED=(env CONVERGED_LOCAL=1 BIN="$BIN" PYTHON="$PY" SEEDS=1 NAMES=noise-langevin TRAIN_EXTRA="$TINY")
 
 step "2. a run that finishes: evaluation-only checkpoints"
-ok finished "${CONVERGED[@]}" ITERS=20 RUNS_DIR="$WORK/runs1" OUT="$WORK/out1" bash "$SRC/launch/gpu_converged.sh"
+ok finished "${CONVERGED[@]}" ITERS=20 RUNS_DIR="$WORK/runs1" OUT="$WORK/out1" bash "$SRC/studies/fashion-7200-methods/train_on_gpu.sh"
 need_file "$WORK/out1/noise-langevin-s1.tar.gz"
 [[ ! -e $WORK/out1/noise-langevin-s1.memory.tar.gz ]] || fail "a finished run brought its memory matrix back"
-ok unpack1 bash "$SRC/launch/gpu_converged_unpack.sh" "$WORK/out1" "$WORK/back1"
+ok unpack1 bash "$SRC/studies/fashion-7200-methods/unpack_gpu_runs.sh" "$WORK/out1" "$WORK/back1"
 grep -qF "newest checkpoint ckpt-00000020 (evaluation only)" "$WORK/unpack1.out" || { cat "$WORK/unpack1.out" >&2; fail "unpack did not report the finished run"; }
 n=$(ls -d "$WORK"/back1/noise-langevin-s1/checkpoints/ckpt-* | wc -l)
 [[ $n == 10 ]] || fail "expected every tenth's checkpoint back, got $n"
@@ -78,11 +78,11 @@ need_file "$WORK/back.json"
 
 step "3. a run still going at the deadline: checkpoint at the signal, memory matrix back, resume"
 ok stopped "${CONVERGED[@]}" ITERS=100000 BUDGET_S=30 PACK_RESERVE_S=20 RUNS_DIR="$WORK/runs2" OUT="$WORK/out2" \
-  bash "$SRC/launch/gpu_converged.sh"
+  bash "$SRC/studies/fashion-7200-methods/train_on_gpu.sh"
 grep -qF "deadline: SIGUSR1" "$WORK/stopped.out" || { cat "$WORK/stopped.out" >&2; fail "no deadline reached"; }
 grep -qF "stop signal: checkpoint" "$WORK/runs2/noise-langevin-s1.log" || { cat "$WORK/runs2/noise-langevin-s1.log" >&2; fail "the rank did not checkpoint at the signal"; }
 need_file "$WORK/out2/noise-langevin-s1.memory.tar.gz"
-ok unpack2 bash "$SRC/launch/gpu_converged_unpack.sh" "$WORK/out2" "$WORK/back2"
+ok unpack2 bash "$SRC/studies/fashion-7200-methods/unpack_gpu_runs.sh" "$WORK/out2" "$WORK/back2"
 grep -qF "(resumable)" "$WORK/unpack2.out" || { cat "$WORK/unpack2.out" >&2; fail "unpack did not find the stopped run resumable"; }
 R2="$WORK/back2/noise-langevin-s1"
 ok verify "$BIN" verify --run-dir "$R2"

@@ -14,7 +14,7 @@
 //                                       both, which a missing or one-sided
 //                                       reduction does not give.
 // Without the GPUs a case needs it skips (ctest: Skipped); with
-// LATENTEBM_REQUIRE_GPU=N (launch/gpu_check.sh) a case needing at most N GPUs
+// LATENTEBM_REQUIRE_GPU=N (bench/gpu/check.sh) a case needing at most N GPUs
 // fails instead (tests/support/gpu.h).
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 #pragma once
 // GPU test cases (issue 51): on a machine without the GPUs a case needs, it
 // reports Skipped in ctest, never Passed; where the machine is meant to have
-// them (LATENTEBM_REQUIRE_GPU=N, set by launch/gpu_check.sh) the same skip is
+// them (LATENTEBM_REQUIRE_GPU=N, set by bench/gpu/check.sh) the same skip is
 // a failure.
 //
 //   - A case that needs a GPU lives in a test suite whose name ends in "Gpu"

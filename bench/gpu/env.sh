@@ -1,5 +1,5 @@
-# Sourced by the device machine's scripts (launch/gpu_check.sh,
-# launch/gpu_study.sh) from the repository root, with D set to the carried
+# Sourced by the device machine's scripts (bench/gpu/check.sh,
+# studies/gpu-study/run.sh) from the repository root, with D set to the carried
 # Debian tree (.gpu-deps/root, from scripts/gpu_deps.sh): finds the machine's
 # PyTorch, NCCL and CUDA runtime, and points the loader, pkg-config and a
 # relocated Open MPI at the carried libraries. Sets TORCH_SITE, NCCL_ROOT (if

@@ -7,10 +7,10 @@
 # the same way, whichever machine trained the run).
 #
 #   here:  bash scripts/gpu_deps.sh --prebuilt && bash scripts/gpu_study_data.sh
-#   there: run(command="bash launch/gpu_check.sh", carry=[".gpu-deps"]), then at
+#   there: run(command="bash bench/gpu/check.sh", carry=[".gpu-deps"]), then at
 #          once, in the same lease (it needs .gpu-deps, which stays there):
-#          run(command="NAMES=... bash launch/gpu_converged.sh", carry=[".gpu-data"], timeout_s=590)
-#   back here: bash launch/gpu_converged_unpack.sh <files_at> runs/reproduce-7200
+#          run(command="NAMES=... bash studies/fashion-7200-methods/train_on_gpu.sh", carry=[".gpu-data"], timeout_s=590)
+#   back here: bash studies/fashion-7200-methods/unpack_gpu_runs.sh <files_at> runs/reproduce-7200
 #
 # The device tool's call may last 600 s, so training has a deadline: at
 # BUDGET_S - PACK_RESERVE_S every unfinished run's rank gets SIGUSR1
@@ -23,18 +23,18 @@
 #   gpu_converged.log       everything printed
 #   NAME-sS.tar.gz          the run directory without TensorBoard events, its
 #                           checkpoints stripped for evaluation
-#                           (launch/strip_checkpoint.py: model.h5 without the
+#                           (scripts/strip_checkpoint_for_eval.py: model.h5 without the
 #                           optimizer state, no memory matrix), and its
 #                           log; for an unfinished run the newest checkpoint
 #                           is whole, apart from its memory.h5, which is in
 #   NAME-sS.memory.tar.gz   (unfinished runs only; with it a run resumes)
 # A dry run on a CPU machine (this machine's build and data/fashion-mnist.h5;
 # tests/cli/gpu_converged_cpu_path.sh runs it on a tiny dataset):
-#   CONVERGED_LOCAL=1 ITERS=1600 SEEDS=1 BUDGET_S=80 bash launch/gpu_converged.sh
+#   CONVERGED_LOCAL=1 ITERS=1600 SEEDS=1 BUDGET_S=80 bash studies/fashion-7200-methods/train_on_gpu.sh
 # RUNS_DIR (default runs/gpu-converged) is emptied first; TRAIN_EXTRA adds
 # `train` arguments; PYTHON (default python3) must import h5py.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROOT=$PWD
 D=$ROOT/.gpu-deps/root
 G=$ROOT/.gpu-data
@@ -56,7 +56,7 @@ if [[ ${CONVERGED_LOCAL:-0} == 1 ]]; then  # a dry run of this script on a CPU m
   MPIRUN=mpirun
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 HDF5_USE_FILE_LOCKING=FALSE
 else
-  source launch/gpu_data.sh
+  source studies/lib/gpu_setup.sh
 fi
 export OMP_NUM_THREADS=1
 # data.path stays the preset's relative data/fashion-mnist.h5, which names
@@ -128,7 +128,7 @@ for name in $NAMES; do
       fi
       strip+=("$c")
     done
-    ((${#strip[@]})) && "${PYTHON:-python3}" launch/strip_checkpoint.py "${strip[@]}"
+    ((${#strip[@]})) && "${PYTHON:-python3}" scripts/strip_checkpoint_for_eval.py "${strip[@]}"
     tar -C "$RUNS" --exclude=tensorboard --exclude=memory.h5 -czf "$OUTDIR/$r.tar.gz" "$r" "$r.log"
     if [[ $latest != "$final" ]]; then
       (cd "$RUNS" && tar -czf "$OUTDIR/$r.memory.tar.gz" "$r/checkpoints/$latest"/memory.h5)

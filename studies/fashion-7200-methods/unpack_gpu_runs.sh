@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Back on the CPU machine: unpack launch/gpu_converged.sh's files (the device
+# Back on the CPU machine: unpack studies/fashion-7200-methods/train_on_gpu.sh's files (the device
 # tool's files_at folder) into DEST (default runs/reproduce-7200), one run
 # directory per NAME-sS, each with its checkpoints and, where the run
 # stopped at the deadline, its newest checkpoint's memory.h5 again, so that
 #   OUT=$PWD/DEST ITERS=7200 PARTS=methods METHODS=NAME SEEDS=S bash bench/reproduce.sh
 # resumes it (re-sharded onto 2 ranks) or, if it finished, only evaluates it.
-#   bash launch/gpu_converged_unpack.sh FILES_AT [DEST]
+#   bash studies/fashion-7200-methods/unpack_gpu_runs.sh FILES_AT [DEST]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-SRC=${1:?usage: launch/gpu_converged_unpack.sh FILES_AT [DEST]}
+cd "$(dirname "$0")/../.."
+SRC=${1:?usage: studies/fashion-7200-methods/unpack_gpu_runs.sh FILES_AT [DEST]}
 DEST=${2:-runs/reproduce-7200}
 mkdir -p "$DEST"
 shopt -s nullglob

@@ -4,10 +4,10 @@ two thirds of its bytes), and memory.h5 (the memory matrix, which only a
 resume reads; shard-*.h5 in format-2 checkpoints) is removed. `latentebm eval` reads just manifest.json and
 model.h5's /generator and /prior, so a stripped checkpoint evaluates as the
 original; `latentebm verify` and resume reject it (the manifest's CRCs no
-longer match), which is intended. Used by launch/gpu_converged.sh to bring
+longer match), which is intended. Used by studies/fashion-7200-methods/train_on_gpu.sh to bring
 every tenth of a GPU run back within the device tool's 16 MiB per file.
 
-    python3 launch/strip_checkpoint.py CKPT_DIR [CKPT_DIR ...]
+    python3 scripts/strip_checkpoint_for_eval.py CKPT_DIR [CKPT_DIR ...]
 """
 import os
 import sys

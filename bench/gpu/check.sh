@@ -6,7 +6,7 @@
 #     or:  bash scripts/gpu_deps.sh --prebuilt   (and the check's binaries, built
 #          here with CI's LibTorch 2.11 recipe: the machine then builds nothing;
 #          building there took 457 s of the 8 minutes on 2026-11-30)
-#   there: run(command="bash launch/gpu_check.sh", carry=[".gpu-deps"], timeout_s=540)
+#   there: run(command="bash bench/gpu/check.sh", carry=[".gpu-deps"], timeout_s=540)
 #
 # Builds with the same recipe as CI's LibTorch 2.x flavour
 # (scripts/setup-torch2.sh), pointed at the machine's installed PyTorch
@@ -51,11 +51,11 @@
 #
 # Dry run on a CPU machine (no GPU, no .gpu-deps; control flow and tables
 # only, tiny batches and chains, so no figure means anything):
-#   GPU_CHECK_LOCAL=1 [BUILD=build] [PEER_PYTHON=python-with-torch-2] bash launch/gpu_check.sh
+#   GPU_CHECK_LOCAL=1 [BUILD=build] [PEER_PYTHON=python-with-torch-2] bash bench/gpu/check.sh
 # It skips the GPU tests, NCCL, the peer's CUDA-graph mode and the memory
 # figures, runs every benchmark on the CPU and prints every table.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROOT=$PWD
 D=$ROOT/.gpu-deps/root
 OUTDIR=${OUT:-$ROOT/gpu-check-out}
@@ -97,7 +97,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 GPUS=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | wc -l)
 echo "cores $(nproc) | GPUs $GPUS"
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpus", torch.cuda.device_count(), "cxx11abi", torch._C._GLIBCXX_USE_CXX11_ABI)'
-source launch/gpu_env.sh
+source bench/gpu/env.sh
 # A GPU test that skips here fails instead (tests/support/gpu.h, issue 51).
 export LATENTEBM_REQUIRE_GPU=$((GPUS > 1 ? GPUS : 1))
 

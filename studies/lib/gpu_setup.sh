@@ -1,15 +1,15 @@
-# Sourced by launch/gpu_study.sh and launch/gpu_converged.sh on the device
+# Sourced by studies/gpu-study/run.sh and studies/fashion-7200-methods/train_on_gpu.sh on the device
 # tool's GPU machine, from the repository root, with ROOT, D (.gpu-deps/root,
-# left there by launch/gpu_check.sh earlier in the same lease), G (.gpu-data,
+# left there by bench/gpu/check.sh earlier in the same lease), G (.gpu-data,
 # carried: scripts/gpu_study_data.sh) and a stamp function set. Checks both
-# trees, sources launch/gpu_env.sh, sets BIN (latentebm built here with CI's
+# trees, sources bench/gpu/env.sh, sets BIN (latentebm built here with CI's
 # LibTorch 2.11 recipe) and DATA (data/fashion-mnist.h5, prepared from the
 # carried idx files, with the pinned FD classifier beside it).
 WHO=${WHO:-$(basename "$0")}
-[[ -d $D ]] || { echo "$WHO: $D missing: run launch/gpu_check.sh (carrying .gpu-deps) first in the same lease"; exit 2; }
+[[ -d $D ]] || { echo "$WHO: $D missing: run bench/gpu/check.sh (carrying .gpu-deps) first in the same lease"; exit 2; }
 [[ -x $G/bin/latentebm ]] || { echo "$WHO: $G missing: run scripts/gpu_study_data.sh here and carry .gpu-data"; exit 2; }
 stamp "machine: $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | head -1), $(nproc) cores; latentebm from $(tr '\n' ' ' <"$G/bin/COMMIT")"
-source launch/gpu_env.sh
+source bench/gpu/env.sh
 export LD_LIBRARY_PATH=$G/lib:$LD_LIBRARY_PATH
 BIN=$G/bin/latentebm
 ldd "$BIN" | grep 'not found' && { echo "$WHO: libraries missing for latentebm"; exit 2; }
