@@ -32,7 +32,7 @@ void add_anomaly_evaluation(Trainer& trainer, const Config& cfg, std::shared_ptr
     const auto& c = t.config();
     torch::manual_seed(iteration_seed(c.train.seed, t.comm().rank(), -2 - t.iteration()));  // not training's stream
     const auto m = monitor->evaluate(ModelState{t.generator(), t.prior(), t.evaluation_stages(), t.iteration(), t.stage(),
-                                                t.device(), LangevinOptions{c.train.langevin_steps, c.train.langevin_delta}});
+                                                t.device(), posterior_langevin_options(c)});
     t.set_progress_note(fmt::format("AUPRC {:.3f} AUROC {:.3f} at it {}", m.auprc, m.auroc, t.iteration()));
   });
 }

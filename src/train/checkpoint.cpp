@@ -444,7 +444,7 @@ void verify_checkpoint(const std::string& ckpt_dir) {
 std::string structural_config(const Config& c) {
   std::ostringstream os;
   os.precision(17);
-  os << "model.generator: " << c.model.generator << "\n"
+  os << "model.generator: " << enum_name(c.model.generator) << "\n"
      << "model.nz: " << c.model.nz << "\n"
      << "model.ngf: " << c.model.ngf << "\n"
      << "model.sigma: " << c.model.sigma << "\n"

@@ -264,7 +264,7 @@ void Trainer::train(int64_t max_iterations) {
   end_ = max_iterations > 0 ? std::min(T_, iteration_ + max_iterations) : T_;
   spdlog::info("training iterations {}..{} of T = {} | K = {} stages of {} iterations | {} rank(s), global batch {} "
                "(this rank {}) | {} | device {}",
-               iteration_, end_, T_, K_, S_, comm_.size(), global_batch_, local_batch_, cfg_.model.generator, device_.str());
+               iteration_, end_, T_, K_, S_, comm_.size(), global_batch_, local_batch_, enum_name(cfg_.model.generator), device_.str());
   window_ = StepStats{};
   in_window_ = 0;
   window_start_ = Clock::now();
@@ -442,13 +442,13 @@ Batch Trainer::load_batch(int64_t t) {
 torch::Tensor Trainer::sample_posterior(const torch::Tensor& x, torch::Tensor* grad_norm) {
   auto z0 = torch::randn({x.size(0), cfg_.model.nz}, x.options());
   return graphed_langevin().posterior(g_, prior_, posterior_stages(), x, z0, cfg_.model.sigma,
-                            {cfg_.train.langevin_steps, cfg_.train.langevin_delta}, grad_norm);
+                            posterior_langevin_options(cfg_), grad_norm);
 }
 
 torch::Tensor Trainer::sample_noise(int64_t count) {
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
   if (K_ == 0) return torch::empty({0, cfg_.model.nz}, options);
-  const LangevinOptions short_run{cfg_.train.prior_langevin_steps, cfg_.train.prior_langevin_delta};
+  const LangevinOptions short_run = prior_langevin_options(cfg_);
   // Maximum likelihood (LEBM): short-run samples of the current energy-based prior.
   if (traits_.objective == PriorObjective::kMaximumLikelihood)
     return graphed_langevin().prior(prior_, stage_ + 1, torch::randn({count, cfg_.model.nz}, options), short_run);
