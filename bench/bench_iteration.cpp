@@ -1,8 +1,9 @@
 // Cost-model benchmark (docs/DESIGN.md section 5): one training iteration versus
 // L+1 standalone generator forward+backward passes at the same batch.
 //
-//   bench_iteration <config.yaml> [iterations] [--schedule-images=N] [--record=FILE] [--loop-only]
-//                   [--warmup=N] [--images=N] [section.key=value ...]
+//   bench_iteration <config.yaml> [iterations] [--schedule-images N] [--record FILE] [--loop-only]
+//                   [--warmup N] [--images N] [section.key=value ...]
+// (--option=value works too; --help lists the options with their defaults.)
 //
 // runtime.device=cuda measures on the GPU (timings synchronise the device);
 // runtime.precision=fp32|tf32|bf16 and runtime.cuda_graph=on|off select the
@@ -37,6 +38,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "cli/command_line.h"
 #include "config.h"
 #include "data/dataset.h"
 #include "distributed/communicator.h"
@@ -57,47 +59,58 @@ static double cpu_now() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
+namespace {
+// The command line (see the top); defaults here are the ones --help shows.
+struct Options {
+  std::string config;
+  int reps = 5;  // timed iterations
+  int64_t schedule_images = 0, images = 0, warmup = 1;
+  bool loop_only = false;
+  std::string record;
+  std::vector<std::string> overrides;
+};
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::cerr << "usage: bench_iteration <config.yaml> [iterations] [section.key=value ...]\n";
-    return 2;
-  }
+  Options o;
+  CLI::App cmd("Cost-model benchmark (docs/DESIGN.md section 5): one training iteration versus L+1 standalone\n"
+               "generator forward+backward passes at the same batch, and the training loop's own time per\n"
+               "iteration; random data of the preset's shape, one process. The last line is\n"
+               "LATENTEBM_RESULT {...} (machine-readable).",
+               "bench_iteration");
+  cli::configure(cmd);
+  cmd.add_option("config", o.config, "the preset (YAML)")->required()->type_name("CONFIG.yaml");
+  cmd.add_option("iterations", o.reps, "timed iterations")->capture_default_str()->check(cli::positive_integer());
+  cmd.add_option("section.key=value", o.overrides, "config overrides, e.g. runtime.device=cuda");
+  cmd.add_option("--schedule-images", o.schedule_images,
+                 "also print the projected time of the preset's whole schedule (train.epochs over N images), e.g. "
+                 "73257 for SVHN's training split; 0: none")
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(cli::non_negative_integer());
+  cmd.add_option("--record", o.record, "append the figures as one CSV row (header when the file is new)")
+      ->type_name("FILE");
+  cmd.add_flag("--loop-only", o.loop_only,
+               "time only the training loop: `iterations` back to back after --warmup untimed ones, at stage 1 (what "
+               "the PyTorch peer times)");
+  cmd.add_option("--warmup", o.warmup, "untimed iterations before --loop-only's")
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(cli::non_negative_integer());
+  cmd.add_option("--images", o.images, "random images in the data file (0: 4 batches; at least one batch)")
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(cli::non_negative_integer());
+  if (const auto status = cli::parse(cmd, argc, argv)) return *status;
+  const char* const config_name = o.config.c_str();
+  const int reps = o.reps;
+  const int64_t schedule_images = o.schedule_images, images = o.images, warmup = o.warmup;
+  const bool loop_only = o.loop_only;
+  const std::string& record = o.record;
   try {
     init_console_logging(1);  // quiet
-    Config cfg = load_config(argv[1]);
-    int reps = argc > 2 ? std::atoi(argv[2]) : 5;
-    std::vector<std::string> overrides;
-    int64_t schedule_images = 0, images = 0, warmup = 1;
-    bool loop_only = false;
-    std::string record;
-    auto integer = [](const std::string& option, const std::string& value) {
-      size_t used = 0;
-      long long v = -1;
-      try {
-        v = std::stoll(value, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != value.size() || v < 0)
-        throw std::runtime_error(option + " expects a non-negative integer, got '" + value + "'");
-      return static_cast<int64_t>(v);
-    };
-    for (int i = 3; i < argc; ++i) {
-      const std::string arg = argv[i];
-      if (arg.rfind("--schedule-images=", 0) == 0)
-        schedule_images = integer("--schedule-images", arg.substr(18));
-      else if (arg.rfind("--record=", 0) == 0)
-        record = arg.substr(9);
-      else if (arg == "--loop-only")
-        loop_only = true;
-      else if (arg.rfind("--warmup=", 0) == 0)
-        warmup = integer("--warmup", arg.substr(9));
-      else if (arg.rfind("--images=", 0) == 0)
-        images = integer("--images", arg.substr(9));
-      else
-        overrides.push_back(arg);
-    }
-    if (reps < 1) throw std::runtime_error("iterations must be at least 1, got '" + std::string(argv[2]) + "'");
+    Config cfg = load_config(o.config);
+    const std::vector<std::string>& overrides = o.overrides;
     apply_overrides(cfg, overrides);
     resolve_method(cfg);
     resolve_batch(cfg, 1);  // one process: a per-rank batch is the global batch
@@ -106,7 +119,7 @@ int main(int argc, char** argv) {
     torch::set_num_threads(static_cast<int>(cfg.runtime.threads));
 
     // Random images of the generator's shape, 4 batches' worth (or --images).
-    const int64_t side = generator_image_size(cfg.model.generator);
+    const int64_t side = generator_spec(cfg.model.generator).image_size;
     const int64_t channels = bench::image_channels(cfg);
     if (images > 0 && images < cfg.train.batch_size)
       throw std::runtime_error("--images=" + std::to_string(images) + " is less than one batch (" +
@@ -150,7 +163,7 @@ int main(int argc, char** argv) {
                   "\"cuda_graph\": \"%s\", \"device\": \"%s\", "
                   "\"iterations\": %d, \"L\": %lld, \"libtorch\": \"%s\", \"ms_per_iteration\": %.4f, "
                   "\"precision\": \"%s\", \"stage\": %lld, \"threads\": %lld, \"warmup\": %lld}\n",
-                  static_cast<long long>(B), argv[1], 1e3 * loop_cpu_s, enum_name(cfg.runtime.cuda_graph),
+                  static_cast<long long>(B), config_name, 1e3 * loop_cpu_s, enum_name(cfg.runtime.cuda_graph),
                   trainer.device().str().c_str(), reps,
                   static_cast<long long>(L), TORCH_VERSION, 1e3 * loop_s, enum_name(cfg.runtime.precision),
                   static_cast<long long>(trainer.stage()), static_cast<long long>(cfg.runtime.threads),
@@ -181,7 +194,7 @@ int main(int argc, char** argv) {
       const auto [t_loop, cpu_loop] = time_loop(warmup);
       std::printf("config %s | generator %s ngf %lld nz %lld | batch %lld | L %lld | threads %lld | stage %lld | device %s | "
                   "precision %s | cuda_graph %s | LibTorch %s\n",
-                  argv[1], cfg.model.generator.c_str(), static_cast<long long>(cfg.model.ngf),
+                  config_name, enum_name(cfg.model.generator), static_cast<long long>(cfg.model.ngf),
                   static_cast<long long>(cfg.model.nz), static_cast<long long>(B), static_cast<long long>(L),
                   static_cast<long long>(cfg.runtime.threads), static_cast<long long>(trainer.stage()),
                   trainer.device().str().c_str(), enum_name(cfg.runtime.precision), enum_name(cfg.runtime.cuda_graph),
@@ -213,8 +226,8 @@ int main(int argc, char** argv) {
     t_it /= reps, t_pass /= reps, cpu_it /= reps, cpu_pass /= reps;
     // The loop, after the iteration above as its warm-up.
     const auto [t_loop, cpu_loop] = time_loop(1);
-    std::printf("config %s | generator %s ngf %lld nz %lld | batch %lld | L %lld | threads %lld | stage %lld\n", argv[1],
-                cfg.model.generator.c_str(), static_cast<long long>(cfg.model.ngf), static_cast<long long>(cfg.model.nz),
+    std::printf("config %s | generator %s ngf %lld nz %lld | batch %lld | L %lld | threads %lld | stage %lld\n", config_name,
+                enum_name(cfg.model.generator), static_cast<long long>(cfg.model.ngf), static_cast<long long>(cfg.model.nz),
                 static_cast<long long>(B), static_cast<long long>(L), static_cast<long long>(cfg.runtime.threads),
                 static_cast<long long>(trainer.stage()));
     std::printf("iteration %.4f s | %lld generator fwd+bwd passes %.4f s | ratio %.3f (target <= 1.15) | reps %d\n", t_it,
@@ -240,7 +253,7 @@ int main(int argc, char** argv) {
       if (fresh)
         std::fprintf(f, "config,libtorch,device,precision,cuda_graph,replayed,batch,L,threads,reps,iteration_s,passes_s,"
                         "ratio,schedule_iterations,projected_min,gen_loss,iteration_cpu_s,passes_cpu_s,loop_iteration_s\n");
-      std::fprintf(f, "%s,%s,%s,%s,%s,%d,%lld,%lld,%lld,%d,%.5f,%.5f,%.3f,%lld,%.2f,%.5f,%.5f,%.5f,%.5f\n", argv[1], TORCH_VERSION,
+      std::fprintf(f, "%s,%s,%s,%s,%s,%d,%lld,%lld,%lld,%d,%.5f,%.5f,%.3f,%lld,%.2f,%.5f,%.5f,%.5f,%.5f\n", config_name, TORCH_VERSION,
                    trainer.device().str().c_str(), enum_name(cfg.runtime.precision), enum_name(cfg.runtime.cuda_graph),
                    replayed ? 1 : 0, static_cast<long long>(B), static_cast<long long>(L),
                    static_cast<long long>(cfg.runtime.threads), reps, t_it, t_pass, t_it / t_pass,

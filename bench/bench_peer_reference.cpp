@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "cli/command_line.h"
 #include "config.h"
 #include "data/dataset.h"
 #include "distributed/communicator.h"
@@ -63,15 +64,21 @@ void add_module(std::vector<npz::Array>& out, const std::string& prefix, torch::
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::cerr << "usage: bench_peer_reference <config.yaml> <out.npz> [section.key=value ...]\n";
-    return 2;
-  }
+  std::string config_path, out_path;
+  std::vector<std::string> overrides;
+  CLI::App cmd("The reference the PyTorch peer (bench/peer/latentebm_peer.py --check) is checked against: one\n"
+               "training iteration of latentebm's Trainer at stage 1, with everything the peer needs to redo it,\n"
+               "in one .npz file (the comment at the top of bench/bench_peer_reference.cpp lists the arrays).",
+               "bench_peer_reference");
+  cli::configure(cmd);
+  cmd.add_option("config", config_path, "the preset (YAML)")->required()->type_name("CONFIG.yaml");
+  cmd.add_option("out", out_path, "the .npz to write")->required()->type_name("OUT.npz");
+  cmd.add_option("section.key=value", overrides, "config overrides");
+  if (const auto status = cli::parse(cmd, argc, argv)) return *status;
   try {
     init_console_logging(1);
-    Config cfg = load_config(argv[1]);
-    const std::string out_path = argv[2];
-    apply_overrides(cfg, std::vector<std::string>(argv + 3, argv + argc));
+    Config cfg = load_config(config_path);
+    apply_overrides(cfg, overrides);
     resolve_method(cfg);
     resolve_batch(cfg, 1);  // one process: a per-rank batch is the global batch
     validate(cfg);

@@ -13,8 +13,8 @@
 // The ratios steer the posterior samples only as far as shift_base exceeds
 // shift_noise.
 //
-// Usage: bench_posterior_steering --run-dir DIR [--images 1000] [--batch 100]
-//        [--seed 1] [--stages K] [--out FILE.json]
+// Usage: bench_posterior_steering --run-dir DIR [--images 1000] [--batch-size 100]
+//        [--seed 1] [--stages K] [--out FILE.json]   (--batch: --batch-size)
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "app/loaded_run.h"
+#include "cli/command_line.h"
 #include "data/dataset.h"
 #include "eval/steering.h"
 #include "io/atomic_file.h"
@@ -35,42 +36,31 @@
 using namespace latentebm;
 
 int main(int argc, char** argv) {
+  app::ModelSource src;
+  app::SamplingOptions sampling;  // --stages, --seed, --batch-size (--batch)
+  int64_t images = 1000;
+  std::optional<std::string> out_path;
+  CLI::App cmd("How much a trained run's learned prior steers posterior Langevin (eval/steering.h; RESULTS.md\n"
+               "A.28); the comment at the top of bench/bench_posterior_steering.cpp defines every number.",
+               "bench_posterior_steering");
+  cli::configure(cmd);
+  cli::add_model_source(cmd, src);
+  cmd.get_option("--run-dir")->required();
+  cmd.add_option("--images", images, "test images (the uniform subset eval --test-limit N takes)")
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(cli::positive_integer());
+  cli::add_sampling_group(cmd, sampling, {/*batch_size=*/true, /*prior_sampler=*/false});
+  cmd.add_option("--out", out_path, "also write the JSON here")->type_name("FILE.json");
+  if (const auto status = cli::parse(cmd, argc, argv)) return *status;
+  const int64_t batch = sampling.batch_size;
+  const uint64_t seed = sampling.seed;
   try {
-    std::map<std::string, std::string> a;
-    for (int i = 1; i + 1 < argc; i += 2) {
-      const std::string k = argv[i];
-      if (k.rfind("--", 0) != 0) throw std::runtime_error("expected --option value, got '" + k + "'");
-      a[k.substr(2)] = argv[i + 1];
-    }
-    if (argc % 2 == 0) throw std::runtime_error("options come in pairs: --option value");
-    for (const auto& [k, v] : a)
-      if (k != "run-dir" && k != "images" && k != "batch" && k != "seed" && k != "stages" && k != "out")
-        throw std::runtime_error("unknown option --" + k);
-    if (!a.count("run-dir")) throw std::runtime_error("usage: bench_posterior_steering --run-dir DIR [--images N] "
-                                                      "[--batch B] [--seed S] [--stages K] [--out FILE.json]");
-    // --key's integer value (def when absent), or an error naming it.
-    const auto int_opt = [&](const std::string& k, int64_t def) -> int64_t {
-      if (!a.count(k)) return def;
-      size_t used = 0;
-      int64_t v = 0;
-      try {
-        v = std::stoll(a[k], &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || used != a[k].size()) throw std::runtime_error("--" + k + " expects an integer, got '" + a[k] + "'");
-      return v;
-    };
-    const int64_t images = int_opt("images", 1000), batch = int_opt("batch", 100);
-    const auto seed = static_cast<uint64_t>(int_opt("seed", 1));
-    if (images < 1 || batch < 1) throw std::runtime_error("--images and --batch must be >= 1");
     torch::set_num_threads(1);
 
-    app::ModelSource src;
-    src.run_dir = a["run-dir"];
     auto r = app::load_run(src);
-    const auto stages = app::prior_stages(a.count("stages") ? std::optional<int64_t>(int_opt("stages", 0)) : std::nullopt, r);
-    const LangevinOptions opt{r.cfg.train.langevin_steps, r.cfg.train.langevin_delta};
+    const auto stages = app::prior_stages(sampling.stages, r);
+    const LangevinOptions opt = posterior_langevin_options(r.cfg);
     const double sigma = r.cfg.model.sigma;
     const auto info = data::inspect_dataset(r.cfg.data.path);
     const std::vector<int64_t> rows = data::split_rows(info, "test", images);
@@ -88,8 +78,7 @@ int main(int argc, char** argv) {
     for (int64_t i = 0, b = 0; i < n; i += batch, ++b) {
       const int64_t e = std::min(i + batch, n);
       data::ImageSet set = data::read_file_rows(f, info, "test", {rows.begin() + i, rows.begin() + e});
-      const auto x = to_unit_range(torch::from_blob(set.pixels.data(), {set.n, info.c, info.h, info.w}, torch::kUInt8))
-                         .to(r.device);
+      const auto x = model_images(set).to(r.device);
       const uint64_t s = seed * 1000003ULL + static_cast<uint64_t>(b) * 3;
       torch::manual_seed(s);
       const auto z0 = torch::randn({set.n, r.cfg.model.nz}, x.options());
@@ -108,7 +97,7 @@ int main(int argc, char** argv) {
       mse_again += mse_sum(again, x);
     }
     const double N = static_cast<double>(n);
-    nlohmann::json out = {{"run_dir", a["run-dir"]},
+    nlohmann::json out = {{"run_dir", *src.run_dir},
                           {"checkpoint", r.ckpt},
                           {"method", traits(r.cfg.train.method).name},
                           // the prior the method samples its posteriors under (K: the chain under p_K; 0: N(0, I))
@@ -129,7 +118,7 @@ int main(int argc, char** argv) {
                           {"mse_base", mse_base / N},
                           {"mse_prior_other_noise", mse_again / N}};
     const std::string text = out.dump(1) + "\n";
-    if (a.count("out")) io::write_file_atomically(a["out"], text);
+    if (out_path) io::write_file_atomically(*out_path, text);
     std::cout << text;
     return 0;
   } catch (const std::exception& e) {

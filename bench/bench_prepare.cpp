@@ -20,10 +20,11 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "cli/command_line.h"
 
 namespace fs = std::filesystem;
 
@@ -120,24 +121,35 @@ Result run(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--dir") o.dir = v;
-    else if (k == "--count") o.count = std::stoi(v);
-    else if (k == "--side") o.side = std::stoi(v);
-    else if (k == "--size") o.size = std::stoi(v);
-    else if (k == "--format") o.format = v;
-    else if (k == "--bin") o.bin = v;
-    else if (k == "--workers") {
-      o.workers.clear();
-      std::stringstream ss(v);
-      std::string w;
-      while (std::getline(ss, w, ',')) o.workers.push_back(std::stoi(w));
-    } else {
-      std::fprintf(stderr, "unknown option %s\n", k.c_str());
-      return 2;
-    }
-  }
+  CLI::App cmd("Throughput and peak memory of `latentebm prepare folder` (issue 4): generates DIR/images-N\n"
+               "(and a tenth as many) unless they exist, then runs the real binary on each for every worker count.",
+               "bench_prepare");
+  latentebm::cli::configure(cmd);
+  cmd.add_option("--dir", o.dir, "where the generated images and the output go")->capture_default_str()->type_name("DIR");
+  cmd.add_option("--count", o.count, "images of the large folder")
+      ->capture_default_str()
+      ->type_name("N")
+      ->check(latentebm::cli::positive_integer());
+  cmd.add_option("--side", o.side, "side of the generated images")
+      ->capture_default_str()
+      ->type_name("S")
+      ->check(latentebm::cli::positive_integer());
+  cmd.add_option("--size", o.size, "prepare's --size (output side)")
+      ->capture_default_str()
+      ->type_name("OUT")
+      ->check(latentebm::cli::positive_integer());
+  cmd.add_option("--format", o.format, "generated files")->capture_default_str()->type_name("jpg|png")
+      ->check(latentebm::cli::one_of({"jpg", "png"}));
+  std::string default_workers;
+  for (int w : o.workers) default_workers += (default_workers.empty() ? "" : ",") + std::to_string(w);
+  cmd.add_option("--workers", o.workers, "prepare's --num-workers values, comma-separated")
+      ->default_str(default_workers)
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->type_name("N,N,...")
+      ->check(latentebm::cli::positive_integer());
+  cmd.add_option("--bin", o.bin, "the latentebm binary")->capture_default_str()->type_name("PATH");
+  if (const auto status = latentebm::cli::parse(cmd, argc, argv)) return *status;
   const fs::path big = generate(o, o.count), small = generate(o, o.count / 10);
   std::printf("prepare folder --size %d (from %dx%d %s), %u hardware threads\n", o.size, o.side, o.side,
               o.format.c_str(), std::thread::hardware_concurrency());

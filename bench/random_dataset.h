@@ -13,14 +13,14 @@
 
 namespace latentebm::bench {
 
-// Image channels of the preset's generator: 1 for mnist28, else 3.
-inline int64_t image_channels(const Config& cfg) { return cfg.model.generator == "mnist28" ? 1 : 3; }
+// Image channels of the data the preset's generator trains on (generator_kind.h).
+inline int64_t image_channels(const Config& cfg) { return generator_spec(cfg.model.generator).channels; }
 
 // Writes `images` uniform random uint8 images of the generator's shape (drawn
 // from LibTorch's default generator) to dir/data.h5, creating dir, and points
 // cfg.data at the file (its whole training split).
 inline void use_random_dataset(Config& cfg, int64_t images, const std::filesystem::path& dir) {
-  const int64_t side = generator_image_size(cfg.model.generator), channels = image_channels(cfg);
+  const int64_t side = generator_spec(cfg.model.generator).image_size, channels = image_channels(cfg);
   data::ImageSet train;
   train.n = images, train.c = channels, train.h = side, train.w = side;
   auto px = torch::randint(0, 256, {train.n * channels * side * side}, torch::kUInt8);

@@ -7,7 +7,7 @@ matrix's checkpoint bytes at 512 ranks.
     python3 bench/scaling_model.py            # the Markdown tables
     python3 bench/scaling_model.py --json     # the same figures as JSON
 
-Pure arithmetic (no torch): the layer lists below are src/model/generator.cpp's
+Pure arithmetic (no torch): the layer lists below are src/generator_kind.cpp's
 and src/model/prior.cpp's, the presets configs/*.yaml's. tests/bench/
 test_scaling_model.py checks the counts against hand-computed values and
 the model against its closed forms.
@@ -32,7 +32,7 @@ TERMS = 15  # loss terms, guard flags, diagnostics, stop and vote, all-reduced w
 
 
 def generator_layers(arch, nz, ngf, c):
-    """(in, out, kernel, stride, pad, input side) of each ConvTranspose2d, as generator.cpp builds them."""
+    """(in, out, kernel, stride, pad, input side) of each ConvTranspose2d, as src/generator_kind.cpp lists them."""
     if arch == "mnist28":
         spec = [(nz, ngf * 4, 7, 1, 0), (ngf * 4, ngf * 2, 4, 2, 1), (ngf * 2, c, 4, 2, 1)]
     elif arch == "svhn32":

@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "data/prepare.h"
+#include "data/mnist_readers.h"
 
 namespace {
 std::string temp_path(const char* what) {

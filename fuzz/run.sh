@@ -43,7 +43,7 @@ for h in "${HARNESSES[@]}"; do
       # The data and HDF5 layer, compiled once for the three harnesses.
       if [[ -z ${DATA_OBJECTS_BUILT:-} ]]; then
         mkdir -p "$OUT/bin/data"
-        for src in src/data/prepare.cpp src/data/dataset.cpp src/data/dataset_writer.cpp src/io/h5.cpp src/io/io_stats.cpp \
+        for src in src/data/mnist_readers.cpp src/data/dataset.cpp src/data/dataset_writer.cpp src/io/h5.cpp src/io/io_stats.cpp \
           src/io/write_fault.cpp; do
           $CXX -std=c++17 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -g -O1 -Isrc \
             $HDF5_CFLAGS -c "$src" -o "$OUT/bin/data/$(basename "$src" .cpp).o"
@@ -51,7 +51,7 @@ for h in "${HARNESSES[@]}"; do
         DATA_OBJECTS_BUILT=1
       fi
       $CXX $CXXFLAGS $HDF5_CFLAGS "fuzz/fuzz_$h.cpp" "$OUT"/bin/data/*.o -o "$OUT/bin/fuzz_$h" $HDF5_LIBS -lz ;;
-    config) $CXX $CXXFLAGS fuzz/fuzz_config.cpp src/config.cpp src/method.cpp -o "$OUT/bin/fuzz_config" -lyaml-cpp -lfmt ;;
+    config) $CXX $CXXFLAGS fuzz/fuzz_config.cpp src/config.cpp src/method.cpp src/generator_kind.cpp -o "$OUT/bin/fuzz_config" -lyaml-cpp -lfmt ;;
     *) echo "unknown harness '$h' (cifar svhn image idx mnist_json config dataset)" >&2; exit 2 ;;
   esac
 done

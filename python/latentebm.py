@@ -4,8 +4,9 @@
     import latentebm
     m = latentebm.load("DIR"); images = m.decode(m.sample(16))
 
-The modules rebuild the C++ ones exactly (src/model/generator.cpp,
-src/model/prior.cpp), so the state dicts the export wrote load by name:
+The modules rebuild the C++ ones exactly (src/generator_kind.cpp's layers as
+src/model/generator.cpp builds them, src/model/prior.cpp), so the state
+dicts the export wrote load by name:
 
   generator  mnist28 / svhn32 / cifar32 / celeba64 / celebahq128: transposed
              convolutions with LeakyReLU(0.2) between them and Tanh at the end;

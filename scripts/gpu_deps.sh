@@ -17,7 +17,7 @@ PKGS=(
   # HDF5 and what it links
   libhdf5-dev libhdf5-103-1 libsz2 libaec0 libaec-dev libcurl4
   # logging, config, JSON, tests
-  libspdlog-dev libspdlog1.10 libfmt-dev libfmt9 libyaml-cpp-dev libyaml-cpp0.7 nlohmann-json3-dev libgtest-dev libgmock-dev
+  libspdlog-dev libspdlog1.10 libfmt-dev libfmt9 libyaml-cpp-dev libyaml-cpp0.7 nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
   # images, npz, SVHN
   libzip-dev libzip4 libmatio-dev libmatio11 libstb-dev libstb0 libpng-dev libpng16-16 zlib1g-dev
   # what HDF5's libcurl links that an Ubuntu-based GPU image may lack or

@@ -11,6 +11,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp          # LibTorch 1.13 (CPU) + the fast BLAS it needs
   libopenmpi-dev openmpi-bin                # MPI
   libhdf5-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
+  libcli11-dev                              # command-line options of latentebm and the benchmarks (header-only)
   hdf5-tools                                # h5diff / h5ls: the cluster tests compare checkpoints bit for bit; h5dump to inspect one
   zlib1g-dev libpng-dev libgtest-dev libgmock-dev
   libzip-dev                                # .npz output (sample --format npz)

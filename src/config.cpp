@@ -56,7 +56,7 @@ std::vector<Field> fields(Config& c) {
       {"data.path", &c.data.path},
       {"data.train_limit", &c.data.train_limit, always},
       {"data.test_limit", &c.data.test_limit},
-      {"model.generator", &c.model.generator, always},
+      {"model.generator", enum_ref(&c.model.generator), always},
       {"model.nz", &c.model.nz, always},
       {"model.ngf", &c.model.ngf, always},
       {"model.sigma", &c.model.sigma, always},
@@ -304,9 +304,6 @@ void validate(const Config& c) {
   auto need = [&](bool ok, const std::string& msg) {
     if (!ok) errs.push_back(msg);
   };
-  const auto& gens = {"mnist28", "svhn32", "cifar32", "celeba64", "celebahq128"};
-  need(std::find(gens.begin(), gens.end(), c.model.generator) != gens.end(),
-       "model.generator must be one of mnist28, svhn32, cifar32, celeba64, celebahq128 (got '" + c.model.generator + "')");
   need(c.model.nz >= 1, "model.nz must be >= 1");
   need(c.model.ngf >= 1, "model.ngf must be >= 1");
   need(c.model.sigma > 0 && std::isfinite(c.model.sigma), "model.sigma must be a positive number");
@@ -472,13 +469,11 @@ void validate_against(const Config& c, int world, int64_t n_train, int64_t chann
   if (c.train.stages > T)
     errs.push_back("train.stages = " + std::to_string(c.train.stages) + " needs at least that many iterations, but the schedule has " +
                    std::to_string(T));
-  struct Shape { const char* name; int64_t h; };
-  const Shape shapes[] = {{"mnist28", 28}, {"svhn32", 32}, {"cifar32", 32}, {"celeba64", 64}, {"celebahq128", 128}};
-  for (const auto& s : shapes)
-    if (c.model.generator == s.name && (height != s.h || width != s.h))
-      errs.push_back("model.generator = " + c.model.generator + " makes " + std::to_string(s.h) + "x" + std::to_string(s.h) +
-                     " images but the dataset holds " + std::to_string(height) + "x" + std::to_string(width) +
-                     "; choose the generator that matches the data");
+  const int64_t side = generator_spec(c.model.generator).image_size;
+  if (height != side || width != side)
+    errs.push_back("model.generator = " + std::string(enum_name(c.model.generator)) + " makes " + std::to_string(side) + "x" +
+                   std::to_string(side) + " images but the dataset holds " + std::to_string(height) + "x" +
+                   std::to_string(width) + "; choose the generator that matches the data");
   if (channels != 1 && channels != 3)
     errs.push_back("the dataset has " + std::to_string(channels) + " channels; latentebm supports 1 or 3");
   if (!errs.empty()) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "generator_kind.h"
 #include "method.h"
 
 namespace latentebm {
@@ -21,8 +22,8 @@ struct DataConfig {
 };
 
 struct ModelConfig {
-  // mnist28 | svhn32 | cifar32 | celeba64 | celebahq128 (paper Table 5 + variants)
-  std::string generator = "mnist28";
+  // mnist28 | svhn32 | cifar32 | celeba64 | celebahq128 (paper Table 5 + variants; generator_kind.h)
+  GeneratorKind generator = GeneratorKind::kMnist28;
   int64_t nz = 100;          // latent dimension
   int64_t ngf = 64;          // generator width
   double sigma = 0.3;        // observation noise std of x = g(z) + eps

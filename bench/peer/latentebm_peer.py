@@ -75,7 +75,7 @@ def conv_t(cin, cout, k, s, p):
 
 
 class Generator(nn.Module):
-    """The generators of src/model/generator.cpp (DCGAN-like, LeakyReLU 0.2, Tanh)."""
+    """The generators of src/generator_kind.cpp (DCGAN-like, LeakyReLU 0.2, Tanh)."""
 
     def __init__(self, arch, nz, ngf, channels):
         super().__init__()

@@ -13,7 +13,7 @@ constexpr int kExitOk = 0, kExitBadSetup = 2, kExitDiverged = 3;
 
 int run_prepare(const PrepareOptions& opt);
 int run_training(const TrainOptions& opt);
-int run_verify(const VerifyOptions& opt);
+int run_verify_checkpoint(const VerifyOptions& opt);
 int run_sample(const SampleOptions& opt);
 int run_reconstruct(const ReconstructOptions& opt);
 int run_export(const ExportOptions& opt);

@@ -61,7 +61,7 @@ std::string eval_summary(const nlohmann::json& result) {
 static void log_eval_to_tensorboard(const EvalCommandOptions& o, const LoadedRun& r, const nlohmann::json& result,
                              int64_t iteration) {
   if (!o.model.run_dir || r.cfg.log.tensorboard != Switch::kOn || !tensorboard_available()) return;
-  const std::string prefix = o.stages ? "eval/stages_" + std::to_string(*o.stages) + "/" : "eval/";
+  const std::string prefix = o.sampling.stages ? "eval/stages_" + std::to_string(*o.sampling.stages) + "/" : "eval/";
   std::vector<std::pair<std::string, double>> values;
   for (const char* key : {"reconstruction_mse", "fd_classifier", "fd_classifier_reconstructions", "fid"})
     if (result.contains(key) && result[key].is_object() && result[key].contains("value") && result[key]["value"].is_number())
@@ -84,15 +84,15 @@ int run_eval(const EvalCommandOptions& o) {
   torch::set_num_threads(static_cast<int>(r.cfg.runtime.threads));
   EvalOptions opt;
   opt.samples = o.samples;
-  opt.batch_size = o.batch_size;
-  opt.seed = o.seed;
-  opt.test_limit = o.test_limit;
+  opt.batch_size = o.sampling.batch_size;
+  opt.seed = o.sampling.seed;
+  opt.test_limit = o.test_limit.value_or(-1);
   opt.fid_model = o.fid_model;
   opt.fid_reference_limit = o.fid_reference_limit;
-  opt.classifier.epochs = o.classifier_epochs.value_or(opt.classifier.epochs);
-  opt.prior_stages = prior_stages(o.stages, r);
+  opt.classifier.epochs = o.classifier_epochs;
+  opt.prior_stages = prior_stages(o.sampling.stages, r);
   Config cfg = r.cfg;  // the FD / FID samples' sampler: the run's, or the command line's
-  cfg.sample = sampler_config(r.cfg.sample, o.sampler);
+  cfg.sample = sampler_config(r.cfg.sample, o.sampling.prior);
   const fs::path out_dir = o.model.run_dir ? fs::path(*o.model.run_dir) : fs::path(r.ckpt);
   // The classifier cache lives next to the dataset unless that folder is read-only.
   std::string cache = o.classifier.value_or("");
@@ -136,12 +136,12 @@ int run_score(const ScoreCommandOptions& o) {
   so.data_path = o.data;
   so.split = o.split;
   so.limit = o.limit;
-  so.batch_size = o.batch_size;
-  so.seed = o.seed;
+  so.batch_size = o.sampling.batch_size;
+  so.seed = o.sampling.seed;
   so.sigma = r.cfg.model.sigma;
-  so.langevin = {r.cfg.train.langevin_steps, r.cfg.train.langevin_delta};
+  so.langevin = posterior_langevin_options(r.cfg);
   if (so.split != "train" && so.split != "test") throw std::runtime_error("--split must be train or test");
-  so.stages = prior_stages(o.stages, r);
+  so.stages = prior_stages(o.sampling.stages, r);
   const auto result = score_dataset(comm, r.g, r.prior, so, r.device);
   if (comm.is_root()) {
     const auto n = static_cast<int64_t>(result.score.size());

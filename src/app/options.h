@@ -11,7 +11,10 @@
 namespace latentebm::app {
 
 struct PrepareOptions {
-  std::string source;  // fashion-mnist | idx | mnist-json | svhn | cifar10 | celeba | folder
+  // The sources run_prepare converts.
+  static inline const std::vector<std::string> kSources = {"fashion-mnist", "idx",    "mnist-json", "svhn",
+                                                           "cifar10",       "celeba", "folder"};
+  std::string source;  // one of kSources
   std::string out;
   std::optional<std::string> name;  // default: the source ("mnist-subset" for mnist-json)
   std::optional<std::string> dir;
@@ -22,7 +25,8 @@ struct PrepareOptions {
   int64_t holdout_label = -1;  // >= 0: anomaly-detection split (paper Table 2)
   uint64_t seed = 1;
   // celeba / folder
-  std::optional<int> size;     // celeba default 64; folder requires it
+  static constexpr int kDefaultCelebaSize = 64;
+  std::optional<int> size;     // celeba default kDefaultCelebaSize; folder requires it
   int channels = 3;
   double test_fraction = 0.1;
   int num_workers = 1;
@@ -63,12 +67,24 @@ struct SamplerChoice {
   std::optional<double> delta;               // prior Langevin step size
 };
 
-struct SampleOptions {
-  ModelSource model;
-  std::optional<int64_t> count;        // default 64 (8 chains with a strip)
-  SamplerChoice sampler;
-  std::optional<int64_t> stages;       // prior stages; default as eval chooses
+// Test-time sampling of a trained model, shared by sample, reconstruct, eval,
+// score and the benchmarks over a run (cli/command_line.h declares it once as
+// one option group): which prior stages, the seed, images per batch and the
+// prior sampler. A command declares the parts it uses.
+struct SamplingOptions {
+  // Prior stages; default: all K of a finished run, the stages an unfinished
+  // one (or an adaptive schedule) trained, lebm's energy as learnt so far.
+  std::optional<int64_t> stages;
   uint64_t seed = 1;
+  int64_t batch_size = 100;  // images per batch (eval, score)
+  SamplerChoice prior;       // the prior sampler (sample, eval)
+};
+
+struct SampleOptions {
+  static constexpr int64_t kDefaultCount = 64, kDefaultStripChains = 8;
+  ModelSource model;
+  std::optional<int64_t> count;        // default kDefaultCount images (kDefaultStripChains chains with a strip)
+  SamplingOptions sampling;
   std::string format = "png";          // png | npz
   int64_t columns = 8;
   std::optional<std::string> out;      // default <dir>/samples-<method>.<format>
@@ -84,24 +100,20 @@ struct ExportOptions {
 
 struct ReconstructOptions {
   ModelSource model;
-  std::optional<int64_t> stages;   // prior stages; default as eval chooses
+  SamplingOptions sampling;        // stages and seed
   int64_t count = 64;
-  uint64_t seed = 1;
   std::optional<std::string> out;  // default <dir>/reconstructions-cli.png
 };
 
 struct EvalCommandOptions {
   ModelSource model;
-  int64_t samples = 1000;
-  int64_t batch_size = 100;
-  uint64_t seed = 1;
-  int64_t test_limit = -1;
+  int64_t samples = 1000;                 // prior samples for FD-classifier / FID
+  SamplingOptions sampling;               // stages, seed, batch size, the FD / FID samples' sampler
+  std::optional<int64_t> test_limit;      // default: the run's data.test_limit; 0: all
   std::string fid_model;
-  int64_t fid_reference_limit = 0;
-  std::optional<int64_t> classifier_epochs;
+  int64_t fid_reference_limit = 0;        // 0: the whole training split
+  int64_t classifier_epochs = 3;
   std::optional<std::string> classifier;  // feature-classifier cache
-  std::optional<int64_t> stages;          // prior stages
-  SamplerChoice sampler;                  // the FD / FID samples' sampler
   std::optional<std::string> out;         // default <dir>/eval.json
 };
 
@@ -112,9 +124,7 @@ struct ScoreCommandOptions {
   std::string split = "test";
   std::optional<int64_t> limit;
   std::optional<int64_t> anomaly_label;
-  std::optional<int64_t> stages;
-  int64_t batch_size = 100;
-  uint64_t seed = 1;
+  SamplingOptions sampling;  // stages, seed, batch size
 };
 
 }  // namespace latentebm::app

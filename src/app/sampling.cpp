@@ -1,4 +1,4 @@
-// Single-process commands over a trained model: verify, sample, reconstruct.
+// Single-process commands over a trained model: sample (the prior), reconstruct (the posterior).
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
@@ -15,7 +15,6 @@
 #include "model/inference.h"
 #include "report/grid.h"
 #include "report/strip.h"
-#include "train/checkpoint.h"
 
 namespace fs = std::filesystem;
 
@@ -27,31 +26,20 @@ std::string default_out(const ModelSource& src, const std::string& name) {
 }
 }  // namespace
 
-int run_verify(const VerifyOptions& opt) {
-  init_console_logging(0);
-  if (!opt.model.run_dir && !opt.model.checkpoint) throw std::runtime_error("give --run-dir DIR or --checkpoint DIR");
-  const std::string ckpt = checkpoint_of(opt.model, "");
-  verify_checkpoint(ckpt);
-  const auto meta = read_checkpoint_meta(ckpt);
-  std::cout << "ok " << ckpt << " iteration " << meta.iteration << " stage " << meta.stage << " world_size " << meta.world_size
-            << "\n";
-  return kExitOk;
-}
-
 int run_sample(const SampleOptions& opt) {
   init_console_logging(0);
   if (opt.format != "png" && opt.format != "npz") throw std::runtime_error("--format must be png or npz");
-  if (opt.strip && (opt.format != "png" || opt.out || opt.sampler.method))
-    throw std::runtime_error("--strip writes only the strip PNG; it does not combine with --format, --out or --method");
+  if (opt.strip && (opt.format != "png" || opt.out || opt.sampling.prior.method))
+    throw std::runtime_error("--strip writes only the strip PNG; it does not combine with --format, --out or --sample-method");
   auto r = load_run(opt.model);
   // The stages the run trained (an unfinished or adaptive-schedule run's
   // untrained ratio networks stay out), as eval and score use.
-  const int64_t stages = prior_stages(opt.stages, r);
-  const SampleConfig sc = sampler_config(r.cfg.sample, opt.sampler);
-  torch::manual_seed(opt.seed);
+  const int64_t stages = prior_stages(opt.sampling.stages, r);
+  const SampleConfig sc = sampler_config(r.cfg.sample, opt.sampling.prior);
+  torch::manual_seed(opt.sampling.seed);
   if (opt.strip) {
     StripOptions so;
-    so.chains = opt.count.value_or(8);
+    so.chains = opt.count.value_or(SampleOptions::kDefaultStripChains);
     so.steps = opt.strip_steps;
     so.every = opt.strip_every;
     so.delta = sc.delta;
@@ -60,7 +48,7 @@ int run_sample(const SampleOptions& opt) {
                  cols, so.steps, so.every, r.ckpt);
     return kExitOk;
   }
-  const int64_t n = opt.count.value_or(64);
+  const int64_t n = opt.count.value_or(SampleOptions::kDefaultCount);
   if (n < 1) throw std::runtime_error("--count must be >= 1");
   const auto z = sample_latents(r.prior, stages, sc, n, r.device);
   torch::Tensor images;
@@ -95,19 +83,16 @@ int run_reconstruct(const ReconstructOptions& opt) {
   init_console_logging(0);
   auto r = load_run(opt.model);
   // Posterior sampling under the prior the generator was trained with.
-  const int64_t posterior_stages = traits(r.cfg.train.method).test_posterior_stages(prior_stages(opt.stages, r));
+  const int64_t posterior_stages = traits(r.cfg.train.method).test_posterior_stages(prior_stages(opt.sampling.stages, r));
   const auto info = data::inspect_dataset(r.cfg.data.path);
   const int64_t n = std::min<int64_t>(opt.count, info.n_test);
   if (n < 1) throw std::runtime_error("--count must be >= 1 and the dataset needs test images");
   data::ShardData test(r.cfg.data.path, "test", 0, 1, n);
   const auto& imgs = test.images();
-  auto x = to_unit_range(torch::from_blob(const_cast<uint8_t*>(imgs.pixels.data()), {imgs.n, imgs.c, imgs.h, imgs.w},
-                                          torch::kUInt8)
-                             .clone())
-               .to(r.device);
-  torch::manual_seed(opt.seed);
+  auto x = model_images(imgs).to(r.device);
+  torch::manual_seed(opt.sampling.seed);
   auto recon = reconstruct_images(r.g, r.prior, posterior_stages, x, r.cfg.model.sigma,
-                                  {r.cfg.train.langevin_steps, r.cfg.train.langevin_delta});
+                                  posterior_langevin_options(r.cfg));
   const double mse = (recon - x).pow(2).mean().item<double>();
   const std::string out = opt.out.value_or(default_out(opt.model, "reconstructions-cli.png"));
   save_reconstruction_grid(out, x, recon, 8);

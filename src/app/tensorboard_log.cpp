@@ -79,10 +79,7 @@ void TensorBoardLog::pictures(Trainer& t) {
   const auto& imgs = t.data().images();
   const int64_t m = std::min<int64_t>(16, imgs.n);
   if (m > 0) {
-    auto x = to_unit_range(torch::from_blob(const_cast<uint8_t*>(imgs.pixels.data()), {m, imgs.c, imgs.h, imgs.w},
-                                            torch::kUInt8)
-                               .clone())
-                 .to(t.device());
+    auto x = model_images(imgs, 0, m).to(t.device());
     const auto recon = reconstruct_images(t.generator(), t.prior(), traits(cfg.train.method).test_posterior_stages(stages),
                                           x, cfg.model.sigma, t.posterior_langevin());
     png = grid_png(interleave_rows(x, recon, 8), 8, &w, &h);

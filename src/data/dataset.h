@@ -50,6 +50,11 @@ struct ImageSet {
   int64_t image_bytes() const { return c * h * w; }
 };
 
+// A source's two splits, as its reader returns them.
+struct TrainTest {
+  ImageSet train, test;
+};
+
 struct DatasetInfo {
   std::string path, name, source;
   std::string content_crc32;  // empty when the file predates the attribute

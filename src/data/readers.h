@@ -9,7 +9,6 @@
 #include <string>
 
 #include "data/dataset.h"
-#include "data/prepare.h"  // TrainTest
 
 namespace latentebm::data {
 

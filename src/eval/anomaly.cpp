@@ -33,16 +33,13 @@ ImageScores score_image_terms(Generator& g, MultiStagePrior& prior, int64_t stag
                               double sigma, const LangevinOptions& opt, int64_t batch_size, torch::Device device) {
   if (batch_size < 1) throw std::invalid_argument("score_images: batch size must be >= 1");
   ImageScores out;
-  const int64_t bytes = images.image_bytes();
   const auto append = [](std::vector<double>& v, const torch::Tensor& t) {
     const auto c = t.to(torch::kCPU, torch::kFloat64).contiguous();
     v.insert(v.end(), c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
   };
   for (int64_t i = 0; i < images.n; i += batch_size) {
     const int64_t b = std::min(batch_size, images.n - i);
-    auto u8 = torch::from_blob(const_cast<uint8_t*>(images.pixels.data() + i * bytes), {b, images.c, images.h, images.w},
-                               torch::kUInt8);
-    auto x = to_unit_range(u8).to(device);
+    auto x = model_images(images, i, b).to(device);
     const auto t = anomaly_score_terms(g, prior, stages, x, sigma, opt);
     append(out.score, t.reconstruction + t.prior);
     append(out.reconstruction, t.reconstruction);

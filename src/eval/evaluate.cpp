@@ -22,8 +22,7 @@ constexpr uint64_t kStreamReconstruct = 1, kStreamSamples = 2;
 torch::Tensor read_images(const h5::File& f, const data::DatasetInfo& info, const std::string& split,
                           const std::vector<int64_t>& rows) {
   data::ImageSet set = data::read_file_rows(f, info, split, rows);
-  auto u8 = torch::from_blob(set.pixels.data(), {set.n, info.c, info.h, info.w}, torch::kUInt8);
-  return to_unit_range(u8);  // a new tensor: set may go
+  return model_images(set);  // a new tensor: set may go
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -158,7 +157,7 @@ nlohmann::json evaluate_model(Communicator& comm, const Config& cfg, Generator& 
   {
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t limit = opt.test_limit >= 0 ? opt.test_limit : cfg.data.test_limit;
-    const LangevinOptions lopt{cfg.train.langevin_steps, cfg.train.langevin_delta};
+    const LangevinOptions lopt = posterior_langevin_options(cfg);
     // Posterior sampling under the prior the generator was trained with
     // (N(0, I) for non-adaptive and gaussian).
     const int64_t posterior_stages = std::min(stages, traits(cfg.train.method).test_posterior_stages(stages));

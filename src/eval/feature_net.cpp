@@ -25,18 +25,12 @@ namespace {
 constexpr const char* kFormat = "latentebm-feature-classifier";
 constexpr const char* kArch = "conv32-conv64-pool4-fc";  // bump when the architecture or training changes
 
-torch::Tensor to_float_images(const data::ImageSet& s, int64_t begin, int64_t count) {
-  auto u8 = torch::from_blob(const_cast<uint8_t*>(s.pixels.data() + begin * s.image_bytes()), {count, s.c, s.h, s.w},
-                             torch::kUInt8);
-  return to_unit_range(u8);
-}
-
 double accuracy(FeatureNet& net, const data::ImageSet& s, int64_t batch) {
   torch::NoGradGuard no_grad;
   int64_t right = 0;
   for (int64_t i = 0; i < s.n; i += batch) {
     const int64_t b = std::min(batch, s.n - i);
-    auto pred = net->forward(to_float_images(s, i, b)).argmax(1);
+    auto pred = net->forward(model_images(s, i, b)).argmax(1);
     auto truth = torch::from_blob(const_cast<int64_t*>(s.labels.data() + i), {b}, torch::kInt64);
     right += pred.eq(truth).sum().item<int64_t>();
   }
@@ -147,7 +141,7 @@ FeatureClassifier train_feature_classifier(const std::string& data_path, const F
   GaussianStats stats(c.feature_dim);
   {
     torch::NoGradGuard no_grad;
-    for (int64_t i = 0; i < tr.n; i += 256) stats.add(c.net->features(to_float_images(tr, i, std::min<int64_t>(256, tr.n - i))));
+    for (int64_t i = 0; i < tr.n; i += 256) stats.add(c.net->features(model_images(tr, i, std::min<int64_t>(256, tr.n - i))));
   }
   c.train_mean = stats.mean();
   c.train_covariance = stats.covariance();

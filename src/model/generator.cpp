@@ -1,7 +1,5 @@
 #include "model/generator.h"
 
-#include <stdexcept>
-
 namespace latentebm {
 namespace {
 
@@ -15,44 +13,18 @@ torch::nn::LeakyReLU lrelu() { return torch::nn::LeakyReLU(torch::nn::LeakyReLUO
 
 }  // namespace
 
-int64_t generator_image_size(const std::string& arch) {
-  if (arch == "mnist28") return 28;
-  if (arch == "svhn32" || arch == "cifar32") return 32;
-  if (arch == "celeba64") return 64;
-  if (arch == "celebahq128") return 128;
-  throw std::runtime_error("unknown generator '" + arch + "' (mnist28, svhn32, cifar32, celeba64, celebahq128)");
-}
-
-GeneratorImpl::GeneratorImpl(const std::string& arch_, int64_t nz_, int64_t ngf, int64_t channels_)
-    : arch(arch_), nz(nz_), channels(channels_), image_size(generator_image_size(arch_)) {
+GeneratorImpl::GeneratorImpl(GeneratorKind kind_, int64_t nz_, int64_t ngf, int64_t channels_)
+    : kind(kind_), nz(nz_), channels(channels_), image_size(generator_spec(kind_).image_size) {
+  // The spec's layers (generator_kind.h), LeakyReLU between them, Tanh last.
+  const auto& layers = generator_spec(kind).layers;
   torch::nn::Sequential s;
-  if (arch == "mnist28") {
-    s->push_back(convT(nz, ngf * 4, 7, 1, 0)), s->push_back(lrelu());        // 7x7
-    s->push_back(convT(ngf * 4, ngf * 2, 4, 2, 1)), s->push_back(lrelu());   // 14x14
-    s->push_back(convT(ngf * 2, channels, 4, 2, 1));                         // 28x28
-  } else if (arch == "svhn32") {
-    s->push_back(convT(nz, ngf * 8, 4, 1, 0)), s->push_back(lrelu());        // 4x4
-    s->push_back(convT(ngf * 8, ngf * 4, 4, 2, 1)), s->push_back(lrelu());   // 8x8
-    s->push_back(convT(ngf * 4, ngf * 2, 4, 2, 1)), s->push_back(lrelu());   // 16x16
-    s->push_back(convT(ngf * 2, channels, 4, 2, 1));                         // 32x32
-  } else if (arch == "cifar32") {
-    s->push_back(convT(nz, ngf * 8, 8, 1, 0)), s->push_back(lrelu());        // 8x8
-    s->push_back(convT(ngf * 8, ngf * 4, 4, 2, 1)), s->push_back(lrelu());   // 16x16
-    s->push_back(convT(ngf * 4, ngf * 2, 4, 2, 1)), s->push_back(lrelu());   // 32x32
-    s->push_back(convT(ngf * 2, channels, 3, 1, 1));                         // 32x32
-  } else if (arch == "celeba64") {
-    s->push_back(convT(nz, ngf * 8, 4, 1, 0)), s->push_back(lrelu());        // 4x4
-    s->push_back(convT(ngf * 8, ngf * 4, 4, 2, 1)), s->push_back(lrelu());   // 8x8
-    s->push_back(convT(ngf * 4, ngf * 2, 4, 2, 1)), s->push_back(lrelu());   // 16x16
-    s->push_back(convT(ngf * 2, ngf, 4, 2, 1)), s->push_back(lrelu());       // 32x32
-    s->push_back(convT(ngf, channels, 4, 2, 1));                             // 64x64
-  } else {  // celebahq128
-    s->push_back(convT(nz, ngf * 16, 4, 1, 0)), s->push_back(lrelu());       // 4x4
-    s->push_back(convT(ngf * 16, ngf * 8, 4, 2, 1)), s->push_back(lrelu());  // 8x8
-    s->push_back(convT(ngf * 8, ngf * 4, 4, 2, 1)), s->push_back(lrelu());   // 16x16
-    s->push_back(convT(ngf * 4, ngf * 2, 4, 2, 1)), s->push_back(lrelu());   // 32x32
-    s->push_back(convT(ngf * 2, ngf, 4, 2, 1)), s->push_back(lrelu());       // 64x64
-    s->push_back(convT(ngf, channels, 4, 2, 1));                             // 128x128
+  int64_t in = nz;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const bool last = i + 1 == layers.size();
+    const int64_t out = last ? channels : layers[i].width * ngf;
+    s->push_back(convT(in, out, layers[i].kernel, layers[i].stride, layers[i].padding));
+    if (!last) s->push_back(lrelu());
+    in = out;
   }
   s->push_back(torch::nn::Tanh());
   net = register_module("net", s);

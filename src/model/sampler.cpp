@@ -14,6 +14,14 @@ FreezeParameters::~FreezeParameters() {
   for (auto& [p, flag] : saved_) p.set_requires_grad(flag);
 }
 
+LangevinOptions posterior_langevin_options(const Config& cfg) {
+  return {cfg.train.langevin_steps, cfg.train.langevin_delta};
+}
+
+LangevinOptions prior_langevin_options(const Config& cfg) {
+  return {cfg.train.prior_langevin_steps, cfg.train.prior_langevin_delta};
+}
+
 torch::Tensor langevin(const std::function<torch::Tensor(const torch::Tensor&)>& log_target, torch::Tensor z,
                        const LangevinOptions& opt, torch::Tensor* grad_norm) {
   const double drift = 0.5 * opt.delta * opt.delta;

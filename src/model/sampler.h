@@ -14,6 +14,7 @@
 
 #include <functional>
 
+#include "config.h"
 #include "model/generator.h"
 #include "model/prior.h"
 
@@ -23,6 +24,13 @@ struct LangevinOptions {
   int64_t steps = 30;
   double delta = 0.1;
 };
+
+// The chains of a run's config: posterior Langevin as training runs it
+// (train.langevin_steps at train.langevin_delta; reconstruction, anomaly
+// scores and evaluation use the same), and training's short-run prior
+// Langevin (train.prior_langevin_steps at train.prior_langevin_delta).
+LangevinOptions posterior_langevin_options(const Config& cfg);
+LangevinOptions prior_langevin_options(const Config& cfg);
 
 // The generic sampler every Langevin chain here goes through: `log_target`
 // maps z [B, nz] to per-example log densities [B] (up to a constant; they are

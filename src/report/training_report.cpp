@@ -69,13 +69,10 @@ void write_final_pictures(const RunDir& run, const Config& cfg, const TrainedMod
   const auto info = data::inspect_dataset(cfg.data.path);
   data::ShardData test(cfg.data.path, "test", 0, 1, std::min<int64_t>(n, info.n_test));
   const auto& imgs = test.images();
-  auto x = to_unit_range(torch::from_blob(const_cast<uint8_t*>(imgs.pixels.data()), {imgs.n, imgs.c, imgs.h, imgs.w},
-                                          torch::kUInt8)
-                             .clone())
-               .to(model.device);
+  auto x = model_images(imgs).to(model.device);
   // Posterior sampling under the prior the generator was trained with.
   auto recon = reconstruct_images(model.g, model.prior, traits(cfg.train.method).test_posterior_stages(K), x, cfg.model.sigma,
-                                  {cfg.train.langevin_steps, cfg.train.langevin_delta});
+                                  posterior_langevin_options(cfg));
   const double mse = (recon - x).pow(2).mean().item<double>();
   const auto recon_path = run.file("reconstructions.png");
   save_reconstruction_grid(recon_path, x, recon, cols);

@@ -110,7 +110,7 @@ void Trainer::train(int64_t max_iterations) {
   spdlog::info("training iterations {}..{} of T = {} | K = {} stages of {} iterations | {} rank(s), global batch {} "
                "(this rank {}) | {} | device {}",
                iteration_, end_, T, schedule_.stages(), schedule_.stage_length(), comm_.size(), global_batch(),
-               local_batch(), cfg_.model.generator, device_.str());
+               local_batch(), enum_name(cfg_.model.generator), device_.str());
   reporter_.start_window();
   while (iteration_ < end_) {
     const int64_t t = iteration_;
@@ -220,7 +220,7 @@ torch::Tensor Trainer::sample_posterior(const torch::Tensor& x, torch::Tensor* g
 torch::Tensor Trainer::sample_noise(int64_t count) {
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
   if (schedule_.stages() == 0) return torch::empty({0, cfg_.model.nz}, options);
-  const LangevinOptions short_run{cfg_.train.prior_langevin_steps, cfg_.train.prior_langevin_delta};
+  const LangevinOptions short_run = prior_langevin_options(cfg_);
   // Maximum likelihood (LEBM): short-run samples of the current energy-based prior.
   if (traits_.objective == PriorObjective::kMaximumLikelihood)
     return graphed_langevin().prior(prior_, stage() + 1, torch::randn({count, cfg_.model.nz}, options), short_run);

@@ -73,7 +73,11 @@ class Trainer {
   double langevin_delta() const { return guard_.in_effect().langevin_delta; }
   double e_lr() const { return guard_.in_effect().e_lr; }
   // Posterior Langevin as training runs it now (train.langevin_steps, the step in effect).
-  LangevinOptions posterior_langevin() const { return {cfg_.train.langevin_steps, langevin_delta()}; }
+  LangevinOptions posterior_langevin() const {  // the config's chain, at the step size in effect (the guard's)
+    LangevinOptions o = posterior_langevin_options(cfg_);
+    o.delta = langevin_delta();
+    return o;
+  }
   std::string dataset_fingerprint() const { return data::dataset_fingerprint(data_->info(), cfg_.data.train_limit); }
 
   // Training finished (not stopped early, every iteration done)?

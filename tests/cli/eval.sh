@@ -74,9 +74,15 @@ grep -qF '"sampler": "langevin (40 steps, delta 0.4)"' "$WORK/eval-delta.json" |
 [[ "$(json_number "$WORK/eval-delta.json" fd_classifier value)" != "$(json_number "$WORK/eval-steps.json" fd_classifier value)" ]] ||
   fail "FD with step size 0.4 equals FD with 0.1"
 fails_with bad-delta "the prior Langevin step size must be > 0" "$BIN" "${EVAL[@]}" --sample-delta 0
-fails_with bad-delta-word "--sample-delta expects a number, got 'big'" "$BIN" "${EVAL[@]}" --sample-delta big
-fails_with bad-sampler "the sampler must be langevin | sir (got 'gibbs')" "$BIN" "${EVAL[@]}" --sample-method gibbs
-fails_with bad-proposals "SIR proposals must be >= 1" "$BIN" "${EVAL[@]}" --sample-method sir --sir-proposals 0
+# A malformed or out-of-range option value: exit status 2, the option and the value named.
+fails_with bad-delta-word "--sample-delta: expects a finite number, got 'big'" "$BIN" "${EVAL[@]}" --sample-delta big
+((FAILED_STATUS == 2)) || fail "a malformed --sample-delta exits $FAILED_STATUS, not 2"
+fails_with bad-sampler "--sample-method: gibbs not in {langevin,sir}" "$BIN" "${EVAL[@]}" --sample-method gibbs
+fails_with bad-proposals "--sample-sir-proposals: expects an integer >= 1, got '0'" "$BIN" "${EVAL[@]}" --sample-method sir --sir-proposals 0
+# sample's spelling of the sampler options (--steps, --delta) works in eval too: an alias, not an unknown option.
+ok eval-alias "$BIN" "${EVAL[@]}" --steps 40 --delta 0.4 --out "$WORK/eval-alias.json"
+grep -qF '"sampler": "langevin (40 steps, delta 0.4)"' "$WORK/eval-alias.json" ||
+  { cat "$WORK/eval-alias.json" >&2; fail "eval --steps 40 --delta 0.4 is not the sampler eval.json names"; }
 
 # ---------------------------------------------------------------- score
 step "score on 2 ranks"
@@ -93,7 +99,8 @@ grep -q "^auprc [0-9.e-]* auroc [0-9.e-]* images 20 anomalies 2$" "$WORK/score.o
 grep -q "^reconstruction term alone: auprc [0-9.e-]* auroc [0-9.e-]*$" "$WORK/score.out" &&
   grep -q "^prior term alone: auprc [0-9.e-]* auroc [0-9.e-]*$" "$WORK/score.out" ||
   { cat "$WORK/score.out" >&2; fail "no AUPRC/AUROC lines of the two terms"; }
-fails_with score-no-data "score needs --data" "$BIN" score --run-dir "$RUN" --out "$WORK/x.csv"
+fails_with score-no-data "latentebm score: --data is required" "$BIN" score --run-dir "$RUN" --out "$WORK/x.csv"
+((FAILED_STATUS == 2)) || fail "score without --data exits $FAILED_STATUS, not 2"
 step "score --limit: a uniform subset of the test split, each row named by its file index"
 ok score-limit "$BIN" score --run-dir "$RUN" --data "$DATA" --out "$WORK/scores8.csv" --limit 8 --batch-size 3
 [[ $(wc -l <"$WORK/scores8.csv") -eq 9 ]] || fail "scores8.csv should have 8 rows"

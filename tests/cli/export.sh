@@ -25,7 +25,7 @@ ok train "$BIN" train --config "$CONFIG" --run-dir "$RUN" "data.path=$DATA" data
 
 step "export"
 EXPORT="$WORK/exported"
-fails_with export-no-out "export needs --out DIR" "$BIN" export --run-dir "$RUN"
+fails_with export-no-out "latentebm export: --out is required" "$BIN" export --run-dir "$RUN"
 ok export "$BIN" export --run-dir "$RUN" --out "$EXPORT"
 for f in generator.pt prior.pt config.json; do need_file "$EXPORT/$f"; done
 

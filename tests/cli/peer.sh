@@ -62,6 +62,6 @@ done
 [[ $(result "$WORK/peer_time.out" PEER_RESULT generator_forwards_per_iteration) == 21.0 ]] || fail "peer: not 21 generator forwards per iteration"
 [[ $(result "$WORK/iter_time.out" LATENTEBM_RESULT stage) == 1 && $(result "$WORK/iter_time.out" LATENTEBM_RESULT batch) == 8 ]] ||
   fail "bench_iteration --loop-only: not stage 1 at batch 8"
-fails_with bad_warmup "--warmup expects a non-negative integer, got '2x'" "$ITER" "$CONFIG" 2 --loop-only --warmup=2x
+fails_with bad_warmup "--warmup: expects an integer >= 0, got '2x'" "$ITER" "$CONFIG" 2 --loop-only --warmup=2x
 fails_with few_images "--images=4 is less than one batch (8)" "$ITER" "$CONFIG" 2 --loop-only --images=4 train.batch_size=8
 echo "PASS"

@@ -132,7 +132,8 @@ fails_with tiny-batch "train.batch_size = 1 is smaller than the 2 ranks" \
   "${MPIRUN[@]}" "$BIN" "${BAD[@]}" --run-dir "$WORK/bad-batch" train.batch_size=1
 fails_with missing-config "cannot read config file '$WORK/none.yaml'" \
   "$BIN" train --config "$WORK/none.yaml" --run-dir "$WORK/bad-config"
-fails_with unknown-option "unknown option --bogus" "$BIN" sample --run-dir "$RUN" --bogus 1
+fails_with unknown-option "latentebm sample: unknown option --bogus (given the value '1')" "$BIN" sample --run-dir "$RUN" --bogus 1
+((FAILED_STATUS == 2)) || fail "an unknown option exits $FAILED_STATUS, not 2"
 # An unknown command, with or without --help, fails and lists the commands.
 for args in "trian" "trian --help" "--config x.yaml"; do
   # shellcheck disable=SC2086

@@ -65,8 +65,10 @@ assert j["mse_prior"] == j["mse_base"] and j["drift_likelihood"] > 0 and j["shif
 PY
 
 step "usage errors"
-fails_with no-run "usage: bench_posterior_steering" "$STEER" --images 3 --seed 1
-fails_with unknown "unknown option --samples" "$STEER" --run-dir "$WORK/ace" --samples 3
-fails_with bad-images "--images and --batch must be >= 1" "$STEER" --run-dir "$WORK/ace" --images 0
-fails_with bad-number "--batch expects an integer, got '5x'" "$STEER" --run-dir "$WORK/ace" --batch 5x
+fails_with no-run "bench_posterior_steering: --run-dir is required" "$STEER" --images 3 --seed 1
+fails_with unknown "unknown option --samples (given the value '3')" "$STEER" --run-dir "$WORK/ace" --samples 3
+((FAILED_STATUS == 2)) || fail "an unknown option exits $FAILED_STATUS, not 2"
+fails_with bad-images "--images: expects an integer >= 1, got '0'" "$STEER" --run-dir "$WORK/ace" --images 0
+fails_with bad-number "--batch-size: expects an integer >= 1, got '5x'" "$STEER" --run-dir "$WORK/ace" --batch 5x
+((FAILED_STATUS == 2)) || fail "a malformed --batch exits $FAILED_STATUS, not 2"
 echo "PASS"

@@ -38,7 +38,7 @@ TEST(Config, YamlOverridesAndDumpRoundTrip) {
   Config c = parse_config("train:\n  stages: 2\n  langevin_delta: 0.05\nmodel:\n  generator: svhn32\n");
   EXPECT_EQ(c.train.stages, 2);
   EXPECT_DOUBLE_EQ(c.train.langevin_delta, 0.05);
-  EXPECT_EQ(c.model.generator, "svhn32");
+  EXPECT_EQ(c.model.generator, GeneratorKind::kSvhn32);
   EXPECT_EQ(c.train.batch_size, 100);  // untouched keys keep defaults
   apply_overrides(c, {"train.batch_size=64", "data.path=/x/y.h5", "train.seed=7", "train.g_lr=2e-4"});
   EXPECT_EQ(c.train.batch_size, 64);
@@ -165,7 +165,7 @@ TEST(Config, FaultToleranceSettingsAreValidated) {
 
 TEST(Config, ValidationAgainstDataAndRanks) {
   Config c;
-  c.model.generator = "mnist28";
+  c.model.generator = GeneratorKind::kMnist28;
   c.train.batch_size = 10;
   c.train.iterations = 100;
   EXPECT_NO_THROW(validate_against(c, 2, 1000, 1, 28, 28));

@@ -1,4 +1,5 @@
-#include "data/prepare.h"
+#include "data/holdout_split.h"
+#include "data/mnist_readers.h"
 #include "support/bytes.h"
 #include "support/errors.h"
 #include "support/scratch_dir.h"

@@ -71,7 +71,7 @@ TEST(MpiEval, ReconstructionMseDoesNotDependOnTheRankCount) {
   }
   comm->barrier("dataset written");
   torch::manual_seed(3);  // same model on every rank
-  Generator g("mnist28", 4, 2, 1);
+  Generator g(GeneratorKind::kMnist28, 4, 2, 1);
   MultiStagePrior prior(4, 2, 8);
   // 11 images in batches of 3: rank 0 gets batches 0,1 (6 images), rank 1 batches 2,3 (5).
   const auto both = reconstruction_mse(*comm, g, prior, 2, path, "test", 0, 0.3, {3, 0.1}, 3, 5, torch::kCPU);

@@ -225,7 +225,7 @@ TEST(Fid, EvaluateModelReportsFidWithCounts) {
   cfg.train.langevin_steps = 2;
   cfg.sample.steps = 3;
   torch::manual_seed(2);
-  Generator g("mnist28", 4, 2, 1);
+  Generator g(GeneratorKind::kMnist28, 4, 2, 1);
   MultiStagePrior prior(4, 2, 8);
   EvalOptions opt;
   opt.samples = 10;
@@ -298,7 +298,7 @@ TEST(FeatureClassifier, TrainsCachesAndRetrainsWhenTheDataChanges) {
   // images' own features against them is ~0.
   data::ShardData train(path, "train", 0, 1);
   const auto& tr = train.images();
-  auto imgs = to_unit_range(torch::from_blob(const_cast<uint8_t*>(tr.pixels.data()), {tr.n, 1, 12, 12}, torch::kUInt8));
+  auto imgs = model_images(tr);
   const auto f = classifier_features(second, imgs).to(torch::kFloat64);
   GaussianStats st(16);
   st.add(f);

@@ -20,7 +20,7 @@ TEST(PosteriorSteering, TheChainUnderTheLearnedPriorIsPosteriorLangevin) {
   // one under N(0, I) end where posterior_langevin ends with the same seed
   // and 2 or 0 stages.
   torch::manual_seed(11);
-  Generator g("mnist28", 6, 4, 1);
+  Generator g(GeneratorKind::kMnist28, 6, 4, 1);
   MultiStagePrior prior(6, 2, 16);
   const auto x = torch::rand({5, 1, 28, 28}) * 2 - 1, z0 = torch::randn({5, 6});
   const LangevinOptions opt{7, 0.1};

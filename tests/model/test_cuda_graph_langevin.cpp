@@ -20,7 +20,7 @@ using namespace latentebm;
 namespace {
 
 struct Model {
-  Generator g{"svhn32", 16, 8, 3};
+  Generator g{GeneratorKind::kSvhn32, 16, 8, 3};
   MultiStagePrior prior{16, 3, 32};
   explicit Model(torch::Device d) {
     g->to(d);

@@ -99,7 +99,7 @@ void check_production_chains(Generator& g, MultiStagePrior& p, Generator& g_cpu,
 // its own noise, to float32 rounding.
 TEST(CudaParity, CpuSamplerIsTheWrittenOutChainWithItsNoise) {
   torch::manual_seed(3);
-  Generator g("svhn32", 16, 8, 3);
+  Generator g(GeneratorKind::kSvhn32, 16, 8, 3);
   MultiStagePrior p(16, 3, 32);
   const auto z0 = torch::randn({8, 16}), x = torch::rand({8, 3, 32, 32}) * 2 - 1;
   check_production_chains(g, p, g, p, x, z0, torch::kCPU, Chains{});
@@ -112,7 +112,7 @@ TEST(CudaParityGpu, GeneratorPriorAndLangevinChainsMatchTheCpu) {
   const torch::Device gpu(torch::kCUDA, 0);
   const int64_t nz = 100, B = 16;
   torch::manual_seed(3);
-  Generator g_cpu("svhn32", nz, 64, 3), g_gpu("svhn32", nz, 64, 3);
+  Generator g_cpu(GeneratorKind::kSvhn32, nz, 64, 3), g_gpu(GeneratorKind::kSvhn32, nz, 64, 3);
   MultiStagePrior p_cpu(nz, 4, 200), p_gpu(nz, 4, 200);
   g_gpu->to(gpu), p_gpu->to(gpu);
   copy_parameters(*g_cpu, *g_gpu);

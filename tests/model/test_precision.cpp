@@ -50,7 +50,7 @@ namespace {
 
 void check_bf16_generator(torch::Device device) {
   torch::manual_seed(7);
-  Generator g("svhn32", 32, 16, 3);
+  Generator g(GeneratorKind::kSvhn32, 32, 16, 3);
   g->to(device);
   const auto z = torch::randn({6, 32}).to(device);
   const auto ref = g->forward(z);

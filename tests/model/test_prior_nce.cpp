@@ -91,7 +91,7 @@ TEST(PriorNce, TrainerLossIsTheNceLoss) {
   torch::manual_seed(5);
   const int64_t nz = 3, B = 8;
   const double sigma = 0.3;
-  Generator g("mnist28", nz, 2, 1);
+  Generator g(GeneratorKind::kMnist28, nz, 2, 1);
   RatioNet f(nz, 16);
   auto x = torch::rand({B, 1, 28, 28}) * 2 - 1;
   auto z_post = torch::randn({B, nz}) + 0.5;

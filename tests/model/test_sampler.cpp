@@ -3,7 +3,9 @@
 //    stationary law under the unadjusted step is known in closed form;
 //  * posterior_langevin == the generic sampler on the documented target;
 //  * prior_langevin on N(0, I) and on a tilted prior exp(c z_0) N(0, I);
-//  * sir_sample on the same tilted prior.
+//  * sir_sample on the same tilted prior;
+//  * the chains' settings read from a config, and stored uint8 images as
+//    the model's input.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -11,7 +13,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "config.h"
 #include "model/generator.h"
+#include "model/inference.h"
 #include "model/prior.h"
 #include "model/sampler.h"
 
@@ -204,7 +208,7 @@ TEST(Langevin, ZeroStepsReturnsStartAndGradNormIsMeanGradientNorm) {
 TEST(Langevin, PosteriorLangevinIsTheGenericSamplerOnLogJoint) {
   torch::manual_seed(21);
   const int64_t nz = 4, B = 6;
-  Generator g("mnist28", nz, 4, 1);
+  Generator g(GeneratorKind::kMnist28, nz, 4, 1);
   MultiStagePrior prior(nz, 2, 16);
   const double sigma = 0.3;
   auto x = torch::rand({B, 1, 28, 28}) * 2 - 1;
@@ -375,6 +379,45 @@ TEST(Sir, TiltedPriorGivesShiftedNormal) {
   torch::manual_seed(53);
   auto z0 = sir_sample(prior, 0, n, M, torch::TensorOptions().dtype(torch::kFloat32));
   EXPECT_NEAR(z0.select(1, 0).mean().item<double>(), 0.0, 5 * se);
+}
+
+// posterior_langevin_options / prior_langevin_options read the train.*
+// keys they are documented to read, and nothing else.
+TEST(LangevinOptions, BuiltFromTheConfigsTrainingChains) {
+  Config c;
+  apply_overrides(c, {"train.langevin_steps=17", "train.langevin_delta=0.03", "train.prior_langevin_steps=41",
+                      "train.prior_langevin_delta=0.7", "sample.steps=99", "sample.delta=0.9"});
+  const LangevinOptions post = posterior_langevin_options(c), prior = prior_langevin_options(c);
+  EXPECT_EQ(post.steps, 17);
+  EXPECT_DOUBLE_EQ(post.delta, 0.03);
+  EXPECT_EQ(prior.steps, 41);
+  EXPECT_DOUBLE_EQ(prior.delta, 0.7);
+}
+
+// Stored pixels 0..255 -> [-1, 1]: 0 -> -1, 255 -> 1, 127.5 would be 0
+// (k -> k / 127.5 - 1); the layout N x C x H x W is kept, a row range is
+// the rows asked for, and the tensor owns its memory.
+struct Images {
+  int64_t n = 2, c = 1, h = 2, w = 3;
+  std::vector<uint8_t> pixels{0, 255, 51, 102, 204, 153, 255, 0, 1, 2, 3, 4};
+};
+TEST(ModelImages, MapsStoredBytesToTheUnitRange) {
+  Images set;
+  const auto x = model_images(set);
+  ASSERT_EQ(x.sizes(), (std::vector<int64_t>{2, 1, 2, 3}));
+  EXPECT_EQ(x.dtype(), torch::kFloat32);
+  EXPECT_FLOAT_EQ(x[0][0][0][0].item<float>(), -1.0f);
+  EXPECT_FLOAT_EQ(x[0][0][0][1].item<float>(), 1.0f);
+  EXPECT_FLOAT_EQ(x[0][0][0][2].item<float>(), 51 / 127.5f - 1);  // -0.6
+  EXPECT_FLOAT_EQ(x[0][0][1][1].item<float>(), 204 / 127.5f - 1);  // 0.6
+  const auto second = model_images(set, 1, 1);
+  ASSERT_EQ(second.sizes(), (std::vector<int64_t>{1, 1, 2, 3}));
+  EXPECT_FLOAT_EQ(second[0][0][0][0].item<float>(), 1.0f);
+  EXPECT_FLOAT_EQ(second[0][0][0][1].item<float>(), -1.0f);
+  set.pixels.assign(set.pixels.size(), 7);  // the tensors keep their own copy
+  EXPECT_FLOAT_EQ(x[0][0][0][0].item<float>(), -1.0f);
+  // to_bytes inverts it.
+  EXPECT_EQ(to_bytes(x), (std::vector<uint8_t>{0, 255, 51, 102, 204, 153, 255, 0, 1, 2, 3, 4}));
 }
 
 }  // namespace

@@ -66,7 +66,7 @@ TEST(AnomalySummary, UsesOnlyRowsOfTheRunAsItStands) {
 
 TEST(LangevinStrip, RowsAreChainsColumnsAreSteps) {
   torch::manual_seed(4);
-  Generator g("mnist28", 4, 2, 1);
+  Generator g(GeneratorKind::kMnist28, 4, 2, 1);
   MultiStagePrior prior(4, 1, 8);
   StripOptions opt;
   opt.chains = 3;

@@ -13,7 +13,7 @@ namespace latentebm::testing {
 // tanh(atanh(level)) = level for every z, so Langevin cannot change g(z) and
 // the likelihood's gradient in z is 0.
 inline Generator constant_generator(double level, int64_t nz = 4) {
-  Generator g("mnist28", nz, 2, 1);
+  Generator g(GeneratorKind::kMnist28, nz, 2, 1);
   torch::NoGradGuard no_grad;
   torch::Tensor last_bias;
   for (auto& p : g->named_parameters(true)) {

@@ -65,7 +65,7 @@ inline data::ImageSet random_images(int64_t n, uint32_t seed) {
 inline Config tiny_config(const std::string& data_path) {
   Config c;
   c.data.path = data_path;
-  c.model.generator = "mnist28";
+  c.model.generator = GeneratorKind::kMnist28;
   c.model.nz = 8;
   c.model.ngf = 4;
   c.model.ratio_hidden = 16;

@@ -108,7 +108,7 @@ TEST_F(DistributedTest, AllReducedGradientEqualsUnionBatchGradient) {
 
   auto build = [&](Generator& g, RatioNet& f) {
     torch::manual_seed(99);
-    g = Generator("mnist28", nz, 4, 1);
+    g = Generator(GeneratorKind::kMnist28, nz, 4, 1);
     f = RatioNet(nz, 16);
   };
   Generator g_dist{nullptr}, g_ref{nullptr};

@@ -107,7 +107,7 @@ TEST_F(MethodTest, PosteriorTargetsThePriorTheMethodPrescribes) {
     torch::manual_seed(7);
     const auto z0 = torch::randn({batch.x.size(0), cfg.model.nz});
     const auto want = posterior_langevin(t.generator(), t.prior(), stages_used, batch.x, z0, cfg.model.sigma,
-                                         {cfg.train.langevin_steps, cfg.train.langevin_delta});
+                                         posterior_langevin_options(cfg));
     EXPECT_TRUE(torch::allclose(z, want, 1e-5, 1e-6)) << "max |diff| " << (z - want).abs().max().item<double>();
   }
 }

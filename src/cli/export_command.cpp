@@ -1,15 +1,15 @@
 // latentebm export: a trained model as PyTorch state dicts plus config.json.
-#include <string>
+#include <memory>
 
 #include "app/app.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
 
 namespace latentebm::cli {
 
-namespace {
-const char* const kHelp = R"(usage: latentebm export --run-dir DIR --out OUT [options]
-
-Writes the model of a checkpoint (DIR's latest by default) where PyTorch
+Runner declare_export(CLI::App& cmd) {
+  auto o = std::make_shared<app::ExportOptions>();
+  cmd.description(R"(Writes the model of a checkpoint (DIR's latest by default) where PyTorch
 loads it, into the folder OUT:
   generator.pt   the generator's state dict   (torch.load gives {name: tensor};
   prior.pt       every stage of the prior      the names are PyTorch's
@@ -22,24 +22,11 @@ The module python/latentebm.py of this repository rebuilds the same networks:
 m.sample(n) draws latents from the learned prior (prior Langevin or SIR, as
 the run's sample.method), m.decode(z) gives images in [-1, 1], m.log_prior(z)
 the unnormalised log density. Needs PyTorch (Debian: python3-torch).
-
-options:
-  --checkpoint DIR   a checkpoint directory (default: DIR's latest)
-  --stages K         prior stages sample() uses (default: all K of a finished
-                     run, else the stages an unfinished run has finished;
-                     lebm: its energy as learnt so far)
-)";
-}  // namespace
-
-std::string export_help() { return std::string(kHelp); }
-
-int export_command(const Args& a) {
-  reject_unknown(a, {"run-dir", "checkpoint", "out", "stages", "help"}, "export");
-  app::ExportOptions o;
-  o.model = {a.get_opt("run-dir"), a.get_opt("checkpoint")};
-  o.out = a.get("out", "");
-  o.stages = a.get_int_opt("stages");
-  return app::run_export(o);
+)");
+  add_model_source(cmd, o->model);
+  cmd.add_option("--out", o->out, "the folder to write (created)")->required()->type_name("OUT");
+  add_stages(cmd, o->stages);
+  return [o] { return app::run_export(*o); };
 }
 
 }  // namespace latentebm::cli

@@ -19,6 +19,7 @@
 #include "io/atomic_file.h"
 #include "log.h"
 #include "method.h"
+#include "model/sampler.h"
 #include "train/checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -51,13 +52,13 @@ int run_export(const ExportOptions& opt) {
       {"version", 1},
       {"checkpoint", fs::absolute(r.ckpt).string()},
       {"iteration", meta.iteration},
-      {"generator", {{"arch", c.model.generator}, {"nz", c.model.nz}, {"ngf", c.model.ngf}, {"channels", r.g->channels},
+      {"generator", {{"arch", enum_name(c.model.generator)}, {"nz", c.model.nz}, {"ngf", c.model.ngf}, {"channels", r.g->channels},
                      {"image_size", r.g->image_size}}},
       {"prior", {{"nz", c.model.nz}, {"hidden", c.model.ratio_hidden}, {"stages", c.train.stages}, {"use_stages", stages}}},
       {"sigma", c.model.sigma},
       {"sample", {{"method", enum_name(c.sample.method)}, {"steps", c.sample.steps}, {"delta", c.sample.delta},
                   {"sir_proposals", c.sample.sir_proposals}}},
-      {"posterior_langevin", {{"steps", c.train.langevin_steps}, {"delta", c.train.langevin_delta}}},
+      {"posterior_langevin", {{"steps", posterior_langevin_options(c).steps}, {"delta", posterior_langevin_options(c).delta}}},
       {"config_yaml", to_yaml(c)},
   };
   io::write_file_atomically((out / "config.json").string(), j.dump(2) + "\n", "write.export");

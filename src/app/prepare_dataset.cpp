@@ -8,7 +8,8 @@
 #include "app/app.h"
 #include "data/dataset.h"
 #include "data/image_folder.h"
-#include "data/prepare.h"
+#include "data/holdout_split.h"
+#include "data/mnist_readers.h"
 #include "data/readers.h"
 
 namespace fs = std::filesystem;
@@ -38,7 +39,7 @@ int run_prepare(const PrepareOptions& o) {
     const bool celeba = source == "celeba";
     if (!celeba && !o.size) throw std::runtime_error("prepare folder needs --size N (output side in pixels)");
     data::ImageConvertOptions options;
-    options.size = o.size.value_or(64);
+    options.size = o.size.value_or(PrepareOptions::kDefaultCelebaSize);
     options.channels = o.channels;
     options.crop = celeba ? data::kCelebaCrop : 0;
     options.num_workers = o.num_workers;
@@ -86,7 +87,9 @@ int run_prepare(const PrepareOptions& o) {
     test = std::move(tt.test);
     origin = "cifar10: " + *o.dir;
   } else {
-    throw std::runtime_error("unknown source '" + source + "' (fashion-mnist, idx, mnist-json, svhn, cifar10, celeba, folder)");
+    std::string names;
+    for (const auto& s : PrepareOptions::kSources) names += (names.empty() ? "" : ", ") + s;
+    throw std::runtime_error("unknown source '" + source + "' (" + names + ")");
   }
   const int64_t holdout = o.holdout_label;
   if (holdout >= 0) {
