@@ -9,8 +9,8 @@
 namespace latentebm::cli {
 
 namespace {
-const char* const kDescription = R"(Evaluates a trained model ([mpirun -np N] latentebm eval ...; docs/DESIGN.md
-section 4) and writes DIR/eval.json:
+const char* const kDescription = R"(Evaluates a trained model (docs/DESIGN.md section 4; any rank count:
+[mpirun -np N] latentebm eval ...) and writes DIR/eval.json:
   reconstruction_mse  test split: z by posterior Langevin (training settings,
                       noise-initialised) under the prior; per-pixel mean of
                       (g(z) - x)^2 on [-1, 1], averaged over images
