@@ -85,23 +85,21 @@ std::string program_name(const CLI::App& app) {
 }
 
 // True when all of `s` reads as a number (std::stod / std::stoll rules).
-bool parses_as_double(const std::string& s, double& v) {
+template <class T, class Parse>
+bool parses_whole(const std::string& s, T& v, Parse parse) {
   try {
     size_t used = 0;
-    v = std::stod(s, &used);
+    v = parse(s, &used);
     return used == s.size();
   } catch (const std::exception&) {
     return false;
   }
 }
+bool parses_as_double(const std::string& s, double& v) {
+  return parses_whole(s, v, [](const std::string& x, size_t* used) { return std::stod(x, used); });
+}
 bool parses_as_integer(const std::string& s, long long& v) {
-  try {
-    size_t used = 0;
-    v = std::stoll(s, &used);
-    return used == s.size();
-  } catch (const std::exception&) {
-    return false;
-  }
+  return parses_whole(s, v, [](const std::string& x, size_t* used) { return std::stoll(x, used); });
 }
 
 // An integer >= min.
@@ -178,6 +176,17 @@ const CLI::Validator& finite_number() {
         return "expects a finite number, got '" + s + "'";
       },
       "", "FINITE");
+  return v;
+}
+
+const CLI::Validator& fraction() {
+  static const CLI::Validator v(
+      [](std::string& s) -> std::string {
+        double d = 0;
+        if (parses_as_double(s, d) && d >= 0.0 && d < 1.0) return "";
+        return "expects a number in [0, 1), got '" + s + "'";
+      },
+      "", "FRACTION");
   return v;
 }
 

@@ -39,10 +39,11 @@ std::optional<int> parse(CLI::App& app, int argc, const char* const* argv);
 void reject_unknown(const CLI::App& app);
 
 // Value checks for options (CLI11 validators): one of the given words (an
-// error names the value and lists them); a finite number; an integer >= 0;
-// >= 1.
+// error names the value and lists them); a finite number; a number in
+// [0, 1); an integer >= 0; >= 1.
 CLI::Validator one_of(const std::vector<std::string>& values);
 const CLI::Validator& finite_number();
+const CLI::Validator& fraction();
 const CLI::Validator& non_negative_integer();
 const CLI::Validator& positive_integer();
 

@@ -9,8 +9,8 @@
 namespace latentebm::cli {
 
 namespace {
-const char* const kDescription = R"(Evaluates a trained model ([mpirun -np N] latentebm eval ...; docs/DESIGN.md
-section 4) and writes DIR/eval.json:
+const char* const kDescription = R"(Evaluates a trained model (docs/DESIGN.md section 4; any rank count:
+[mpirun -np N] latentebm eval ...) and writes DIR/eval.json:
   reconstruction_mse  test split: z by posterior Langevin (training settings,
                       noise-initialised) under the prior; per-pixel mean of
                       (g(z) - x)^2 on [-1, 1], averaged over images
@@ -37,10 +37,11 @@ Runner declare_eval(CLI::App& cmd) {
   auto o = std::make_shared<app::EvalCommandOptions>();
   cmd.description(kDescription);
   add_model_source(cmd, o->model);
-  cmd.add_option("--samples", o->samples, "prior samples for FD-classifier / FID (the paper's FID uses 50000)")
+  cmd.add_option("--samples", o->samples,
+                 "prior samples for FD-classifier / FID (the paper's FID uses 50000; fewer than 2: FD and FID are skipped)")
       ->capture_default_str()
       ->type_name("N")
-      ->check(positive_integer());
+      ->check(non_negative_integer());
   add_sampling_group(cmd, o->sampling, {/*batch_size=*/true, /*prior_sampler=*/true});
   cmd.add_option("--fid-model", o->fid_model, "TorchScript feature extractor for FID (see below)")->type_name("FILE.pt");
   cmd.add_option("--fid-reference-limit", o->fid_reference_limit,
@@ -62,7 +63,7 @@ Runner declare_eval(CLI::App& cmd) {
   cmd.add_option("--classifier-epochs", o->classifier_epochs, "epochs of classifier training")
       ->capture_default_str()
       ->type_name("N")
-      ->check(positive_integer());
+      ->check(non_negative_integer());
   cmd.footer(kFidExportHelp);
   return [o] { return app::run_eval(*o); };
 }

@@ -78,17 +78,7 @@ Runner declare_prepare(CLI::App& cmd) {
                     "test share when no partition file applies (0 gives an empty test split)")
       ->capture_default_str()
       ->type_name("F")
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            try {
-              size_t used = 0;
-              const double f = std::stod(v, &used);
-              if (used == v.size() && f >= 0.0 && f < 1.0) return "";
-            } catch (const std::exception&) {
-            }
-            return "expects a number in [0, 1), got '" + v + "'";
-          },
-          "", "FRACTION"));
+      ->check(fraction());
   image->add_option("--num-workers", o->num_workers, "decoding threads")->capture_default_str()->type_name("N")
       ->check(positive_integer());
   image->add_option("--chunk-images", o->chunk_images,

@@ -120,7 +120,8 @@ grep -qa "samples.npy" "$NPZ" && grep -qa "z.npy" "$NPZ" || fail "$NPZ lacks sam
 step "sample --strip"
 ok strip "$BIN" sample --run-dir "$RUN" --strip "$WORK/strip.png" --count 3 --strip-steps 10 --strip-every 5
 is_png "$WORK/strip.png"
-fails_with bad-format "--format must be png or npz" "$BIN" sample --run-dir "$RUN" --format gif
+fails_with bad-format "--format: gif not in {png,npz}" "$BIN" sample --run-dir "$RUN" --format gif
+((FAILED_STATUS == 2)) || fail "sample --format gif exits $FAILED_STATUS, not 2"
 
 # ------------------------------------------- adaptive schedule, K not reached
 step "a finished adaptive-schedule run that trained 3 of 4 stages is evaluated with those 3"

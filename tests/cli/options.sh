@@ -29,7 +29,7 @@ grep -qF -- "--config FILE=configs/fashion-mnist-quick.yaml" "$WORK/help-train.o
 step "latentebm: bad options exit 2, naming the option and the value"
 fails_2 unknown "latentebm sample: unknown option --bogus (given the value '1')" "$BIN" sample --run-dir "$WORK/none" --bogus 1
 fails_2 unknown-eq "latentebm train: unknown option --max-iteration (given the value '5')" "$BIN" train --max-iteration=5
-fails_2 malformed "latentebm eval: --samples: expects an integer >= 1, got 'ten'" "$BIN" eval --run-dir "$WORK/none" --samples ten
+fails_2 malformed "latentebm eval: --samples: expects an integer >= 0, got 'ten'" "$BIN" eval --run-dir "$WORK/none" --samples ten
 fails_2 malformed-seed "latentebm score: Could not convert: --seed = 1.5" "$BIN" score --run-dir "$WORK/none" --seed 1.5
 fails_2 alias-malformed "--sample-delta: expects a finite number, got 'inf'" "$BIN" sample --run-dir "$WORK/none" --delta inf
 fails_2 range "--count: expects an integer >= 1, got '0'" "$BIN" reconstruct --run-dir "$WORK/none" --count 0
