@@ -26,100 +26,27 @@ namespace fs = std::filesystem;
 namespace latentebm {
 namespace {
 
-constexpr const char* kFormat = "latentebm-checkpoint";
-constexpr int64_t kVersion = 3;           // written
-constexpr int64_t kOldestReadable = 2;    // read: 2 held one memory shard file per rank
-
 std::string ckpt_name(int64_t iteration) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "ckpt-%08lld", static_cast<long long>(iteration));
   return buf;
 }
-std::string shard_name(int rank) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "shard-%05d.h5", rank);
-  return buf;
-}
-
 void fsync_path(const fs::path& p) { io::fsync_path(p.string()); }
-
-struct FileSum {
-  int64_t bytes = 0;
-  uint32_t crc = 0;
-};
-
-FileSum checksum_file(const fs::path& p) {
-  io::count_open();
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read '" + p.string() + "'");
-  data::Crc32 crc;
-  std::vector<char> buf(size_t(1) << 20);
-  FileSum s;
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    const auto n = in.gcount();
-    if (n <= 0) break;
-    crc.update(buf.data(), static_cast<size_t>(n));
-    s.bytes += n;
-  }
-  s.crc = crc.value();
-  return s;
-}
-
-std::string hex32(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%08x", v);
-  return buf;
-}
 
 void write_file_durably(const fs::path& p, const std::string& text, const char* point) {
   io::write_file_durably(p.string(), text, point);
 }
 
-std::string read_manifest_text(const std::string& ckpt_dir) {
-  const fs::path p = fs::path(ckpt_dir) / "manifest.json";
-  io::count_open();
-  std::ifstream in(p, std::ios::binary);
-  if (!in)
-    throw std::runtime_error("checkpoint '" + ckpt_dir + "' has no manifest.json: it is incomplete or was written by a "
-                             "latentebm older than checkpoint format 2; resume from another checkpoint (--checkpoint)");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+// The tensor's shape as model.h5 stores it (a scalar as [1]).
+TensorSpec spec_of(const std::string& name, const torch::Tensor& t) {
+  std::vector<int64_t> shape(t.sizes().begin(), t.sizes().end());
+  if (shape.empty()) shape = {1};
+  return {name, shape};
 }
 
-nlohmann::json parse_manifest(const std::string& text, const std::string& where) {
-  nlohmann::json m;
-  try {
-    m = nlohmann::json::parse(text);
-  } catch (const std::exception& e) {
-    throw std::runtime_error("'" + where + "' is corrupt (" + e.what() + "); resume from another checkpoint (--checkpoint)");
-  }
-  if (!m.is_object() || m.value("format", "") != kFormat)
-    throw std::runtime_error("'" + where + "' is not a latentebm checkpoint manifest");
-  const int64_t version = m.value("version", int64_t(0));
-  if (version < kOldestReadable || version > kVersion)
-    throw std::runtime_error("'" + where + "' has checkpoint format version " + std::to_string(version) +
-                             "; this build reads versions " + std::to_string(kOldestReadable) + " to " + std::to_string(kVersion));
-  return m;
-}
-
-nlohmann::json read_manifest(const std::string& ckpt_dir) {
-  return parse_manifest(read_manifest_text(ckpt_dir), (fs::path(ckpt_dir) / "manifest.json").string());
-}
-
-
-void read_tensor(const h5::File& f, const std::string& name, const torch::Tensor& into) {
-  if (!f.has(name))
-    throw std::runtime_error("checkpoint '" + f.path() + "' has no '" + name +
-                             "': it was written by a different model configuration");
-  auto shape = f.shape(name);
-  std::vector<int64_t> want(into.sizes().begin(), into.sizes().end());
-  if (want.empty()) want = {1};
-  if (shape != want)
-    throw std::runtime_error("checkpoint '" + f.path() + "': '" + name + "' has a different shape than this model (" +
-                             "was model.nz, model.ngf, model.generator or train.stages changed?)");
-  auto data = f.read_f32(name);
+// Fill `into` from model.h5 (checked by the reader: present, its shape, finite).
+void read_tensor(const ModelFileReader& f, const std::string& name, const torch::Tensor& into) {
+  auto data = f.tensor(spec_of(name, into));
   torch::NoGradGuard no_grad;
   into.copy_(torch::from_blob(data.data(), into.sizes(), torch::kFloat32).to(into.device()));
 }
@@ -127,7 +54,7 @@ void read_tensor(const h5::File& f, const std::string& name, const torch::Tensor
 void write_module(h5::File& f, const std::string& group, torch::nn::Module& m) {
   for (const auto& p : m.named_parameters(true)) write_tensor(f, group + "/" + p.key(), p.value());
 }
-void read_module(const h5::File& f, const std::string& group, torch::nn::Module& m) {
+void read_module(const ModelFileReader& f, const std::string& group, torch::nn::Module& m) {
   for (const auto& p : m.named_parameters(true)) read_tensor(f, group + "/" + p.key(), p.value());
 }
 
@@ -144,7 +71,7 @@ void write_adam(h5::File& f, const std::string& group, torch::nn::Module& m, Ada
   }
   f.set_attr(group, "steps", opt.steps());
 }
-void read_adam(const h5::File& f, const std::string& group, torch::nn::Module& m, Adam& opt) {
+void read_adam(const ModelFileReader& f, const std::string& group, torch::nn::Module& m, Adam& opt) {
   auto named = m.named_parameters(true);
   for (size_t i = 0; i < opt.params().size(); ++i) {
     std::string key;
@@ -153,7 +80,7 @@ void read_adam(const h5::File& f, const std::string& group, torch::nn::Module& m
     read_tensor(f, group + "/" + key + "/exp_avg", opt.exp_avg()[i]);
     read_tensor(f, group + "/" + key + "/exp_avg_sq", opt.exp_avg_sq()[i]);
   }
-  opt.set_steps(f.attr_i64(group, "steps"));
+  opt.set_steps(f.steps(group));
 }
 
 }  // namespace
@@ -208,8 +135,8 @@ void write_memory_file(const fs::path& path, const std::vector<char>& all, const
 
 void write_model_file(const fs::path& path, const CheckpointMeta& meta, int world, TrainingState& s) {
   h5::File f(path.string(), h5::Mode::Truncate);
-  f.set_attr("/", "format", std::string(kFormat));
-  f.set_attr("/", "version", kVersion);
+  f.set_attr("/", "format", std::string(kCheckpointFormat));
+  f.set_attr("/", "version", kCheckpointVersion);
   f.set_attr("/", "iteration", meta.iteration);
   f.set_attr("/", "stage", meta.stage);
   f.set_attr("/", "world_size", static_cast<int64_t>(world));
@@ -288,8 +215,8 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
       fault_point("checkpoint.model-written", comm.rank());
       nlohmann::json files = nlohmann::json::array();
       for (const char* name : {"model.h5", "memory.h5"}) {
-        const FileSum sum = checksum_file(tmp_dir / name);
-        files.push_back({{"name", name}, {"bytes", sum.bytes}, {"crc32", hex32(sum.crc)}});
+        const FileSum sum = checksum_file((tmp_dir / name).string());
+        files.push_back({{"name", name}, {"bytes", sum.bytes}, {"crc32", sum.crc_hex()}});
       }
       nlohmann::json ranges = nlohmann::json::array();
       for (const auto& sh : shards) ranges.push_back({sh.begin, sh.end});
@@ -297,8 +224,8 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
       const std::string structure = structural_config(cfg);
       data::Crc32 structure_crc;
       structure_crc.update(structure.data(), structure.size());
-      nlohmann::json m = {{"format", kFormat},
-                          {"version", kVersion},
+      nlohmann::json m = {{"format", kCheckpointFormat},
+                          {"version", kCheckpointVersion},
                           {"iteration", meta.iteration},
                           {"stage", meta.stage},
                           {"world_size", comm.size()},
@@ -375,25 +302,6 @@ std::optional<std::string> latest_checkpoint(const std::string& run_dir) {
   return (root / name).string();
 }
 
-CheckpointMeta parse_checkpoint_meta(const std::string& manifest_text, const std::string& where) {
-  const nlohmann::json m = parse_manifest(manifest_text, where);
-  CheckpointMeta meta;
-  meta.iteration = m.at("iteration").get<int64_t>();
-  meta.stage = m.at("stage").get<int64_t>();
-  meta.world_size = m.at("world_size").get<int64_t>();
-  meta.config_yaml = m.at("config").get<std::string>();
-  meta.dataset_fingerprint = m.value("dataset_fingerprint", "");
-  meta.schedule_json = m.contains("schedule") ? m.at("schedule").dump() : "{}";
-  meta.guard_json = m.contains("guard") ? m.at("guard").dump() : "{}";
-  meta.total_iterations = m.value("total_iterations", int64_t{0});
-  meta.global_batch = m.value("global_batch", int64_t{0});
-  return meta;
-}
-
-CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir) {
-  return parse_checkpoint_meta(read_manifest_text(ckpt_dir), (fs::path(ckpt_dir) / "manifest.json").string());
-}
-
 std::optional<CheckpointRef> shared_checkpoint(Communicator& comm, const std::string& run_dir,
                                                const std::optional<std::string>& explicit_dir) {
   // Rank 0 reads `latest` and the manifest; the others take its answer:
@@ -423,33 +331,13 @@ std::optional<CheckpointRef> shared_checkpoint(Communicator& comm, const std::st
   return ref;
 }
 
-void verify_checkpoint(const std::string& ckpt_dir) {
-  const nlohmann::json m = read_manifest(ckpt_dir);
-  const std::string advice = "; the file is damaged: resume from an older checkpoint with --checkpoint " +
-                             (fs::path(ckpt_dir).parent_path() / "ckpt-<iteration>").string() + ", or restore it from a backup";
-  for (const auto& entry : m.at("files")) {
-    const fs::path p = fs::path(ckpt_dir) / entry.at("name").get<std::string>();
-    std::error_code ec;
-    if (!fs::exists(p, ec)) throw std::runtime_error("checkpoint file '" + p.string() + "' is missing" + advice);
-    const int64_t want_bytes = entry.at("bytes").get<int64_t>();
-    const int64_t have_bytes = static_cast<int64_t>(fs::file_size(p, ec));
-    if (have_bytes != want_bytes)
-      throw std::runtime_error("checkpoint file '" + p.string() + "' has " + std::to_string(have_bytes) + " bytes, the manifest says " +
-                               std::to_string(want_bytes) + " (truncated or overwritten)" + advice);
-    const std::string crc = hex32(checksum_file(p).crc);
-    if (crc != entry.at("crc32").get<std::string>())
-      throw std::runtime_error("checkpoint file '" + p.string() + "' fails its checksum (CRC-32 " + crc + ", manifest " +
-                               entry.at("crc32").get<std::string>() + ")" + advice);
-  }
-}
-
 void check_resume_compatible(const std::string& ckpt_dir, const Config& cfg, const std::string& dataset_fingerprint) {
   check_resume_compatible(CheckpointRef{ckpt_dir, read_manifest_text(ckpt_dir), {}}, cfg, dataset_fingerprint);
 }
 
 void check_resume_compatible(const CheckpointRef& ckpt, const Config& cfg, const std::string& dataset_fingerprint) {
   const std::string& ckpt_dir = ckpt.dir;
-  const nlohmann::json m = parse_manifest(ckpt.manifest, (fs::path(ckpt_dir) / "manifest.json").string());
+  const Manifest m = parse_manifest(ckpt.manifest, (fs::path(ckpt_dir) / "manifest.json").string());
   std::vector<std::string> problems;
   auto lines = [](const std::string& text) {
     std::vector<std::string> out;
@@ -457,7 +345,7 @@ void check_resume_compatible(const CheckpointRef& ckpt, const Config& cfg, const
     for (std::string l; std::getline(in, l);) out.push_back(l);
     return out;
   };
-  const auto was = lines(m.at("structure").get<std::string>()), now = lines(structural_config(cfg));
+  const auto was = lines(m.structure), now = lines(structural_config(cfg));
   for (const auto& l : now)
     if (std::find(was.begin(), was.end(), l) == was.end()) {
       const std::string key = l.substr(0, l.find(':'));
@@ -466,7 +354,7 @@ void check_resume_compatible(const CheckpointRef& ckpt, const Config& cfg, const
         if (w.rfind(key + ":", 0) == 0) before = w.substr(key.size() + 2);
       problems.push_back(key + " was " + before + ", now " + l.substr(key.size() + 2));
     }
-  const std::string fp = m.value("dataset_fingerprint", "");
+  const std::string& fp = m.meta.dataset_fingerprint;
   if (fp != dataset_fingerprint)
     problems.push_back("the training data differ: checkpoint trained on [" + fp + "], data.path '" + cfg.data.path + "' holds [" +
                        dataset_fingerprint + "]");
@@ -478,46 +366,21 @@ void check_resume_compatible(const CheckpointRef& ckpt, const Config& cfg, const
 }
 
 namespace {
-void read_model_parameters(const h5::File& f, const std::string& ckpt_dir, Generator& g, MultiStagePrior& prior) {
+void read_model_parameters(const ModelFileReader& f, const std::string& ckpt_dir, Generator& g, MultiStagePrior& prior) {
   read_module(f, "/generator", *g);
-  if (prior->num_stages() != f.attr_i64("/", "num_stages"))
-    throw std::runtime_error("checkpoint '" + ckpt_dir + "' holds " + std::to_string(f.attr_i64("/", "num_stages")) +
+  if (prior->num_stages() != f.num_stages())
+    throw std::runtime_error("checkpoint '" + ckpt_dir + "' holds " + std::to_string(f.num_stages()) +
                              " ratio networks, the config asks for " + std::to_string(prior->num_stages()));
   if (prior->num_stages() > 0) read_module(f, "/prior", *prior);
 }
 }  // namespace
 
 void load_model_parameters(const std::string& ckpt_dir, Generator& g, MultiStagePrior& prior) {
-  h5::File f((fs::path(ckpt_dir) / "model.h5").string(), h5::Mode::Read);
+  const ModelFileReader f((fs::path(ckpt_dir) / "model.h5").string());
   read_model_parameters(f, ckpt_dir, g, prior);
 }
 
 namespace {
-
-// The files that hold rows [begin, end) of the memory matrix: memory.h5
-// (format 3), or the version-2 shards whose ranges overlap (shard r of W held
-// shard_range(n, r, W)), so a rank never opens a shard it has no row in.
-std::vector<std::string> memory_files(const CheckpointRef& ckpt, const nlohmann::json& m, const data::Shard& mine,
-                                      int64_t n_total) {
-  if (m.value("version", int64_t(0)) >= 3) {
-    const auto& mem = m.at("memory");
-    if (mem.at("rows").get<int64_t>() != n_total)
-      throw std::runtime_error("checkpoint '" + ckpt.dir + "' holds a memory matrix of " +
-                               std::to_string(mem.at("rows").get<int64_t>()) + " rows, this run has " + std::to_string(n_total) +
-                               " training examples (was data.path or data.train_limit changed?)");
-    return {(fs::path(ckpt.dir) / mem.at("file").get<std::string>()).string()};
-  }
-  std::vector<std::string> out;
-  const int world = static_cast<int>(ckpt.meta.world_size);
-  for (int r = 0; r < world; ++r) {
-    const auto sh = data::shard_range(n_total, r, world);
-    if (sh.end <= mine.begin || sh.begin >= mine.end) continue;
-    const auto p = fs::path(ckpt.dir) / shard_name(r);
-    if (!fs::exists(p)) throw std::runtime_error("checkpoint '" + ckpt.dir + "' is missing " + p.filename().string());
-    out.push_back(p.string());
-  }
-  return out;
-}
 
 std::vector<torch::Tensor> adam_state(Adam& opt) {
   std::vector<torch::Tensor> out;
@@ -529,13 +392,13 @@ std::vector<torch::Tensor> adam_state(Adam& opt) {
 }  // namespace
 
 void load_checkpoint(Communicator& comm, const CheckpointRef& ckpt, TrainingState& s) {
-  const nlohmann::json m = parse_manifest(ckpt.manifest, (fs::path(ckpt.dir) / "manifest.json").string());
+  const Manifest m = parse_manifest(ckpt.manifest, (fs::path(ckpt.dir) / "manifest.json").string());
   // Replicated state: rank 0 reads model.h5, everyone takes its bytes.
   std::string error;
   std::vector<int64_t> steps{0, 0};
   if (comm.is_root()) {
     try {
-      h5::File f((fs::path(ckpt.dir) / "model.h5").string(), h5::Mode::Read);
+      const ModelFileReader f((fs::path(ckpt.dir) / "model.h5").string());
       read_model_parameters(f, ckpt.dir, s.generator, s.prior);
       read_adam(f, "/optimizer/generator", *s.generator, s.g_opt);
       if (s.prior->num_stages() > 0) read_adam(f, "/optimizer/ratio", *s.prior->ratio(ckpt.meta.stage), s.e_opt);
@@ -561,7 +424,7 @@ void load_checkpoint(Communicator& comm, const CheckpointRef& ckpt, TrainingStat
   if (s.prior->num_stages() > 0) s.e_opt.set_steps(steps[1]);
   // This rank's memory rows, from the one file (or the old shards) holding them.
   try {
-    s.bank.load(memory_files(ckpt, m, s.bank.shard(), s.bank.n_total()));
+    s.bank.load(memory_files(ckpt.dir, m, s.bank.shard(), s.bank.n_total()));
   } catch (const std::exception& e) {
     error = e.what();
   }

@@ -58,6 +58,7 @@
 #include <vector>
 
 #include "config.h"
+#include "train/checkpoint_files.h"  // CheckpointMeta, the manifest and the files' readers, verify_checkpoint
 #include "model/generator.h"
 #include "model/prior.h"
 #include "train/adam.h"
@@ -66,23 +67,6 @@
 namespace latentebm {
 
 class Communicator;
-
-struct CheckpointMeta {
-  int64_t iteration = 0;  // the next iteration to run
-  int64_t stage = 0;      // the active stage
-  int64_t world_size = 1;
-  std::string config_yaml;
-  std::string dataset_fingerprint;  // data::dataset_fingerprint of the training data
-  // The stage schedule's state (JSON object as text; "{}" when absent):
-  // stage_starts (iteration each stage began), the plateau rule's state and
-  // a pending stage-switch vote (train/schedule.h).
-  std::string schedule_json = "{}";
-  // The divergence guard's state (JSON object as text; "{}" when absent,
-  // train/divergence_guard.h): the settings its rollbacks lowered.
-  std::string guard_json = "{}";
-  int64_t total_iterations = 0;  // T as the run resolved it (0: not recorded, older checkpoints)
-  int64_t global_batch = 0;      // the global batch it was trained with (0: not recorded)
-};
 
 // A checkpoint as rank 0 found it: its directory and manifest (text and
 // parsed), the same on every rank.
@@ -112,11 +96,6 @@ std::string save_checkpoint(Communicator& comm, const std::string& run_dir, cons
 // Directory of the newest complete checkpoint of a run, if any.
 std::optional<std::string> latest_checkpoint(const std::string& run_dir);
 
-// Read the metadata (and config) of a checkpoint from its manifest.
-CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir);
-// The same from manifest text already read (`where` names it in errors).
-CheckpointMeta parse_checkpoint_meta(const std::string& manifest_text, const std::string& where);
-
 // Collective: rank 0 alone decides which checkpoint to load (`explicit_dir`
 // when given, else the run's `latest`) and reads its manifest; every rank
 // receives rank 0's answer, so no node can act on a stale view of a shared
@@ -124,10 +103,6 @@ CheckpointMeta parse_checkpoint_meta(const std::string& manifest_text, const std
 // fails, every rank throws rank 0's message.
 std::optional<CheckpointRef> shared_checkpoint(Communicator& comm, const std::string& run_dir,
                                                const std::optional<std::string>& explicit_dir = std::nullopt);
-
-// Check every file the manifest lists: present, same size, same CRC-32.
-// Throws naming the first bad file and what to do.
-void verify_checkpoint(const std::string& ckpt_dir);
 
 // Remove leftovers of interrupted saves (ckpt-*.tmp/, latest.tmp) from a
 // run's checkpoints/ folder; returns the paths removed. Rank 0 only.

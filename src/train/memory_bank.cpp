@@ -5,6 +5,7 @@
 
 #include "distributed/tensor_comm.h"
 #include "io/h5.h"
+#include "train/checkpoint_files.h"
 #include "train/transfer.h"
 
 namespace latentebm {
@@ -88,38 +89,12 @@ void MemoryBank::save(h5::File& file) const {
 }
 
 void MemoryBank::load(const std::vector<std::string>& shard_paths) {
-  auto m = torch::empty({shard_.size(), nz_});
-  auto s = torch::empty({shard_.size(), nz_});
-  std::vector<int64_t> written(static_cast<size_t>(shard_.size()), -1);
-  int64_t filled = 0;
-  for (const auto& path : shard_paths) {
-    h5::File f(path, h5::Mode::Read);
-    const int64_t b = f.attr_i64("/memory", "begin"), e = f.attr_i64("/memory", "end");
-    if (f.attr_i64("/memory", "n_total") != n_total_)
-      throw std::runtime_error("memory shard '" + path + "' was written for " + std::to_string(f.attr_i64("/memory", "n_total")) +
-                               " training examples, this run has " + std::to_string(n_total_) +
-                               " (was data.path or data.train_limit changed?)");
-    const auto shape = f.shape("/memory");
-    if (shape.size() != 2 || shape[1] != nz_ || shape[0] != e - b)
-      throw std::runtime_error("memory shard '" + path + "' has the wrong shape for nz = " + std::to_string(nz_));
-    const int64_t lo = std::max(b, shard_.begin), hi = std::min(e, shard_.end);
-    if (lo >= hi) continue;
-    auto rows = f.read_f32_rows("/memory", lo - b, hi - b);
-    auto snap = f.read_f32_rows("/snapshot", lo - b, hi - b);
-    m.narrow(0, lo - shard_.begin, hi - lo).copy_(torch::from_blob(rows.data(), {hi - lo, nz_}));
-    s.narrow(0, lo - shard_.begin, hi - lo).copy_(torch::from_blob(snap.data(), {hi - lo, nz_}));
-    if (f.has("/written_at")) {  // absent in checkpoints of earlier versions: rows count as never written
-      const auto w = f.read_i64_rows("/written_at", lo - b, hi - b);
-      std::copy(w.begin(), w.end(), written.begin() + (lo - shard_.begin));
-    }
-    filled += hi - lo;
-  }
-  if (filled != shard_.size())
-    throw std::runtime_error("memory shards cover " + std::to_string(filled) + " of this rank's " + std::to_string(shard_.size()) +
-                             " rows: a shard file is missing from the checkpoint");
-  rows_ = m.to(rows_.defined() ? rows_.device() : torch::Device(torch::kCPU));
-  snapshot_ = s.to(rows_.device());
-  written_at_ = std::move(written);
+  // The files are untrusted: read_memory_rows checks every range and value.
+  MemoryRows r = read_memory_rows(shard_paths, shard_, n_total_, nz_);
+  const auto device = rows_.defined() ? rows_.device() : torch::Device(torch::kCPU);
+  rows_ = torch::from_blob(r.memory.data(), {shard_.size(), nz_}, torch::kFloat32).clone().to(device);
+  snapshot_ = torch::from_blob(r.snapshot.data(), {shard_.size(), nz_}, torch::kFloat32).clone().to(device);
+  written_at_ = std::move(r.written_at);
 }
 
 double refreshed_fraction(Communicator& comm, const MemoryBank& bank, int64_t since) {
