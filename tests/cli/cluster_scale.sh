@@ -26,6 +26,7 @@ TRAIN=(train --config "$CONFIG" "data.path=$DATA" data.train_limit=0 train.itera
   log.noise_reference_samples=0 log.tensorboard=off)
 MPI3=("${MPIRUN_BASE[@]}" -np 3)
 MPI4=("${MPIRUN_BASE[@]}" -np 4)
+MPI8=("${MPIRUN_BASE[@]}" -np 8)
 # io_row RUN WHEN RANKS FIELD: FIELD of the last "io" row of that kind written at RANKS ranks.
 io_row() {
   python3 - "$1/metrics.jsonl" "$2" "$3" "$4" <<'EOF'
@@ -58,6 +59,23 @@ ok resume3 "${MPI3[@]}" "$BIN" "${TRAIN[@]}" --run-dir "$RUN" train.batch_per_ra
 grep -qF "the global batch 64 is kept (21-22 per rank" "$WORK/resume3.out" || fail "no message keeping the global batch"
 grep -qF "training finished: 12 iterations" "$WORK/resume3.out" || fail "the run did not finish"
 ok verify "$BIN" verify --run-dir "$RUN"
+
+step "8 ranks (oversubscribed) checkpoint at iteration 4; resumed and finished on 3"
+# A per-rank batch of 4 (global 32, as above) at 8 ranks; the resume on 3
+# keeps the global batch (11 + 11 + 10), reads the 8-rank checkpoint's one
+# memory file by row ranges and finishes the same T.
+RUN8="$WORK/run8"
+ok fresh8 "${MPI8[@]}" "$BIN" "${TRAIN[@]}" train.batch_per_rank=4 --run-dir "$RUN8" --max-iterations 4 --no-pictures
+[[ "$(ls "$RUN8/checkpoints/ckpt-00000004" | sort | tr '\n' ' ')" == "manifest.json memory.h5 model.h5 " ]] ||
+  fail "an 8-rank checkpoint is not three files: $(ls "$RUN8/checkpoints/ckpt-00000004")"
+[[ $(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["world_size"], len(m["memory"]["writer_row_ranges"]))' \
+  "$RUN8/checkpoints/ckpt-00000004/manifest.json") == "8 8" ]] || fail "the 8-rank manifest does not record 8 writers"
+ok resume8to3 "${MPI3[@]}" "$BIN" "${TRAIN[@]}" train.batch_per_rank=0 --run-dir "$RUN8" --no-pictures
+grep -qF "resuming on 3 rank(s), the checkpoint was written by 8" "$WORK/resume8to3.out" ||
+  { cat "$WORK/resume8to3.out" >&2; fail "no message on the rank-count change 8 -> 3"; }
+grep -qF "training iterations 4..12 of T = 12" "$WORK/resume8to3.out" || fail "the 8 -> 3 resume did not continue at iteration 4 of 12"
+grep -qF "training finished: 12 iterations" "$WORK/resume8to3.out" || fail "the 8 -> 3 resume did not finish"
+ok verify8 "$BIN" verify --run-dir "$RUN8"
 
 step "per-rank I/O does not grow with the ranks"
 # Start-up of a fresh run at 2 and 4 ranks, and the resumes above at 4 and 3:
