@@ -18,7 +18,7 @@ if ! command -v "$CXX" >/dev/null ||
   echo "SKIP: no clang++ with libFuzzer (apt-get install clang libclang-rt-14-dev)"
   exit 77
 fi
-HARNESSES=(idx mnist_json config dataset)
+HARNESSES=(idx mnist_json config dataset manifest model_file memory_file)
 if pkg-config --exists matio && [[ -f /usr/include/stb/stb_image.h ]]; then
   HARNESSES+=(cifar svhn image)
 else
