@@ -354,6 +354,10 @@ void check_resume_compatible(const CheckpointRef& ckpt, const Config& cfg, const
         if (w.rfind(key + ":", 0) == 0) before = w.substr(key.size() + 2);
       problems.push_back(key + " was " + before + ", now " + l.substr(key.size() + 2));
     }
+  const int64_t K = cfg.train.stages;
+  if (m.meta.stage >= std::max<int64_t>(K, 1))
+    problems.push_back("its active stage " + std::to_string(m.meta.stage) + " does not exist with train.stages = " +
+                       std::to_string(K) + " (stages are numbered from 0; a damaged manifest?)");
   const std::string& fp = m.meta.dataset_fingerprint;
   if (fp != dataset_fingerprint)
     problems.push_back("the training data differ: checkpoint trained on [" + fp + "], data.path '" + cfg.data.path + "' holds [" +

@@ -80,6 +80,17 @@ std::string RunSchedule::to_json() const {
 }
 
 void RunSchedule::restore(const std::string& text, int64_t stage, int64_t T) {
+  // The schedule comes from a checkpoint's manifest, which may be damaged:
+  // a field of the wrong type is an error that says so, not a JSON library's.
+  try {
+    restore_unchecked(text, stage, T);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("checkpoint schedule is malformed (") + e.what() +
+                             "); the checkpoint is damaged: resume from an earlier one (--checkpoint)");
+  }
+}
+
+void RunSchedule::restore_unchecked(const std::string& text, int64_t stage, int64_t T) {
   const auto j = nlohmann::json::parse(text);
   stage_ = stage;
   T_ = T;

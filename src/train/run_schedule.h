@@ -70,6 +70,8 @@ class RunSchedule {
   void restore(const std::string& json, int64_t stage, int64_t T);
 
  private:
+  void restore_unchecked(const std::string& json, int64_t stage, int64_t T);
+
   StageSchedule kind_;
   int64_t K_ = 0, T_ = 0, S_ = 0;
   int64_t stage_ = 0;

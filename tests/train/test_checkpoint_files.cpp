@@ -16,8 +16,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "config.h"
 #include "io/h5.h"
+#include "train/checkpoint.h"
 #include "train/checkpoint_files.h"
+#include "train/run_schedule.h"
 
 namespace fs = std::filesystem;
 using namespace latentebm;
@@ -268,6 +271,46 @@ TEST_F(CheckpointFilesTest, OverlappingMissingOrOutOfRangeRowsAreRefused) {
   EXPECT_NE(error_of({a}, {0, 9}, 10).find("was written for 9 training examples"), std::string::npos);
   const auto nan = memory_file("nan.h5", 0, 9, 9, 2, 7);
   EXPECT_NE(error_of({nan}, {0, 9}, 9).find("holds a non-finite value in row 3"), std::string::npos) << error_of({nan}, {0, 9}, 9);
+}
+
+TEST(Manifest, AStageBeyondTheConfigsStagesIsRefusedAtResume) {
+  Config cfg;
+  cfg.train.stages = 4;
+  json m = good_manifest();
+  m["structure"] = structural_config(cfg);
+  for (int64_t stage : {3, 4, 9}) {
+    m["stage"] = stage;
+    std::string error;
+    try {
+      check_resume_compatible(CheckpointRef{"ckpt", m.dump(), {}}, cfg, "tiny");
+    } catch (const std::runtime_error& e) {
+      error = e.what();
+    }
+    if (stage == 3)
+      EXPECT_EQ(error, "");
+    else
+      EXPECT_NE(error.find("its active stage " + std::to_string(stage) + " does not exist with train.stages = 4"),
+                std::string::npos)
+          << error;
+  }
+}
+
+TEST(Manifest, AMalformedScheduleIsACheckpointErrorNotAJsonLibraryOne) {
+  Config cfg;
+  cfg.train.stages = 4;
+  RunSchedule schedule(cfg.train, 12);
+  EXPECT_NO_THROW(schedule.restore(R"({"stage_starts": [0, 3], "stage_length": 3, "cycle_ends": [12]})", 1, 12));
+  for (const char* bad : {R"({"stage_length": "three"})", R"({"stage_starts": {"a": 1}, "cycle_ends": [12]})",
+                          R"({"cycle_ends": [12], "stage_starts": [0, 3], "vote_pending": 7})"}) {
+    try {
+      schedule.restore(bad, 1, 12);
+      ADD_FAILURE() << bad << " restored";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("checkpoint schedule is malformed"), std::string::npos) << bad << ": " << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << bad << ": not a std::runtime_error: " << e.what();
+    }
+  }
 }
 
 }  // namespace
