@@ -33,6 +33,9 @@ LoadedRun load_run(const ModelSource& src) {
   const auto info = data::inspect_dataset(r.cfg.data.path);
   r.g = Generator(r.cfg.model.generator, r.cfg.model.nz, r.cfg.model.ngf, info.c);
   r.prior = MultiStagePrior(r.cfg.model.nz, r.cfg.train.stages, r.cfg.model.ratio_hidden);
+  // Its size and CRC-32 first: a damaged file fails here with advice, not
+  // inside HDF5 (which can crash on one) or as silently wrong weights.
+  verify_checkpoint(r.ckpt, "model.h5");
   load_model_parameters(r.ckpt, r.g, r.prior);
   r.g->to(r.device);
   r.prior->to(r.device);

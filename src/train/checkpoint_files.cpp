@@ -205,11 +205,14 @@ CheckpointMeta parse_checkpoint_meta(const std::string& manifest_text, const std
 
 CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir) { return read_manifest(ckpt_dir).meta; }
 
-void verify_checkpoint(const std::string& ckpt_dir) {
+void verify_checkpoint(const std::string& ckpt_dir, const std::string& only) {
   const Manifest m = read_manifest(ckpt_dir);
   const std::string advice = "; the file is damaged: resume from an older checkpoint with --checkpoint " +
                              (fs::path(ckpt_dir).parent_path() / "ckpt-<iteration>").string() + ", or restore it from a backup";
+  bool listed = only.empty();
   for (const auto& entry : m.files) {
+    if (!only.empty() && entry.name != only) continue;
+    listed = true;
     const fs::path p = fs::path(ckpt_dir) / entry.name;
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) throw std::runtime_error("checkpoint file '" + p.string() + "' is missing" + advice);
@@ -223,6 +226,7 @@ void verify_checkpoint(const std::string& ckpt_dir) {
       throw std::runtime_error("checkpoint file '" + p.string() + "' fails its checksum (CRC-32 " + crc + ", manifest " + entry.crc32 +
                                ")" + advice);
   }
+  if (!listed) bad_manifest((fs::path(ckpt_dir) / "manifest.json").string(), "does not list '" + only + "'");
 }
 
 std::vector<std::string> memory_files(const std::string& ckpt_dir, const Manifest& m, const data::Shard& mine,

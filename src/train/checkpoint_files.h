@@ -78,8 +78,10 @@ CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir);
 CheckpointMeta parse_checkpoint_meta(const std::string& manifest_text, const std::string& where);
 
 // Check every file the manifest lists: present, same size, same CRC-32.
-// Throws naming the first bad file and what to do.
-void verify_checkpoint(const std::string& ckpt_dir);
+// Throws naming the first bad file and what to do. With `only`, that one
+// file alone, which the manifest must list (the sampling commands check
+// model.h5 so before HDF5 parses it: libhdf5 can crash on a damaged file).
+void verify_checkpoint(const std::string& ckpt_dir, const std::string& only = "");
 
 // A file's size and CRC-32 (the manifest's "bytes" and "crc32").
 struct FileSum {

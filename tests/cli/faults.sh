@@ -257,6 +257,9 @@ truncate -s $((msize - 100)) "$WORK/truncated-model/$MODEL"
 fails_with truncated-model "model.h5' has $((msize - 100)) bytes, the manifest says $msize (truncated or overwritten)" \
   "${MPIRUN[@]}" "$BIN" "${TRAIN[@]}" --run-dir "$WORK/truncated-model"
 fails_with truncated-model-verify "model.h5' has $((msize - 100)) bytes" "$BIN" verify --run-dir "$WORK/truncated-model"
+# The sampling commands check model.h5 (and only it) before HDF5 parses it.
+fails_with truncated-model-sample "model.h5' has $((msize - 100)) bytes" "$BIN" sample --run-dir "$WORK/truncated-model" --count 2
+ok flipped-memory-sample "$BIN" sample --run-dir "$WORK/flipped" --count 2
 cp -r "$GOOD" "$WORK/no-manifest"
 rm "$WORK/no-manifest/checkpoints/ckpt-00000012/manifest.json"
 fails_with no-manifest "has no manifest.json" "${MPIRUN[@]}" "$BIN" "${TRAIN[@]}" --run-dir "$WORK/no-manifest"

@@ -213,6 +213,15 @@ TEST_F(CheckpointFilesTest, VerifyChecksTheListedFilesOnly) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("memory.h5' fails its checksum"), std::string::npos) << e.what();
   }
+  // One file alone (the sampling commands check model.h5 so): the damaged memory.h5 is not read.
+  EXPECT_NO_THROW(verify_checkpoint(dir_.string(), "model.h5"));
+  EXPECT_THROW(verify_checkpoint(dir_.string(), "memory.h5"), std::runtime_error);
+  try {
+    verify_checkpoint(dir_.string(), "other.h5");
+    FAIL() << "an unlisted file verified";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("does not list 'other.h5'"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(CheckpointFilesTest, ModelFileTensorsAreCheckedForShapeAndFiniteValues) {
