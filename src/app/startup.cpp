@@ -76,7 +76,7 @@ StartupResult run_startup_checks(Communicator& comm, const TrainOptions& opt) {
   // 3. The config, the data, the checkpoint's compatibility.
   if (auto failed = agree(comm, [&] {
         if (resume) {
-          s.cfg = parse_config(resume->meta.config_yaml, resume->dir + "/manifest.json");
+          s.cfg = parse_config(resume->manifest.meta.config_yaml, resume->dir + "/manifest.json");
           if (opt.config_given)
             spdlog::warn("resuming {}: its saved config is used; --config {} is ignored", s.run_dir, opt.config_path);
         } else {
@@ -96,10 +96,10 @@ StartupResult run_startup_checks(Communicator& comm, const TrainOptions& opt) {
         if (resume) {
           check_resume_compatible(*resume, s.cfg, data::dataset_fingerprint(info, s.cfg.data.train_limit));
           // A larger T continues the run; a smaller one is refused here, before any rank starts.
-          resumed_total_iterations(resume->meta.total_iterations, parse_config(resume->meta.config_yaml, resume->dir),
-                                   s.cfg, resume->meta.iteration, n);
+          resumed_total_iterations(resume->manifest.meta.total_iterations, parse_config(resume->manifest.meta.config_yaml, resume->dir),
+                                   s.cfg, resume->manifest.meta.iteration, n);
           if (comm.is_root()) verify_checkpoint(resume->dir);
-          if (resume->meta.world_size != comm.size()) spdlog::info("{}", batch_on_resume(resume->meta, s.cfg, comm.size()));
+          if (resume->manifest.meta.world_size != comm.size()) spdlog::info("{}", batch_on_resume(resume->manifest.meta, s.cfg, comm.size()));
         }
         if (comm.is_root() && !resume)
           for (const auto& line : describe_schedule(s.cfg, n, comm.size())) spdlog::info("{}", line);

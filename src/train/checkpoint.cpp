@@ -37,7 +37,8 @@ void write_file_durably(const fs::path& p, const std::string& text, const char* 
   io::write_file_durably(p.string(), text, point);
 }
 
-// The tensor's shape as model.h5 stores it (a scalar as [1]).
+// The tensor's shape as model.h5 stores it (a scalar as [1]): what
+// write_tensor writes and read_tensor expects.
 TensorSpec spec_of(const std::string& name, const torch::Tensor& t) {
   std::vector<int64_t> shape(t.sizes().begin(), t.sizes().end());
   if (shape.empty()) shape = {1};
@@ -87,9 +88,7 @@ void read_adam(const ModelFileReader& f, const std::string& group, torch::nn::Mo
 
 void write_tensor(h5::File& f, const std::string& name, const torch::Tensor& t) {
   auto c = t.detach().to(torch::kCPU).to(torch::kFloat32).contiguous();
-  std::vector<int64_t> shape(c.sizes().begin(), c.sizes().end());
-  if (shape.empty()) shape = {1};
-  f.write_f32(name, c.data_ptr<float>(), shape);
+  f.write_f32(name, c.data_ptr<float>(), spec_of(name, c).shape);
 }
 
 namespace {
@@ -307,13 +306,14 @@ std::optional<CheckpointRef> shared_checkpoint(Communicator& comm, const std::st
   // Rank 0 reads `latest` and the manifest; the others take its answer:
   // "found" flag, directory, manifest text (empty directory: no checkpoint).
   std::string error, dir, text;
+  Manifest parsed;
   if (comm.is_root()) {
     try {
       const auto found = explicit_dir ? explicit_dir : latest_checkpoint(run_dir);
       if (found) {
         dir = *found;
         text = read_manifest_text(dir);
-        parse_checkpoint_meta(text, (fs::path(dir) / "manifest.json").string());  // fails here, on rank 0, if corrupt
+        parsed = parse_manifest(text, (fs::path(dir) / "manifest.json").string());  // fails here, on rank 0, if corrupt
       }
     } catch (const std::exception& e) {
       error = e.what();
@@ -324,20 +324,20 @@ std::optional<CheckpointRef> shared_checkpoint(Communicator& comm, const std::st
   dir = comm.broadcast_string(dir, 0, "checkpoint: directory rank 0 resolved");
   if (dir.empty()) return std::nullopt;
   text = comm.broadcast_string(text, 0, "checkpoint: manifest rank 0 read");
-  CheckpointRef ref;
-  ref.dir = dir;
-  ref.manifest = text;
-  ref.meta = parse_checkpoint_meta(text, (fs::path(dir) / "manifest.json").string());
-  return ref;
+  // Rank 0 parsed it above; the others parse the text it sent.
+  if (!comm.is_root()) parsed = parse_manifest(text, (fs::path(dir) / "manifest.json").string());
+  return CheckpointRef{dir, text, std::move(parsed)};
 }
 
 void check_resume_compatible(const std::string& ckpt_dir, const Config& cfg, const std::string& dataset_fingerprint) {
-  check_resume_compatible(CheckpointRef{ckpt_dir, read_manifest_text(ckpt_dir), {}}, cfg, dataset_fingerprint);
+  const std::string text = read_manifest_text(ckpt_dir);
+  check_resume_compatible(CheckpointRef{ckpt_dir, text, parse_manifest(text, (fs::path(ckpt_dir) / "manifest.json").string())},
+                          cfg, dataset_fingerprint);
 }
 
 void check_resume_compatible(const CheckpointRef& ckpt, const Config& cfg, const std::string& dataset_fingerprint) {
   const std::string& ckpt_dir = ckpt.dir;
-  const Manifest m = parse_manifest(ckpt.manifest, (fs::path(ckpt_dir) / "manifest.json").string());
+  const Manifest& m = ckpt.manifest;
   std::vector<std::string> problems;
   auto lines = [](const std::string& text) {
     std::vector<std::string> out;
@@ -372,8 +372,9 @@ void check_resume_compatible(const CheckpointRef& ckpt, const Config& cfg, const
 namespace {
 void read_model_parameters(const ModelFileReader& f, const std::string& ckpt_dir, Generator& g, MultiStagePrior& prior) {
   read_module(f, "/generator", *g);
-  if (prior->num_stages() != f.num_stages())
-    throw std::runtime_error("checkpoint '" + ckpt_dir + "' holds " + std::to_string(f.num_stages()) +
+  const int64_t held = f.num_stages();
+  if (prior->num_stages() != held)
+    throw std::runtime_error("checkpoint '" + ckpt_dir + "' holds " + std::to_string(held) +
                              " ratio networks, the config asks for " + std::to_string(prior->num_stages()));
   if (prior->num_stages() > 0) read_module(f, "/prior", *prior);
 }
@@ -396,7 +397,6 @@ std::vector<torch::Tensor> adam_state(Adam& opt) {
 }  // namespace
 
 void load_checkpoint(Communicator& comm, const CheckpointRef& ckpt, TrainingState& s) {
-  const Manifest m = parse_manifest(ckpt.manifest, (fs::path(ckpt.dir) / "manifest.json").string());
   // Replicated state: rank 0 reads model.h5, everyone takes its bytes.
   std::string error;
   std::vector<int64_t> steps{0, 0};
@@ -405,7 +405,7 @@ void load_checkpoint(Communicator& comm, const CheckpointRef& ckpt, TrainingStat
       const ModelFileReader f((fs::path(ckpt.dir) / "model.h5").string());
       read_model_parameters(f, ckpt.dir, s.generator, s.prior);
       read_adam(f, "/optimizer/generator", *s.generator, s.g_opt);
-      if (s.prior->num_stages() > 0) read_adam(f, "/optimizer/ratio", *s.prior->ratio(ckpt.meta.stage), s.e_opt);
+      if (s.prior->num_stages() > 0) read_adam(f, "/optimizer/ratio", *s.prior->ratio(ckpt.manifest.meta.stage), s.e_opt);
       steps = {s.g_opt.steps(), s.e_opt.steps()};
     } catch (const std::exception& e) {
       error = e.what();
@@ -428,7 +428,7 @@ void load_checkpoint(Communicator& comm, const CheckpointRef& ckpt, TrainingStat
   if (s.prior->num_stages() > 0) s.e_opt.set_steps(steps[1]);
   // This rank's memory rows, from the one file (or the old shards) holding them.
   try {
-    s.bank.load(memory_files(ckpt.dir, m, s.bank.shard(), s.bank.n_total()));
+    s.bank.load(memory_files(ckpt.dir, ckpt.manifest, s.bank.shard(), s.bank.n_total()));
   } catch (const std::exception& e) {
     error = e.what();
   }

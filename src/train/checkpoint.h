@@ -69,11 +69,11 @@ namespace latentebm {
 class Communicator;
 
 // A checkpoint as rank 0 found it: its directory and manifest (text and
-// parsed), the same on every rank.
+// parsed, once), the same on every rank.
 struct CheckpointRef {
   std::string dir;
-  std::string manifest;  // manifest.json's text
-  CheckpointMeta meta;
+  std::string manifest_text;  // manifest.json's text
+  Manifest manifest;          // parsed and checked (manifest.meta: the run's state)
 };
 
 // The pieces of training state a checkpoint holds (references, not copies).

@@ -199,10 +199,6 @@ Manifest read_manifest(const std::string& ckpt_dir) {
   return parse_manifest(read_manifest_text(ckpt_dir), (fs::path(ckpt_dir) / "manifest.json").string());
 }
 
-CheckpointMeta parse_checkpoint_meta(const std::string& manifest_text, const std::string& where) {
-  return parse_manifest(manifest_text, where).meta;
-}
-
 CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir) { return read_manifest(ckpt_dir).meta; }
 
 void verify_checkpoint(const std::string& ckpt_dir, const std::string& only) {
@@ -294,6 +290,16 @@ int64_t ModelFileReader::steps(const std::string& group) const {
 
 // ---------------------------------------------------------------------------
 // memory matrix
+
+void write_memory_rows(h5::File& file, const data::Shard& rows, int64_t n_total, int64_t nz, const float* memory,
+                       const float* snapshot, const int64_t* written_at) {
+  file.write_f32("/memory", memory, {rows.size(), nz});
+  file.write_f32("/snapshot", snapshot, {rows.size(), nz});
+  file.set_attr("/memory", "begin", rows.begin);
+  file.set_attr("/memory", "end", rows.end);
+  file.set_attr("/memory", "n_total", n_total);
+  file.write_i64("/written_at", written_at, {rows.size()});
+}
 
 MemoryRows read_memory_rows(const std::vector<std::string>& paths, const data::Shard& mine, int64_t n_total, int64_t nz) {
   const size_t rows = static_cast<size_t>(mine.size()), width = static_cast<size_t>(nz);

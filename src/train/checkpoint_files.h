@@ -74,8 +74,6 @@ Manifest read_manifest(const std::string& ckpt_dir);
 
 // Read the metadata (and config) of a checkpoint from its manifest.
 CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir);
-// The same from manifest text already read (`where` names it in errors).
-CheckpointMeta parse_checkpoint_meta(const std::string& manifest_text, const std::string& where);
 
 // Check every file the manifest lists: present, same size, same CRC-32.
 // Throws naming the first bad file and what to do. With `only`, that one
@@ -122,6 +120,14 @@ class ModelFileReader {
  private:
   h5::File file_;
 };
+
+// The memory matrix's layout in a file, which read_memory_rows reads back:
+// examples `rows` of n_total as /memory and /snapshot (float32
+// [rows.size(), nz]) and /written_at (int64 [rows.size()]), the range as
+// attributes begin, end, n_total of /memory. A checkpoint's memory.h5 is one
+// such file for all N rows (checkpoint.h).
+void write_memory_rows(h5::File& file, const data::Shard& rows, int64_t n_total, int64_t nz, const float* memory,
+                       const float* snapshot, const int64_t* written_at);
 
 // One rank's rows of the memory matrix, read from `paths` (memory_files).
 // Each file's row range [begin, end) lies in [0, n_total) and its datasets

@@ -72,16 +72,6 @@ torch::Tensor MemoryBank::draw(int64_t count) const {
   return snapshot_.index_select(0, idx);
 }
 
-void write_memory_rows(h5::File& file, const data::Shard& rows, int64_t n_total, int64_t nz, const float* memory,
-                       const float* snapshot, const int64_t* written_at) {
-  file.write_f32("/memory", memory, {rows.size(), nz});
-  file.write_f32("/snapshot", snapshot, {rows.size(), nz});
-  file.set_attr("/memory", "begin", rows.begin);
-  file.set_attr("/memory", "end", rows.end);
-  file.set_attr("/memory", "n_total", n_total);
-  file.write_i64("/written_at", written_at, {rows.size()});
-}
-
 void MemoryBank::save(h5::File& file) const {
   auto m = rows_.to(torch::kCPU).contiguous();
   auto s = snapshot_.to(torch::kCPU).contiguous();

@@ -62,14 +62,6 @@ class MemoryBank {
   std::vector<int64_t> written_at_;  // per row: iteration of the last write, -1 = the initial N(0, I) draw
 };
 
-// The memory matrix's layout in a file, which MemoryBank::load reads back:
-// examples `rows` of n_total as /memory and /snapshot (float32
-// [rows.size(), nz]) and /written_at (int64 [rows.size()]), the range as
-// attributes begin, end, n_total of /memory. A checkpoint's memory.h5 is one
-// such file for all N rows (checkpoint.h).
-void write_memory_rows(h5::File& file, const data::Shard& rows, int64_t n_total, int64_t nz, const float* memory,
-                       const float* snapshot, const int64_t* written_at);
-
 class Communicator;
 // Collective: the fraction of the whole memory matrix (every rank's rows)
 // written since iteration `since`.

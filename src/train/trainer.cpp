@@ -44,7 +44,7 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
   // T as the run first resolved it: a resume on another rank count (another
   // global batch) keeps the schedule.
   const int64_t K = cfg_.train.stages;
-  schedule_ = RunSchedule(cfg_.train, resume && resume->meta.total_iterations > 0 ? resume->meta.total_iterations
+  schedule_ = RunSchedule(cfg_.train, resume && resume->manifest.meta.total_iterations > 0 ? resume->manifest.meta.total_iterations
                                                                                    : latentebm::total_iterations(cfg_, n));
 
   torch::manual_seed(cfg.train.seed);
@@ -58,7 +58,7 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
   bank_ = MemoryBank(data_->shard(), n, cfg.model.nz, cfg.train.seed, device_);
 
   if (resume) {
-    const auto& meta = resume->meta;
+    const auto& meta = resume->manifest.meta;
     guard_.restore(meta.guard_json, cfg_);  // the settings earlier rollbacks lowered
     if (K > 0) e_opt_ = ratio_optimizer(meta.stage);
     TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
@@ -77,7 +77,7 @@ Trainer::Trainer(const Config& cfg, Communicator& comm, const std::string& run_d
     broadcast_tensors(comm_, replicated_parameters(), 0, "initial parameters");
     reporter_.restart(0, "fresh");  // rows of an earlier attempt that left no checkpoint
   }
-  check_loaded(comm_, replicated_parameters(), resume ? resume->dir : std::string(), resume ? resume->manifest : std::string());
+  check_loaded(comm_, replicated_parameters(), resume ? resume->dir : std::string(), resume ? resume->manifest_text : std::string());
   reporter_.io(comm_, resume ? "resume" : "start-up", io::io_counters() - io_start, iteration_);
 }
 
@@ -369,13 +369,13 @@ void Trainer::handle_divergence(int64_t t, const StepStats& s, const Launched& l
 
 void Trainer::rollback(const CheckpointRef& ckpt, bool energy_runaway) {
   const io::IoCounters io_start = io::io_counters();
-  const auto& meta = ckpt.meta;
+  const auto& meta = ckpt.manifest.meta;
   const int64_t from = iteration_, T = schedule_.total();
   guard_.rolled_back(energy_runaway, from, meta.iteration, ckpt.dir);  // before f_k's optimizer is rebuilt with e_lr
   if (schedule_.stages() > 0) e_opt_ = ratio_optimizer(meta.stage);
   TrainingState state{g_, prior_, g_opt_, e_opt_, bank_};
   load_checkpoint(comm_, ckpt, state);
-  check_loaded(comm_, replicated_parameters(), ckpt.dir, ckpt.manifest);
+  check_loaded(comm_, replicated_parameters(), ckpt.dir, ckpt.manifest_text);
   iteration_ = meta.iteration;
   // The checkpoint's schedule, at this run's T (a checkpoint of before a
   // continuation recorded the smaller one).

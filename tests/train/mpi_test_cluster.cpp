@@ -151,7 +151,7 @@ TEST_F(ClusterTest, EveryRankTakesRankZerosAnswerForLatest) {
   const auto ref = shared_checkpoint(*comm_, mine);
   ASSERT_TRUE(ref.has_value());
   EXPECT_EQ(ref->dir, (fs::path(dir) / "checkpoints" / "ckpt-00000004").string());
-  EXPECT_EQ(ref->meta.iteration, 4);
+  EXPECT_EQ(ref->manifest.meta.iteration, 4);
   // And the Trainer, given the run directory, resumes there on both ranks.
   Trainer resumed(cfg, *comm_, mine, ref->dir);
   EXPECT_EQ(resumed.iteration(), 4);

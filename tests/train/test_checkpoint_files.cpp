@@ -85,12 +85,7 @@ class CheckpointFilesTest : public ::testing::Test {
       w.push_back(r);
     }
     if (inf_at >= 0) s[static_cast<size_t>(inf_at)] = std::numeric_limits<float>::infinity();
-    f.write_f32("/memory", m.data(), {end - begin, nz});
-    f.write_f32("/snapshot", s.data(), {end - begin, nz});
-    f.set_attr("/memory", "begin", begin);
-    f.set_attr("/memory", "end", end);
-    f.set_attr("/memory", "n_total", n_total);
-    f.write_i64("/written_at", w.data(), {end - begin});
+    write_memory_rows(f, data::Shard{begin, end}, n_total, nz, m.data(), s.data(), w.data());
     return path;
   }
 
@@ -291,7 +286,7 @@ TEST(Manifest, AStageBeyondTheConfigsStagesIsRefusedAtResume) {
     m["stage"] = stage;
     std::string error;
     try {
-      check_resume_compatible(CheckpointRef{"ckpt", m.dump(), {}}, cfg, "tiny");
+      check_resume_compatible(CheckpointRef{"ckpt", m.dump(), parse_manifest(m.dump(), "ckpt/manifest.json")}, cfg, "tiny");
     } catch (const std::runtime_error& e) {
       error = e.what();
     }
