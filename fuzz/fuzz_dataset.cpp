@@ -5,20 +5,16 @@
 // every row of each shard readable; anything but that or a
 // std::runtime_error is a finding. HDF5 itself (Debian's libhdf5) is not
 // instrumented: a crash inside it is still a finding, reported as HDF5's.
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
 
 #include "data/dataset.h"
+#include "input_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = "/tmp/fuzz_dataset_" + std::to_string(::getpid()) + ".h5";
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (size > 0) std::fwrite(data, 1, size, f);
-  std::fclose(f);
+  static const std::string path = fuzz_io::temp_path("dataset", ".h5");
+  fuzz_io::write_file(path, data, size);
   try {
     const auto info = latentebm::data::inspect_dataset(path);
     if (info.n_train < 0 || info.n_test < 0 || (info.c != 1 && info.c != 3) || info.h <= 0 || info.w <= 0) __builtin_trap();

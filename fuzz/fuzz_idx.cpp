@@ -4,34 +4,20 @@
 // file ends and the labels file begins. A result must keep docs/DATA.md's
 // promises (one channel, n images of h x w, n labels in 0..9); anything but
 // such a result or a std::runtime_error is a finding.
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
 
 #include "data/mnist_readers.h"
-
-namespace {
-std::string temp_path(const char* what) {
-  return "/tmp/fuzz_idx_" + std::to_string(::getpid()) + "_" + what;
-}
-void write(const std::string& path, const uint8_t* data, size_t size) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) __builtin_trap();
-  if (size > 0 && std::fwrite(data, 1, size, f) != size) __builtin_trap();
-  std::fclose(f);
-}
-}  // namespace
+#include "input_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   const size_t rest = size - 2;
   const size_t split = rest == 0 ? 0 : (size_t{data[0]} | size_t{data[1]} << 8) % (rest + 1);
-  static const std::string images = temp_path("images"), labels = temp_path("labels");
-  write(images, data + 2, split);
-  write(labels, data + 2 + split, rest - split);
+  static const std::string images = fuzz_io::temp_path("idx", "_images"), labels = fuzz_io::temp_path("idx", "_labels");
+  fuzz_io::write_file(images, data + 2, split);
+  fuzz_io::write_file(labels, data + 2 + split, rest - split);
   try {
     const auto set = latentebm::data::read_idx(images, labels);
     if (set.n <= 0 || set.c != 1 || set.h <= 0 || set.w <= 0) __builtin_trap();

@@ -7,15 +7,13 @@
 // listed); verify may pass only when every file it lists is one of the two
 // there with its size and CRC-32, and no path it returns leaves the
 // directory. Anything but that or a std::runtime_error is a finding.
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 
+#include "input_file.h"
 #include "train/checkpoint_files.h"
 
 namespace fs = std::filesystem;
@@ -26,12 +24,6 @@ void check(bool ok) {
   if (!ok) __builtin_trap();
 }
 
-void write(const fs::path& p, const void* data, size_t size) {
-  std::FILE* f = std::fopen(p.c_str(), "wb");
-  if (size > 0) std::fwrite(data, 1, size, f);
-  std::fclose(f);
-}
-
 bool plain(const std::string& name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
 }
@@ -39,10 +31,10 @@ bool plain(const std::string& name) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const fs::path dir = [] {
-    const fs::path d = fs::temp_directory_path() / ("fuzz_manifest_" + std::to_string(::getpid())) / "ckpt-00000004";
+    const fs::path d = fs::path(fuzz_io::temp_path("manifest", "")) / "ckpt-00000004";
     fs::create_directories(d);
-    write(d / "model.h5", "model", 5);
-    write(d / "memory.h5", "memory", 6);
+    fuzz_io::write_file(d / "model.h5", "model", 5);
+    fuzz_io::write_file(d / "memory.h5", "memory", 6);
     return d;
   }();
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -70,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (m.version >= 3) check(plain(m.memory_file) && memory_listed && m.memory_rows >= 0);
 
   fs::remove(dir / "manifest.json");
-  write(dir / "manifest.json", data, size);
+  fuzz_io::write_file(dir / "manifest.json", data, size);
   try {
     verify_checkpoint(dir.string());
     // It passed: every listed file is one of the two there, with their sizes.

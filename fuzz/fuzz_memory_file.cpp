@@ -5,23 +5,19 @@
 // promises: exactly the rank's rows x nz values, all finite, written_at >= -1;
 // anything else must be a std::runtime_error. HDF5 itself is not
 // instrumented: a crash inside it is still a finding (docs/FUZZING.md).
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
 
 #include "checkpoint_layout.h"
+#include "input_file.h"
 
 using namespace latentebm;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = "/tmp/fuzz_memory_file_" + std::to_string(::getpid()) + ".h5";
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (size > 0) std::fwrite(data, 1, size, f);
-  std::fclose(f);
+  static const std::string path = fuzz_io::temp_path("memory_file", ".h5");
+  fuzz_io::write_file(path, data, size);
   using namespace fuzz_layout;
   for (const data::Shard mine : {data::Shard{0, kMemoryRows}, data::Shard{kShardBegin, kShardEnd}}) {
     try {

@@ -6,23 +6,19 @@
 // anything else must be a std::runtime_error. HDF5 itself (Debian's libhdf5)
 // is not instrumented: a crash inside it is still a finding, reported as
 // HDF5's (docs/FUZZING.md).
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
 
 #include "checkpoint_layout.h"
+#include "input_file.h"
 
 using namespace latentebm;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = "/tmp/fuzz_model_file_" + std::to_string(::getpid()) + ".h5";
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (size > 0) std::fwrite(data, 1, size, f);
-  std::fclose(f);
+  static const std::string path = fuzz_io::temp_path("model_file", ".h5");
+  fuzz_io::write_file(path, data, size);
   try {
     const ModelFileReader reader(path);
     if (reader.num_stages() < 0) __builtin_trap();

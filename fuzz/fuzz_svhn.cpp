@@ -1,20 +1,15 @@
 // libFuzzer harness: the SVHN .mat reader (matio underneath) on arbitrary
 // bytes, through a temp file because matio opens files by path.
-#include <unistd.h>
-
 #include <cstdint>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
 
 #include "data/readers.h"
+#include "input_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string path = "/tmp/latentebm-fuzz-svhn-" + std::to_string(getpid()) + ".mat";
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) __builtin_trap();
-  if (size > 0 && std::fwrite(data, 1, size, f) != size) __builtin_trap();
-  std::fclose(f);
+  static const std::string path = fuzz_io::temp_path("svhn", ".mat");
+  fuzz_io::write_file(path, data, size);
   try {
     const auto set = latentebm::data::read_svhn_mat(path);
     if (set.pixels.size() != static_cast<size_t>(set.n * set.c * set.h * set.w) ||

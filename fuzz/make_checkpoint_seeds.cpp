@@ -28,12 +28,7 @@ void write_memory(const fs::path& p, int64_t begin, int64_t end) {
     }
     w.push_back(r % 3 == 0 ? -1 : r);
   }
-  f.write_f32("/memory", m.data(), {end - begin, kMemoryNz});
-  f.write_f32("/snapshot", s.data(), {end - begin, kMemoryNz});
-  f.set_attr("/memory", "begin", begin);
-  f.set_attr("/memory", "end", end);
-  f.set_attr("/memory", "n_total", kMemoryRows);
-  f.write_i64("/written_at", w.data(), {end - begin});
+  write_memory_rows(f, data::Shard{begin, end}, kMemoryRows, kMemoryNz, m.data(), s.data(), w.data());
 }
 
 nlohmann::json manifest(int64_t version) {
