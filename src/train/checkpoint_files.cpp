@@ -59,6 +59,14 @@ std::string string_field(const json& m, const std::string& key, const std::strin
   return it->get<std::string>();
 }
 
+// m[key] as a boolean; false when absent.
+bool flag_field(const json& m, const std::string& key, const std::string& where) {
+  const auto it = m.find(key);
+  if (it == m.end()) return false;
+  if (!it->is_boolean()) bad_manifest(where, "has " + quoted(key) + " = " + it->dump() + ", not true or false");
+  return it->get<bool>();
+}
+
 // m[key] as JSON object text ("{}" when absent).
 std::string object_field(const json& m, const std::string& key, const std::string& where) {
   const auto it = m.find(key);
@@ -149,6 +157,7 @@ Manifest parse_manifest(const std::string& text, const std::string& where) {
   meta.schedule_json = object_field(m, "schedule", where);
   meta.guard_json = object_field(m, "guard", where);
   out.structure = string_field(m, "structure", where);
+  out.evaluation_only = flag_field(m, "evaluation_only", where);
 
   const auto files_it = m.find("files");
   if (files_it == m.end() || !files_it->is_array()) bad_manifest(where, "has no \"files\" list");
@@ -203,6 +212,11 @@ CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir) { return read_m
 
 void verify_checkpoint(const std::string& ckpt_dir, const std::string& only) {
   const Manifest m = read_manifest(ckpt_dir);
+  if (m.evaluation_only && only.empty())
+    throw std::runtime_error("checkpoint '" + ckpt_dir +
+                             "' is evaluation-only: scripts/strip_checkpoint_for_eval.py removed its optimizer state and "
+                             "memory matrix, so it can be evaluated, sampled and exported but not resumed or verified whole; "
+                             "resume from a checkpoint that was not stripped (--checkpoint)");
   const std::string advice = "; the file is damaged: resume from an older checkpoint with --checkpoint " +
                              (fs::path(ckpt_dir).parent_path() / "ckpt-<iteration>").string() + ", or restore it from a backup";
   bool listed = only.empty();

@@ -63,6 +63,10 @@ struct Manifest {
   std::string structure;    // the structural config keys, one "key: value" per line
   std::string memory_file;  // format 3: the memory matrix's file (empty in format 2)
   int64_t memory_rows = 0;  // format 3: its rows
+  // Set by scripts/strip_checkpoint_for_eval.py: model.h5 keeps only the
+  // generator and the prior (its size and CRC rewritten), the memory matrix is
+  // gone. Evaluation reads it; a whole verify and a resume refuse it.
+  bool evaluation_only = false;
   std::vector<ManifestFile> files;
 };
 
@@ -79,6 +83,7 @@ CheckpointMeta read_checkpoint_meta(const std::string& ckpt_dir);
 // Throws naming the first bad file and what to do. With `only`, that one
 // file alone, which the manifest must list (the sampling commands check
 // model.h5 so before HDF5 parses it: libhdf5 can crash on a damaged file).
+// Without `only`, an evaluation-only checkpoint is refused (it cannot resume).
 void verify_checkpoint(const std::string& ckpt_dir, const std::string& only = "");
 
 // A file's size and CRC-32 (the manifest's "bytes" and "crc32").

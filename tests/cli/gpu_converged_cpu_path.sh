@@ -4,7 +4,8 @@
 # it brings back from the GPU machine. No GPU is used: the GPU run itself is
 # studies/fashion-7200-methods/train_on_gpu.sh's job on the device machine.
 #   1. a stripped checkpoint (scripts/strip_checkpoint_for_eval.py) evaluates exactly as
-#      the whole one, and `verify` rejects it;
+#      the whole one; `verify` and a resume refuse it as evaluation-only, and
+#      eval still checks its model.h5 against the rewritten CRC;
 #   2. a run that finishes before the deadline comes back as evaluation-only
 #      checkpoints (no memory matrix), which studies/fashion-7200-methods/unpack_gpu_runs.sh unpacks
 #      and `eval` reads;
@@ -60,7 +61,11 @@ for key in reconstruction_mse.value fd_classifier.value; do
   [[ $a == "$b" ]] || fail "$key: $a from the whole checkpoint, $b from the stripped one"
   echo "   $key $a from both"
 done
-fails_with verify_stripped "checkpoint file '$WORK/stripped/checkpoints/ckpt-00000004/" "$BIN" verify --run-dir "$WORK/stripped"
+fails_with verify_stripped "checkpoint '$WORK/stripped/checkpoints/ckpt-00000004' is evaluation-only" "$BIN" verify --run-dir "$WORK/stripped"
+fails_with resume_stripped "is evaluation-only" "${MPIRUN[@]}" "$BIN" train --run-dir "$WORK/stripped" train.iterations=6
+# a stripped model.h5 changed after the strip is still caught by its CRC
+printf 'X' | dd of="$WORK/stripped/checkpoints/ckpt-00000004/model.h5" bs=1 seek=200 conv=notrunc status=none
+fails_with eval_stripped_damaged "fails its checksum" "$BIN" eval --run-dir "$WORK/stripped" "${EVAL[@]}" --out "$WORK/damaged.json"
 
 CONVERGED=(env CONVERGED_LOCAL=1 BIN="$BIN" PYTHON="$PY" SEEDS=1 NAMES=noise-langevin TRAIN_EXTRA="$TINY")
 

@@ -219,6 +219,31 @@ TEST_F(CheckpointFilesTest, VerifyChecksTheListedFilesOnly) {
   }
 }
 
+// scripts/strip_checkpoint_for_eval.py's checkpoints: model.h5 (rewritten,
+// with its new size and CRC in the manifest) evaluates, the memory file is
+// gone, and a whole verify (which resume runs) refuses the checkpoint by name.
+TEST_F(CheckpointFilesTest, AnEvaluationOnlyCheckpointChecksItsModelButCannotResume) {
+  std::ofstream(dir_ / "model.h5") << "model";
+  json m = good_manifest();
+  m["files"][0]["crc32"] = checksum_file((dir_ / "model.h5").string()).crc_hex();
+  m["evaluation_only"] = true;
+  std::ofstream(dir_ / "manifest.json") << m.dump();
+  EXPECT_TRUE(read_manifest(dir_.string()).evaluation_only);
+  EXPECT_NO_THROW(verify_checkpoint(dir_.string(), "model.h5"));
+  try {
+    verify_checkpoint(dir_.string());
+    FAIL() << "an evaluation-only checkpoint verified whole";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("is evaluation-only"), std::string::npos) << e.what();
+  }
+  std::ofstream(dir_ / "model.h5") << "modeL";
+  EXPECT_THROW(verify_checkpoint(dir_.string(), "model.h5"), std::runtime_error);
+  m["evaluation_only"] = "yes";
+  EXPECT_NE(manifest_error(m).find("\"evaluation_only\" = \"yes\", not true or false"), std::string::npos) << manifest_error(m);
+  m.erase("evaluation_only");
+  EXPECT_FALSE(parse_manifest(m.dump(), "m").evaluation_only);
+}
+
 TEST_F(CheckpointFilesTest, ModelFileTensorsAreCheckedForShapeAndFiniteValues) {
   const std::string path = (dir_ / "model.h5").string();
   {
