@@ -93,8 +93,7 @@ declare -A LSAN=([dataset]="suppressions=$PWD/fuzz/lsan-hdf5.supp" [model_file]=
 HDF5_ASAN=":suppressions=$PWD/fuzz/asan-hdf5.supp:max_allocation_size_mb=1024"
 declare -A ASAN_EXTRA=([dataset]=$HDF5_ASAN [model_file]=$HDF5_ASAN [memory_file]=$HDF5_ASAN)
 # FUZZ_RUNS=N: N inputs from the fixed seed FUZZ_SEED (default 1) instead of a
-# time: the same inputs on every machine, so a CI pass cannot fail by chance
-# (fuzz_dataset meets HDF5's own crashes within seconds, docs/FUZZING.md).
+# time, so a CI pass does not depend on the machine's speed.
 LENGTH="-max_total_time=$SECONDS_EACH"
 [[ -n ${FUZZ_RUNS:-} ]] && LENGTH="-runs=$FUZZ_RUNS -seed=${FUZZ_SEED:-1}"
 # FUZZ_GO_ON=1: a long campaign that goes on past crashes (libFuzzer's fork
@@ -119,23 +118,50 @@ for h in "${HARNESSES[@]}"; do
   seeds="$OUT/seeds/$h"
   [[ -d fuzz/corpus/$h ]] && seeds="fuzz/corpus/$h"
   if [[ -n ${FUZZ_RUNS:-} ]]; then echo "== $h: $FUZZ_RUNS runs, seed ${FUZZ_SEED:-1}"; else echo "== $h: ${SECONDS_EACH}s"; fi
-  # Exit status is non-zero when a finding stops the run; report and go on.
-  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1${ASAN_EXTRA[$h]:-} LSAN_OPTIONS=${LSAN[$h]:-} \
-  "$OUT/bin/fuzz_$h" "$OUT/$h/corpus" "$seeds" $LENGTH \
-    -max_len="${MAXLEN[$h]}" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-    -artifact_prefix="$OUT/$h/findings/" ${EXTRA[$h]:-} $GO_ON > "$OUT/$h.log" 2>&1 || { echo "   $h stopped with a finding (see $OUT/$h.log)"; status=1; }
-  grep -E "^Done|stat::number_of_executed_units|stat::peak_rss_mb|cov:" "$OUT/$h.log" | tail -4
-  if [[ -n $GO_ON ]]; then
-    ours=0
-    for f in "$OUT/$h/findings"/*; do
-      [[ -f $f ]] || continue
-      verdict=$(triage "$h" "$f")
-      echo "   $(basename "$f"): $verdict"
-      [[ $verdict == ours* ]] && ours=1
-    done
-    ((ours)) && status=1
-  else
-    ls "$OUT/$h/findings"
-  fi
+  # A run that stops on a crash inside libhdf5 (triage above) goes on from the
+  # corpus it grew, with the next seed, for the inputs it had left: up to 5
+  # such restarts. (libhdf5's NULL read in H5F__accum_read does not crash on
+  # every machine at the same input, so a fixed seed alone cannot keep the CI
+  # pass off it.) Any other finding stops the harness and fails the run.
+  seed=${FUZZ_SEED:-1} left=${FUZZ_RUNS:-0} restarts=0
+  : >"$OUT/$h.log"
+  while :; do
+    length=$LENGTH
+    [[ -n ${FUZZ_RUNS:-} ]] && length="-runs=$left -seed=$seed"
+    rc=0
+    # Exit status is non-zero when a finding stops the run.
+    ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1${ASAN_EXTRA[$h]:-} LSAN_OPTIONS=${LSAN[$h]:-} \
+    "$OUT/bin/fuzz_$h" "$OUT/$h/corpus" "$seeds" $length \
+      -max_len="${MAXLEN[$h]}" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+      -artifact_prefix="$OUT/$h/findings/" ${EXTRA[$h]:-} $GO_ON > "$OUT/$h.run.log" 2>&1 || rc=$?
+    cat "$OUT/$h.run.log" >> "$OUT/$h.log"
+    grep -E "^Done|stat::number_of_executed_units|stat::peak_rss_mb|cov:" "$OUT/$h.run.log" | tail -4
+    if [[ -n $GO_ON ]]; then
+      ours=0
+      for f in "$OUT/$h/findings"/*; do
+        [[ -f $f ]] || continue
+        verdict=$(triage "$h" "$f")
+        echo "   $(basename "$f"): $verdict"
+        [[ $verdict == ours* ]] && ours=1
+      done
+      ((ours)) && status=1
+      break
+    fi
+    ((rc == 0)) && break
+    # the input this run stopped on, as libFuzzer names it
+    new=$(grep -o "Test unit written to .*" "$OUT/$h.run.log" | tail -1 | sed 's/^Test unit written to //')
+    verdict="no input kept"
+    [[ -n $new && -f $new ]] && verdict=$(triage "$h" "$new")
+    new=$(basename "${new:-?}")
+    executed=$(grep -E "stat::number_of_executed_units" "$OUT/$h.run.log" | tail -1 | awk '{print $2}')
+    if [[ -n ${FUZZ_RUNS:-} && $verdict == libhdf5* && $restarts -lt 5 && -n $executed ]] && ((executed < left)); then
+      echo "   $new: $verdict (libhdf5's own bug, docs/FUZZING.md); going on with seed $((seed + 1)) for $((left - executed)) more inputs"
+      left=$((left - executed)) seed=$((seed + 1)) restarts=$((restarts + 1))
+      continue
+    fi
+    echo "   $h stopped with a finding (see $OUT/$h.log): $new: $verdict"
+    status=1
+    break
+  done
 done
 exit $status
