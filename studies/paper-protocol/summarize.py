@@ -6,6 +6,7 @@
     python3 studies/paper-protocol/summarize.py --check            exit 1 if a committed table differs
                                                                    from what runs.csv gives
     python3 studies/paper-protocol/summarize.py --best-lebm-elr RUNS DATASET SEED RATE...
+    python3 studies/paper-protocol/summarize.py --needs-five-seeds RUNS DATASET
 
 RUNS is run.sh's run folder: RUNS/<dataset>/<run>-s<seed>, each with the
 config.yaml, metrics.jsonl and eval JSONs that latentebm train / eval wrote
@@ -19,7 +20,9 @@ times) and nce_curves.md (each multi-stage run's NCE loss along each stage)
 from runs.csv alone, so that ctest studies_tables_current can check them.
 --best-lebm-elr prints the sweep's best LEBM energy learning rate (lowest FD
 under LEBM's own chains, 60 steps of 0.4, at SEED), or exits 1 while a rate
-of the sweep is unmeasured. --out puts runs.csv and the tables in DIR instead
+of the sweep is unmeasured. --needs-five-seeds prints the runs that need
+seeds 4 and 5 (the issue's "5 where two methods land within 2 sd":
+needs_five_seeds). --out puts runs.csv and the tables in DIR instead
 of this folder (the tests).
 
 Test MSE and the FD of reconstructions read test images; an eval JSON that
@@ -345,6 +348,30 @@ def run_comparisons(rows):
     return results, m
 
 
+def needs_five_seeds(rows, dataset, seeds=5):
+    """The issue's rule, "3 seeds each, 5 where two methods land within 2 sd":
+    the runs (run.sh names) of both sides of every comparison of two trained
+    methods whose FD (either sampler) means differ by less than twice the
+    larger sd, once both sides have their 3 seeds, while a side has fewer
+    than `seeds`. The Gaussian prior (a K = 0 evaluation, not a run) and
+    LEBM at its reference rate (not the tuned baseline) are left out, and
+    LEBM at its best rate until the sweep (SWEEP_RATES) is complete."""
+    g, _ = groups(rows, dataset)
+    skip = ["Gaussian prior", "LEBM, reference e_lr 2e-5"]
+    if best_lebm_elr(rows, dataset, rates=SWEEP_RATES)[0] is None:
+        skip.append("LEBM, tuned e_lr")   # its best rate is not known until the sweep is complete
+    out = set()
+    for d, _claim, ga, gb, ma, mb, _expected, design in comparison_list():
+        if d != dataset or design != "welch" or ma != mb or ma not in FD or ga in skip or gb in skip:
+            continue
+        sa, sb = stats.summary(list(values(g[ga], ma).values())), stats.summary(list(values(g[gb], mb).values()))
+        if sa is None or sb is None or min(sa.n, sb.n) < 3 or min(sa.n, sb.n) >= seeds:
+            continue
+        if abs(sa.mean - sb.mean) < 2 * max(sa.sd, sb.sd):
+            out.update(r["run"] for r in g[ga] + g[gb])
+    return sorted(out)
+
+
 # ---------------------------------------------------------------------------
 # tables
 
@@ -593,6 +620,9 @@ def main(argv):
                   f"(measured: {', '.join(fmt_rate(k) for k in sweep) or 'none'})", file=sys.stderr)
             return 1
         print(next(x for x in rates if rate(x) == best))
+        return 0
+    if len(argv) == 4 and argv[1] == "--needs-five-seeds":
+        print("\n".join(needs_five_seeds(collect(argv[2]), argv[3])))
         return 0
     args, out_dir = list(argv[1:]), HERE
     if "--out" in args:

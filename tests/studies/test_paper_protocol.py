@@ -128,6 +128,33 @@ class PaperProtocolSummary(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("lacks a rate", r.stderr)
 
+    def test_five_seeds_where_two_methods_land_within_2_sd(self):
+        def close(runs):
+            r = subprocess.run([sys.executable, SCRIPT, "--needs-five-seeds", runs, "fashion-mnist"],
+                               capture_output=True, text=True, check=True)
+            return r.stdout.split()
+        with tempfile.TemporaryDirectory() as tmp:
+            # adaptive 10, 11, 12 (sd 1) against non-adaptive 11.9, 12.9, 13.9: 1.9 apart, within 2 sd;
+            # single-stage 16, 17, 18 is 5 from adaptive and 4.1 from non-adaptive: not within
+            for i, seed in enumerate((1, 2, 3)):
+                make_run(tmp, "adaptive-ce-cosine2x", seed, "adaptive-ce", files={"eval.json": eval_json(P100, 10.0 + i)})
+                make_run(tmp, "non-adaptive-cosine2x", seed, "non-adaptive", files={"eval.json": eval_json(P100, 11.9 + i)})
+                make_run(tmp, "single-stage-cosine2x", seed, "single-stage", files={"eval.json": eval_json(P100, 16.0 + i)})
+            self.assertEqual(close(tmp), ["adaptive-ce-cosine2x", "non-adaptive-cosine2x"])
+            # 2.1 apart is not within 2 sd
+            for i, seed in enumerate((1, 2, 3)):
+                with open(os.path.join(tmp, "fashion-mnist", f"non-adaptive-cosine2x-s{seed}", "eval.json"), "w") as f:
+                    json.dump(eval_json(P100, 12.1 + i), f)
+            self.assertEqual(close(tmp), [])
+            # within again, but both sides have 5 seeds: nothing more to run
+            for i, seed in enumerate((1, 2, 3)):
+                with open(os.path.join(tmp, "fashion-mnist", f"non-adaptive-cosine2x-s{seed}", "eval.json"), "w") as f:
+                    json.dump(eval_json(P100, 11.9 + i), f)
+            for i, seed in ((0, 4), (2, 5)):
+                make_run(tmp, "adaptive-ce-cosine2x", seed, "adaptive-ce", files={"eval.json": eval_json(P100, 10.0 + i)})
+                make_run(tmp, "non-adaptive-cosine2x", seed, "non-adaptive", files={"eval.json": eval_json(P100, 11.9 + i)})
+            self.assertEqual(close(tmp), [])
+
     def test_tables_regenerate_from_runs_csv(self):
         # the NCE curves and the LEBM verdict are columns of runs.csv, so --check can
         # recompute the tables from it alone (studies_tables_current)
