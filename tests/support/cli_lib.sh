@@ -20,7 +20,11 @@ MPIRUN_BASE=(mpirun --oversubscribe --allow-run-as-root --bind-to none -x OMP_NU
 MPIRUN=("${MPIRUN_BASE[@]}" -np 2)
 LIMIT=300  # seconds any single command may take (a hang fails the test)
 
-step() { echo "== $*"; }
+# Each step says when it began (seconds since the test started), and with
+# CLI_TIMES=FILE every ok / fails_with command appends "<test> <name> <seconds>"
+# there: where a test's time goes (docs/PERFORMANCE.md, "CI").
+step() { echo "== [${SECONDS}s] $*"; }
+cli_time() { [[ -z ${CLI_TIMES:-} ]] || echo "$(basename "$0" .sh) $1 $2" >>"$CLI_TIMES"; }
 fail() {
   echo "FAIL: $*" >&2
   exit 1
@@ -30,8 +34,9 @@ fail() {
 ok() {
   local name=$1
   shift
-  local rc=0
+  local rc=0 t0=$SECONDS
   timeout "$LIMIT" "$@" >"$WORK/$name.out" 2>&1 || rc=$?
+  cli_time "$name" $((SECONDS - t0))
   if [[ $rc -ne 0 ]]; then
     cat "$WORK/$name.out" >&2
     fail "$name exited with status $rc: $*"
@@ -43,8 +48,9 @@ FAILED_STATUS=""
 fails_with() {
   local name=$1 message=$2
   shift 2
-  local rc=0
+  local rc=0 t0=$SECONDS
   timeout "$LIMIT" "$@" >"$WORK/$name.out" 2>&1 || rc=$?
+  cli_time "$name" $((SECONDS - t0))
   FAILED_STATUS=$rc
   if [[ $rc -eq 0 ]]; then
     cat "$WORK/$name.out" >&2
