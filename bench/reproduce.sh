@@ -239,6 +239,12 @@ for seed in $SEEDS; do
       [[ -f $run/eval.json ]] || continue   # finished runs only (another invocation may be training it)
       for k in 0 1 2 4; do
         [[ -f $run/eval-stages-$k.json ]] && continue
+        # all of a run's stages is its eval.json: the same command, the same
+        # numbers (`eval --stages K` with K = train.stages is the default)
+        if [[ "$(sed -n 's/^ *stages: *//p' "$run/config.yaml" | head -1)" == "$k" ]]; then
+          cp "$run/eval.json" "$run/eval-stages-$k.json"
+          continue
+        fi
         log "ablation: $m seed $seed with $k stage(s)"
         "${MPIRUN[@]}" "$BIN" eval --run-dir "$run" --stages $k --samples 1000 --test-limit 1000 --seed "$seed" \
           --out "$run/eval-stages-$k.json" >"$run/eval-stages-$k.log" 2>&1 || log "FAILED: ablation $m $k"
