@@ -402,6 +402,23 @@ Handle open_typed(const File& file, hid_t fid, const std::string& name, const El
                              describe_type(dtype.get()) + " elements, but " + type.label +
                              " was expected (was the file written by another tool or version?)");
   }
+  // A compact or contiguous dataset whose stored bytes fall short of what its
+  // shape needs is damaged, and libhdf5 1.10 reads a compact one from a NULL
+  // buffer (it crashes; docs/FUZZING.md). Refuse it before H5Dread. (A
+  // contiguous dataset never written has no storage: it reads as fill values.)
+  Handle dcpl(H5Dget_create_plist(ds.get()), H5Pclose);
+  Handle space(H5Dget_space(ds.get()), H5Sclose);
+  const H5D_layout_t layout = dcpl.ok() ? H5Pget_layout(dcpl.get()) : H5D_LAYOUT_ERROR;
+  const hssize_t points = space.ok() ? H5Sget_simple_extent_npoints(space.get()) : -1;
+  if (points < 0) fail(file.path(), "cannot get the size of '" + normalize(name) + "'");
+  if (layout == H5D_COMPACT || layout == H5D_CONTIGUOUS) {
+    const unsigned long long need = static_cast<unsigned long long>(points) * H5Tget_size(dtype.get());
+    const unsigned long long have = H5Dget_storage_size(ds.get());
+    if (have < need && (layout == H5D_COMPACT || have > 0))
+      throw std::runtime_error("HDF5 file '" + file.path() + "': dataset '" + normalize(name) + "' stores " +
+                               std::to_string(have) + " bytes, but its shape needs " + std::to_string(need) +
+                               " (the file is damaged: use another copy)");
+  }
   return ds;
 }
 

@@ -311,3 +311,26 @@ TEST_F(H5Test, MoveTransfersOwnership) {
   File reopened(q, Mode::Read);  // q was closed cleanly by the assignment
   EXPECT_TRUE(reopened.list("/").empty());
 }
+
+// A crafted file (found by fuzz_memory_file, kept in its corpus): /memory is
+// a compact dataset of 12 x 4 floats with no stored bytes, which libhdf5
+// 1.10 reads from a NULL buffer (a crash). The reader refuses it first;
+// /snapshot beside it, contiguous and whole, still reads.
+TEST_F(H5Test, ADatasetWhoseStorageFallsShortOfItsShapeIsRefusedBeforeReading) {
+  const std::string p = std::string(LATENTEBM_SOURCE_DIR) + "/fuzz/corpus/memory_file/finding-hdf5-compact-no-storage.h5";
+  File file(p, Mode::Read);
+  for (int rows : {0, 1}) {
+    try {
+      if (rows) {
+        file.read_f32_rows("/memory", 0, 2);
+      } else {
+        file.read_f32("/memory");
+      }
+      FAIL() << "a compact dataset without storage was read";
+    } catch (const std::runtime_error& e) {
+      EXPECT_TRUE(contains(e.what(), "dataset '/memory' stores 0 bytes, but its shape needs 192 (the file is damaged"))
+          << e.what();
+    }
+  }
+  EXPECT_EQ(file.read_f32("/snapshot").size(), 48u);
+}
