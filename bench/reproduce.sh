@@ -241,7 +241,7 @@ for seed in $SEEDS; do
         [[ -f $run/eval-stages-$k.json ]] && continue
         # all of a run's stages is its eval.json: the same command, the same
         # numbers (`eval --stages K` with K = train.stages is the default)
-        if [[ "$(sed -n 's/^ *stages: *//p' "$run/config.yaml" | head -1)" == "$k" ]]; then
+        if [[ "$(config_value stages "$run/config.yaml")" == "$k" ]]; then
           cp "$run/eval.json" "$run/eval-stages-$k.json"
           continue
         fi

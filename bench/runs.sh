@@ -16,8 +16,11 @@
 # bench/fd_sampler.sh).
 RUNS_PRESET=configs/fashion-mnist-quick.yaml
 
-# preset_value KEY: the preset's value of KEY (a top-level key of its section)
-preset_value() { sed -n "s/^ *$1: *//p" "$RUNS_PRESET"; }
+# config_value KEY FILE: a config file's (a preset's, a run's config.yaml)
+# value of KEY, a key of its section; the first such line.
+config_value() { sed -n "s/^ *$1: *//p" "$2" | head -1; }
+# preset_value KEY: the preset's value of KEY
+preset_value() { config_value "$1" "$RUNS_PRESET"; }
 
 run_args() {
   local name=$1 iters=$2
