@@ -93,9 +93,8 @@ declare -A LSAN=([dataset]="suppressions=$PWD/fuzz/lsan-hdf5.supp" [model_file]=
 HDF5_ASAN=":suppressions=$PWD/fuzz/asan-hdf5.supp:max_allocation_size_mb=1024"
 declare -A ASAN_EXTRA=([dataset]=$HDF5_ASAN [model_file]=$HDF5_ASAN [memory_file]=$HDF5_ASAN)
 # FUZZ_RUNS=N: N inputs from the fixed seed FUZZ_SEED (default 1) instead of a
-# time, so a CI pass does not depend on the machine's speed.
-LENGTH="-max_total_time=$SECONDS_EACH"
-[[ -n ${FUZZ_RUNS:-} ]] && LENGTH="-runs=$FUZZ_RUNS -seed=${FUZZ_SEED:-1}"
+# time, so a CI pass does not depend on the machine's speed (the loop below
+# passes -runs and -seed).
 # FUZZ_GO_ON=1: a long campaign that goes on past crashes (libFuzzer's fork
 # mode, one job: -ignore_crashes=1; out-of-memory and timeouts still stop it),
 # each crash kept in findings/ and triaged at the end: rerun alone, it is
@@ -129,7 +128,7 @@ for h in "${HARNESSES[@]}"; do
   seed=${FUZZ_SEED:-1} left=${FUZZ_RUNS:-0} restarts=0
   : >"$OUT/$h.log"
   while :; do
-    length=$LENGTH
+    length="-max_total_time=$SECONDS_EACH"
     [[ -n ${FUZZ_RUNS:-} ]] && length="-runs=$left -seed=$seed"
     rc=0
     # Exit status is non-zero when a finding stops the run.

@@ -42,11 +42,10 @@ rc_data=0
 wait "$data_pid" || rc_data=$?
 cat "$WORK/fuzz-data.out" "$WORK/fuzz-other.out"
 if ((rc_data || rc_other)); then
-  for h in "${DATA_HALF[@]}"; do
-    ls "$WORK/fuzz/$h/findings" 2>/dev/null | grep -q . && { echo "--- $h"; tail -40 "$WORK/fuzz/$h.log"; }
-  done
-  for h in "${OTHER_HALF[@]}"; do
-    ls "$WORK/fuzz-other/$h/findings" 2>/dev/null | grep -q . && { echo "--- $h"; tail -40 "$WORK/fuzz-other/$h.log"; }
+  for h in "${HARNESSES[@]}"; do
+    for out in "$WORK/fuzz" "$WORK/fuzz-other"; do
+      ls "$out/$h/findings" 2>/dev/null | grep -q . && { echo "--- $h"; tail -40 "$out/$h.log"; }
+    done
   done
   fail "a fuzz harness found something (its log above; the input is not kept: rerun bash fuzz/run.sh 60 <harness>)"
 fi
